@@ -1,0 +1,234 @@
+#include "leveldb_store.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include <leveldb/options.h>
+#include <leveldb/write_batch.h>
+
+#include "leveldb_iterator.h"
+#include "leveldb_snapshot.h"
+#include "leveldb_status.h"
+
+namespace goethe::kv::leveldb_backend {
+namespace {
+
+leveldb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+bool IsRealRange(const WriteBatch::Op& op) {
+  return op.type == WriteBatch::OpType::kDeleteRange &&
+         std::string_view(op.key) < std::string_view(op.value);
+}
+
+// Checks the path up front so that a regular file or a read-only directory gives a clear IoError
+// naming the path, rather than whatever LevelDB says about its LOCK file.
+Status PrepareDirectory(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Status::IoError("cannot access store directory '" + path + "': " + ec.message());
+  }
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st)) {
+      return Status::IoError("store path '" + path + "' exists and is not a directory");
+    }
+  } else if (fs::create_directories(path, ec); ec) {
+    return Status::IoError("cannot create store directory '" + path + "': " + ec.message());
+  }
+  if (::access(path.c_str(), W_OK | X_OK) != 0) {
+    return Status::IoError("store directory '" + path + "' is not writable: " +
+                           std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LevelDbStore::Open(const std::string& path, const LevelDbConfig& config,
+                          std::unique_ptr<Store>* store) {
+  if (path.empty()) return Status::InvalidArgument("empty store path");
+  if (Status s = PrepareDirectory(path); !s.ok()) return s;
+
+  std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(config.block_cache_size));
+  std::unique_ptr<const leveldb::FilterPolicy> filter;
+  if (config.bloom_filter_bits > 0) {
+    filter.reset(leveldb::NewBloomFilterPolicy(static_cast<int>(config.bloom_filter_bits)));
+  }
+
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = config.paranoid_checks;
+  options.write_buffer_size = config.write_buffer_size;
+  options.max_open_files = static_cast<int>(config.max_open_files);
+  options.block_cache = cache.get();  // capacity 0 turns caching off
+  options.compression = config.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
+  options.filter_policy = filter.get();
+
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, path, &raw);
+  std::unique_ptr<leveldb::DB> db(raw);
+  if (!s.ok()) return FromLevelDb(s, "opening LevelDB store '" + path + "'");
+  store->reset(new LevelDbStore(std::move(cache), std::move(filter), std::move(db)));
+  return Status::Ok();
+}
+
+LevelDbStore::LevelDbStore(std::unique_ptr<leveldb::Cache> cache,
+                           std::unique_ptr<const leveldb::FilterPolicy> filter,
+                           std::unique_ptr<leveldb::DB> db)
+    : cache_(std::move(cache)), filter_(std::move(filter)), db_(std::move(db)) {}
+
+LevelDbStore::~LevelDbStore() {
+  db_.reset();  // closes the database while the cache and filter policy still exist
+}
+
+Status LevelDbStore::ToLevelDb(const ReadOptions& options, leveldb::ReadOptions* out) const {
+  if (options.snapshot == nullptr) return Status::Ok();
+  const auto* snapshot = dynamic_cast<const LevelDbSnapshot*>(options.snapshot);
+  if (snapshot == nullptr || snapshot->db() != db_.get()) {
+    return Status::InvalidArgument("snapshot was not made by this store");
+  }
+  out->snapshot = snapshot->get();
+  return Status::Ok();
+}
+
+void LevelDbStore::ConvertPlain(const WriteBatch& batch, leveldb::WriteBatch* out) {
+  for (const WriteBatch::Op& op : batch.ops()) {
+    if (op.type == WriteBatch::OpType::kPut) out->Put(ToSlice(op.key), ToSlice(op.value));
+    else if (op.type == WriteBatch::OpType::kDelete) out->Delete(ToSlice(op.key));
+    // kDeleteRange only reaches here when empty (end <= begin): a no-op.
+  }
+}
+
+Status LevelDbStore::ConvertExpandingRanges(const WriteBatch& batch, leveldb::WriteBatch* out) {
+  // The keys a range must delete are those stored now plus those put earlier in this batch; a
+  // put later in the batch follows the deletes and so survives, as the batch order requires.
+  std::set<std::string_view> put_in_batch;
+  leveldb::ReadOptions read;
+  read.fill_cache = false;  // a bulk delete should not evict the readers' working set
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read));
+  for (const WriteBatch::Op& op : batch.ops()) {
+    switch (op.type) {
+      case WriteBatch::OpType::kPut:
+        out->Put(ToSlice(op.key), ToSlice(op.value));
+        put_in_batch.insert(op.key);
+        break;
+      case WriteBatch::OpType::kDelete:
+        out->Delete(ToSlice(op.key));
+        put_in_batch.erase(op.key);
+        break;
+      case WriteBatch::OpType::kDeleteRange: {
+        if (!IsRealRange(op)) break;
+        const std::string_view end(op.value);
+        for (it->Seek(ToSlice(op.key)); it->Valid() && View(it->key()) < end; it->Next()) {
+          out->Delete(it->key());
+        }
+        if (!it->status().ok()) return FromLevelDb(it->status(), "reading range to delete");
+        auto first = put_in_batch.lower_bound(op.key);
+        auto last = put_in_batch.lower_bound(end);
+        for (auto k = first; k != last; ++k) out->Delete(ToSlice(*k));
+        put_in_batch.erase(first, last);
+        break;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status LevelDbStore::Write(const WriteOptions& options, const WriteBatch& batch) {
+  return Guard("leveldb write", [&] {
+    // Before anything touches the database, so a bad batch writes nothing.
+    if (Status s = batch.Validate(); !s.ok()) return s;
+    leveldb::WriteOptions write;
+    write.sync = options.sync;
+    leveldb::WriteBatch converted;
+    bool has_range = false;
+    for (const WriteBatch::Op& op : batch.ops()) has_range = has_range || IsRealRange(op);
+    if (!has_range) {
+      ConvertPlain(batch, &converted);  // reads nothing from the store, so no lock needed yet
+      std::shared_lock lock(write_mutex_);
+      return FromLevelDb(db_->Write(write, &converted), "write");
+    }
+    std::unique_lock lock(write_mutex_);
+    if (Status s = ConvertExpandingRanges(batch, &converted); !s.ok()) return s;
+    return FromLevelDb(db_->Write(write, &converted), "write");
+  });
+}
+
+Status LevelDbStore::Get(const ReadOptions& options, std::string_view key, std::string* value) {
+  return Guard("leveldb get", [&] {
+    if (Status s = CheckKey(key); !s.ok()) return s;
+    if (value == nullptr) return Status::InvalidArgument("Get needs a value to fill");
+    leveldb::ReadOptions read;
+    if (Status s = ToLevelDb(options, &read); !s.ok()) return s;
+    leveldb::Status s = db_->Get(read, ToSlice(key), value);
+    if (s.IsNotFound()) return Status::NotFound("key not found");
+    return FromLevelDb(s, "get");
+  });
+}
+
+std::unique_ptr<Iterator> LevelDbStore::NewIterator(const ReadOptions& options) {
+  // No Status to return here: a failure comes back as an iterator that is never valid and
+  // reports it. Only if even that cannot be allocated is the result null.
+  try {
+    leveldb::ReadOptions read;
+    if (Status s = ToLevelDb(options, &read); !s.ok()) {
+      return std::make_unique<LevelDbIterator>(std::move(s));
+    }
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read));
+    return std::make_unique<LevelDbIterator>(std::move(it), options.lower_bound,
+                                             options.upper_bound);
+  } catch (const std::exception& e) {
+    try {
+      return std::make_unique<LevelDbIterator>(FromException("leveldb NewIterator", &e));
+    } catch (...) {
+      return nullptr;
+    }
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+std::unique_ptr<Snapshot> LevelDbStore::GetSnapshot() {
+  const leveldb::Snapshot* snapshot = db_->GetSnapshot();
+  try {
+    return std::make_unique<LevelDbSnapshot>(db_.get(), snapshot);
+  } catch (...) {
+    db_->ReleaseSnapshot(snapshot);
+    return nullptr;  // out of memory; the interface has no Status to carry it
+  }
+}
+
+Status LevelDbStore::ApproximateSize(std::string_view begin, std::string_view end,
+                                     std::uint64_t* bytes) {
+  if (bytes == nullptr) return Status::InvalidArgument("ApproximateSize needs a result to fill");
+  *bytes = 0;
+  if (!(begin < end)) return Status::Ok();
+  return Guard("leveldb ApproximateSize", [&] {
+    // Counts table files only: data still in the memtable is not included until flushed.
+    leveldb::Range range(ToSlice(begin), ToSlice(end));
+    db_->GetApproximateSizes(&range, 1, bytes);
+    return Status::Ok();
+  });
+}
+
+Status LevelDbStore::Flush() {
+  return Guard("leveldb flush", [&] {
+    // LevelDB has no "sync the log" call; an empty synced write fsyncs the log, and with it every
+    // earlier unsynced write.
+    leveldb::WriteOptions write;
+    write.sync = true;
+    leveldb::WriteBatch empty;
+    return FromLevelDb(db_->Write(write, &empty), "flush");
+  });
+}
+
+}  // namespace goethe::kv::leveldb_backend

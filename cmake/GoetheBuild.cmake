@@ -1,0 +1,30 @@
+# Build rules shared by every Goethe target.
+
+if(GOETHE_SANITIZER STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+elseif(GOETHE_SANITIZER STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT GOETHE_SANITIZER STREQUAL "")
+  message(FATAL_ERROR "GOETHE_SANITIZER must be empty, 'address' or 'thread', not '${GOETHE_SANITIZER}'")
+endif()
+
+# Our own code builds warning-free; third-party headers come in as SYSTEM includes.
+function(goethe_strict target)
+  # Designated initializers that leave members at their defaults are intended, not a mistake.
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+endfunction()
+
+# A backend plugin: a shared library in the build tree's plugin folder, installed beside the others,
+# with every symbol resolved at link time so a missing dependency fails the build, not the load.
+function(goethe_add_plugin target)
+  add_library(${target} MODULE ${ARGN})
+  goethe_strict(${target})
+  target_link_libraries(${target} PRIVATE goethe::kv_api)
+  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  set_target_properties(${target} PROPERTIES
+    PREFIX "lib"
+    LIBRARY_OUTPUT_DIRECTORY "${GOETHE_BUILD_PLUGIN_DIR}")
+  install(TARGETS ${target} LIBRARY DESTINATION "${GOETHE_INSTALL_PLUGIN_DIR}")
+endfunction()

@@ -1,0 +1,111 @@
+// EventLog: Goethe's append-only log engine over one KV store.
+//
+// Topics hold events at dense 64-bit offsets from 0. All writes — appends, cursor commits, topic
+// changes, retention trims — pass through one group-commit loop that assigns offsets and
+// timestamps, writes everything waiting as one KV batch with one sync, then completes each caller
+// and wakes readers tailing those topics. Readers never wait on a sync and never see an event
+// before it is durable.
+//
+// Thread safety: every method may be called from any thread. Completion callbacks run on the
+// commit-loop thread and must be quick and must not call the blocking methods of this class.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "goethe/engine/config.h"
+#include "goethe/engine/status.h"
+#include "goethe/engine/types.h"
+#include "goethe/kv/store.h"
+
+namespace goethe {
+
+struct EventLogOptions {
+  bool sync = true;  // every commit waits for stable storage
+  std::uint64_t max_event_bytes = 1 << 20;
+  std::chrono::nanoseconds idempotency_window = std::chrono::minutes(10);
+  std::chrono::nanoseconds default_index_granularity = std::chrono::minutes(1);
+  std::chrono::nanoseconds retention_interval = std::chrono::seconds(5);
+  std::uint64_t max_commit_events = 65536;
+  // Wall clock; tests replace it to step time backwards or forwards.
+  std::function<TimestampNs()> clock;
+
+  static EventLogOptions FromConfig(const Config& config);
+};
+
+// What an append reports: the result, or an error. On an expected-offset conflict the status is
+// ABORTED and next_offset holds the topic's actual next offset.
+struct AppendOutcome {
+  Status status;
+  AppendResult result;
+  std::uint64_t next_offset = 0;  // the topic's next offset after this append (or at the conflict)
+};
+
+using AppendCallback = std::function<void(AppendOutcome)>;
+using WaitId = std::uint64_t;
+
+class EventLog {
+ public:
+  // Opens the log over `store`, recovering heads and indexes from the store alone.
+  static Result<std::unique_ptr<EventLog>> Open(std::shared_ptr<kv::Store> store, EventLogOptions options);
+  ~EventLog();  // Close()s
+
+  // Stops accepting writes, completes everything queued, wakes every waiter, flushes the store.
+  void Close();
+
+  // Topic names are 1-255 bytes of [A-Za-z0-9._-].
+  static Status ValidateTopicName(const std::string& name);
+  // Consumer names follow the topic-name rule.
+  static Status ValidateConsumerName(const std::string& name);
+
+  Result<TopicInfo> CreateTopic(const std::string& name, const TopicSettings& settings);
+  Status DeleteTopic(const std::string& name);
+  Result<TopicInfo> DescribeTopic(const std::string& name) const;
+  std::vector<TopicInfo> ListTopics() const;
+
+  // Queues an append; `done` is called once, when the events are durable or the append failed.
+  void AppendAsync(AppendRequest request, AppendCallback done);
+  AppendOutcome Append(AppendRequest request);  // blocks until done
+
+  // Reads from `from_offset` (nearest rule: before the first retained event starts at it).
+  Result<ReadResult> Read(const ReadRequest& request) const;
+
+  // Resolves a start position to the next offset to deliver (the nearest rule; docs/engine.md).
+  Result<ResolvedPosition> Resolve(const std::string& topic, const StartPosition& position) const;
+
+  // Calls `wake` once, as soon as offset `offset` of `topic` is durable, or the topic is deleted,
+  // or the log closes; at once (on this thread) when that is already so. Returns an id for
+  // CancelWait, or 0 when `wake` already ran or the topic does not exist (then wake is not called).
+  WaitId WaitForOffset(const std::string& topic, std::uint64_t offset, std::function<void()> wake);
+  // Removes a waiter; true when it was still waiting (and so will never be called).
+  bool CancelWait(const std::string& topic, WaitId id);
+  // Blocks until offset `offset` is durable or `timeout` passes; true when it is durable.
+  bool WaitForOffset(const std::string& topic, std::uint64_t offset, std::chrono::milliseconds timeout);
+
+  // Cursors: the last processed offset per (topic, consumer); delivery resumes after it.
+  Result<std::optional<CursorInfo>> GetCursor(const std::string& topic, const std::string& consumer) const;
+  Status CommitCursor(const std::string& topic, const std::string& consumer, std::uint64_t offset,
+                      CursorMove move = CursorMove::kForwardOnly);
+  // The same, without blocking: `done` runs on the commit-loop thread once the commit is durable.
+  void CommitCursorAsync(const std::string& topic, const std::string& consumer, std::uint64_t offset,
+                         CursorMove move, std::function<void(const Status&)> done);
+  Result<std::vector<CursorInfo>> ListCursors(const std::string& topic) const;
+  Status DeleteCursor(const std::string& topic, const std::string& consumer);
+
+  // Runs one retention pass over every topic now (the background thread does it periodically).
+  Status EnforceRetention();
+
+  const EventLogOptions& options() const;
+
+  class Impl;
+
+ private:
+  explicit EventLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace goethe

@@ -1,0 +1,124 @@
+#include "commit_context.h"
+
+#include "goethe/engine/kv_status.h"
+#include "keys.h"
+
+namespace goethe {
+
+TopicPtr CommitContext::Find(const std::string& name) const {
+  if (auto it = created_.find(name); it != created_.end()) return it->second;
+  TopicPtr live = registry_.Find(name);
+  if (live && deleted_.count(name) != 0 && deleted_.at(name) == live) return nullptr;
+  return live;
+}
+
+TopicState::LoopView& CommitContext::View(const TopicPtr& topic) {
+  auto [it, inserted] = staged_.try_emplace(topic.get());
+  if (inserted) {
+    it->second.topic = topic;
+    it->second.view = topic->loop;
+  }
+  return it->second.view;
+}
+
+TopicPtr CommitContext::StageCreate(const std::string& name, const TopicSettings& settings) {
+  if (next_topic_id_ == 0) next_topic_id_ = loop_.next_topic_id;
+  auto topic = std::make_shared<TopicState>(next_topic_id_++, name, settings, now_);
+  batch_.Put(keys::Topic(name), records::Encode(records::TopicRecord{topic->id, now_, settings}));
+  batch_.Put(keys::Meta("next_topic_id"), records::EncodeCounter(next_topic_id_));
+  created_[name] = topic;
+  View(topic);
+  return topic;
+}
+
+void CommitContext::StageDelete(const TopicPtr& topic) {
+  const std::uint64_t id = topic->id;
+  batch_.Delete(keys::Topic(topic->name));
+  for (char family : {keys::kEvent, keys::kIndex, keys::kCursor, keys::kIdempotency}) {
+    batch_.DeleteRange(keys::FamilyStart(family, id), keys::FamilyEnd(family, id));
+  }
+  batch_.Delete(keys::Head(id));
+  batch_.Delete(keys::Low(id));
+  staged_.erase(topic.get());
+  if (created_.erase(topic->name) == 0) deleted_[topic->name] = topic;
+}
+
+Result<std::optional<records::CursorRecord>> CommitContext::Cursor(std::uint64_t topic_id,
+                                                                   const std::string& consumer) {
+  const std::string key = keys::Cursor(topic_id, consumer);
+  if (auto it = cursors_.find(key); it != cursors_.end()) return it->second;
+  if (auto it = loop_.cursors.find(key); it != loop_.cursors.end()) return it->second;
+  std::string value;
+  kv::Status s = store_.Get({}, key, &value);
+  std::optional<records::CursorRecord> cursor;
+  if (s.ok()) {
+    cursor = records::DecodeCursor(value);
+    if (!cursor) return DataLoss("damaged cursor record for consumer '" + consumer + "'");
+  } else if (!s.IsNotFound()) {
+    return FromKv(s, "reading cursor of '" + consumer + "'");
+  }
+  loop_.cursors[key] = cursor;
+  return cursor;
+}
+
+void CommitContext::StageCursor(std::uint64_t topic_id, const std::string& consumer,
+                                std::optional<records::CursorRecord> cursor) {
+  const std::string key = keys::Cursor(topic_id, consumer);
+  if (cursor) batch_.Put(key, records::Encode(*cursor));
+  else batch_.Delete(key);
+  cursors_[key] = cursor;
+}
+
+Result<std::optional<IdempotencyEntry>> CommitContext::Idempotency(std::uint64_t topic_id,
+                                                                   const std::string& key) {
+  const std::string kv_key = keys::Idempotency(topic_id, key);
+  if (auto it = idempotency_.find(kv_key); it != idempotency_.end()) return it->second;
+  std::string value;
+  kv::Status s = store_.Get({}, kv_key, &value);
+  if (s.IsNotFound()) return std::optional<IdempotencyEntry>();
+  if (!s.ok()) return FromKv(s, "reading idempotency key");
+  auto record = records::DecodeIdempotency(value);
+  if (!record) return DataLoss("damaged idempotency record");
+  return std::optional<IdempotencyEntry>(IdempotencyEntry{*record, {}});
+}
+
+void CommitContext::StageIdempotency(std::uint64_t topic_id, const std::string& key,
+                                     std::optional<IdempotencyEntry> entry) {
+  const std::string kv_key = keys::Idempotency(topic_id, key);
+  if (entry) batch_.Put(kv_key, records::Encode(entry->record));
+  else batch_.Delete(kv_key);
+  idempotency_[kv_key] = std::move(entry);
+}
+
+void CommitContext::Finalize() {
+  for (auto& [raw, staged] : staged_) {
+    const auto& v = staged.view;
+    const std::uint64_t id = staged.topic->id;
+    if (staged.head_changed) {
+      batch_.Put(keys::Head(id), records::Encode(records::HeadRecord{v.next_offset, v.appended_bytes, v.last_ns}));
+    }
+    if (staged.low_changed) {
+      batch_.Put(keys::Low(id), records::Encode(records::LowRecord{v.first_offset, v.deleted_bytes}));
+    }
+  }
+}
+
+void CommitContext::Apply() {
+  if (next_topic_id_ != 0) loop_.next_topic_id = next_topic_id_;
+  for (auto& [key, cursor] : cursors_) loop_.cursors[key] = cursor;
+  for (auto& [name, topic] : created_) registry_.Add(topic);
+  for (auto& [raw, staged] : staged_) {
+    staged.topic->loop = staged.view;
+    staged.topic->Publish();
+  }
+  for (auto& [name, topic] : deleted_) {
+    registry_.Remove(name);
+    topic->deleted.store(true, std::memory_order_release);
+    auto begin = loop_.cursors.lower_bound(keys::FamilyStart(keys::kCursor, topic->id));
+    auto end = loop_.cursors.lower_bound(keys::FamilyEnd(keys::kCursor, topic->id));
+    loop_.cursors.erase(begin, end);
+    topic->waiters.FireAll();
+  }
+}
+
+}  // namespace goethe

@@ -1,0 +1,76 @@
+#include "commit_loop.h"
+
+#include <vector>
+
+#include "goethe/engine/kv_status.h"
+
+namespace goethe {
+
+CommitLoop::CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& state, bool sync,
+                       std::size_t max_batch_events, std::function<TimestampNs()> clock)
+    : store_(store),
+      registry_(registry),
+      state_(state),
+      sync_(sync),
+      max_batch_events_(max_batch_events),
+      clock_(std::move(clock)),
+      thread_([this] { Run(); }) {}
+
+CommitLoop::~CommitLoop() { Stop(); }
+
+void CommitLoop::Submit(CommitJob job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      pending_.push_back(std::move(job));
+      wake_.notify_one();
+      return;
+    }
+  }
+  job.finish(Unavailable("the event log is closed"));
+}
+
+void CommitLoop::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void CommitLoop::Run() {
+  for (;;) {
+    std::deque<CommitJob> jobs;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, and everything queued is done
+      // Take everything waiting, up to the event cap (always at least one job).
+      std::size_t events = 0;
+      while (!pending_.empty() && (jobs.empty() || events + pending_.front().events <= max_batch_events_)) {
+        events += pending_.front().events;
+        jobs.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    CommitOnce(jobs);
+  }
+}
+
+void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs) {
+  CommitContext context(store_, registry_, state_, clock_());
+  std::vector<Status> staged;
+  staged.reserve(jobs.size());
+  for (CommitJob& job : jobs) staged.push_back(job.stage(context));
+
+  Status written;
+  context.Finalize();
+  if (!context.batch().empty()) {
+    written = FromKv(store_.Write({.sync = sync_}, context.batch()), "writing a batch");
+  }
+  if (written.ok()) context.Apply();
+  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(staged[i].ok() ? written : staged[i]);
+}
+
+}  // namespace goethe

@@ -1,0 +1,59 @@
+// CommitLoop: the one thread that writes to the store.
+//
+// Callers submit jobs; the loop takes everything waiting (up to a cap of events), stages each job
+// into one CommitContext, writes the batch once (one sync when configured), makes it live and
+// then finishes every job with its outcome. Because offsets are assigned only here, they never
+// collide or skip.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "commit_context.h"
+#include "goethe/engine/status.h"
+
+namespace goethe {
+
+struct CommitJob {
+  std::size_t events = 0;  // how many events it appends, for the per-batch cap
+  // Validates and stages the job's changes; a non-OK status fails this job alone. It must check
+  // everything before it changes the context, so that a failed job leaves nothing behind.
+  std::function<Status(CommitContext&)> stage;
+  // Called once with the job's outcome: its staging error, or the batch write's status.
+  std::function<void(const Status&)> finish;
+};
+
+class CommitLoop {
+ public:
+  CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& state, bool sync,
+             std::size_t max_batch_events, std::function<TimestampNs()> clock);
+  ~CommitLoop();  // Stop()s
+
+  // Queues a job; when the loop has stopped the job finishes at once with UNAVAILABLE.
+  void Submit(CommitJob job);
+  // Finishes every queued job, then ends the thread. Idempotent.
+  void Stop();
+
+ private:
+  void Run();
+  void CommitOnce(std::deque<CommitJob>& jobs);
+
+  kv::Store& store_;
+  TopicRegistry& registry_;
+  LoopState& state_;
+  const bool sync_;
+  const std::size_t max_batch_events_;
+  const std::function<TimestampNs()> clock_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<CommitJob> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace goethe

@@ -1,0 +1,258 @@
+// EventLog: the public facade, opening (recovery from the store alone) and closing.
+#include "goethe/engine/event_log.h"
+
+#include <future>
+
+#include "event_log_impl.h"
+#include "goethe/engine/kv_status.h"
+#include "keys.h"
+#include "records.h"
+
+namespace goethe {
+namespace {
+
+constexpr std::string_view kFormatMarker = "goethe-log-1";
+
+TimestampNs SystemClock() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status ValidateName(const std::string& name, const char* what) {
+  if (name.empty() || name.size() > 255) {
+    return InvalidArgument(std::string(what) + " name must be 1 to 255 bytes, got " +
+                           std::to_string(name.size()));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return InvalidArgument(std::string(what) + " name '" + name +
+                             "' may only contain letters, digits, '.', '_' and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+EventLogOptions EventLogOptions::FromConfig(const Config& config) {
+  EventLogOptions options;
+  options.sync = config.storage.sync;
+  options.max_event_bytes = config.engine.max_event_bytes;
+  options.idempotency_window = config.engine.idempotency_window;
+  options.default_index_granularity = config.engine.time_index_granularity;
+  options.retention_interval = config.engine.retention_interval;
+  options.max_commit_events = config.engine.max_commit_events;
+  return options;
+}
+
+Status EventLog::ValidateTopicName(const std::string& name) { return ValidateName(name, "topic"); }
+Status EventLog::ValidateConsumerName(const std::string& name) { return ValidateName(name, "consumer"); }
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(std::shared_ptr<kv::Store> store, EventLogOptions options) {
+  if (!options.clock) options.clock = SystemClock;
+  auto impl = std::make_unique<Impl>(std::move(store), std::move(options));
+  if (Status s = impl->Recover(); !s.ok()) return s;
+  impl->Start();
+  return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventLog::~EventLog() { Close(); }
+void EventLog::Close() { impl_->Close(); }
+const EventLogOptions& EventLog::options() const { return impl_->options_; }
+
+Result<TopicInfo> EventLog::CreateTopic(const std::string& name, const TopicSettings& settings) {
+  return impl_->CreateTopic(name, settings);
+}
+Status EventLog::DeleteTopic(const std::string& name) { return impl_->DeleteTopic(name); }
+Result<TopicInfo> EventLog::DescribeTopic(const std::string& name) const {
+  auto topic = impl_->FindTopic(name);
+  if (!topic.ok()) return topic.status();
+  return impl_->Describe(*topic);
+}
+std::vector<TopicInfo> EventLog::ListTopics() const {
+  std::vector<TopicInfo> topics;
+  for (const TopicPtr& topic : impl_->registry_.All()) {
+    if (auto info = impl_->Describe(topic); info.ok()) topics.push_back(std::move(info).value());
+  }
+  return topics;
+}
+
+void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {
+  impl_->AppendAsync(std::move(request), std::move(done));
+}
+AppendOutcome EventLog::Append(AppendRequest request) {
+  std::promise<AppendOutcome> promise;
+  auto future = promise.get_future();
+  impl_->AppendAsync(std::move(request), [&promise](AppendOutcome outcome) { promise.set_value(std::move(outcome)); });
+  return future.get();
+}
+
+Result<ReadResult> EventLog::Read(const ReadRequest& request) const { return impl_->Read(request); }
+Result<ResolvedPosition> EventLog::Resolve(const std::string& topic, const StartPosition& position) const {
+  return impl_->Resolve(topic, position);
+}
+
+WaitId EventLog::WaitForOffset(const std::string& name, std::uint64_t offset, std::function<void()> wake) {
+  TopicPtr topic = impl_->registry_.Find(name);
+  if (!topic) return 0;
+  auto ready = [&] {
+    return topic->durable_head.load(std::memory_order_acquire) > offset ||
+           topic->deleted.load(std::memory_order_acquire) || impl_->closed_.load(std::memory_order_acquire);
+  };
+  if (ready()) {
+    wake();
+    return 0;
+  }
+  const WaitId id = topic->waiters.Add(offset, std::move(wake));
+  // The head may have moved between the check and the registration: look again, so that a
+  // wake-up is never lost.
+  if (ready()) {
+    if (std::function<void()> still_waiting = topic->waiters.Take(id)) {
+      still_waiting();
+      return 0;
+    }
+  }
+  return id;
+}
+
+bool EventLog::CancelWait(const std::string& name, WaitId id) {
+  TopicPtr topic = impl_->registry_.Find(name);
+  return topic && id != 0 && topic->waiters.Cancel(id);
+}
+
+bool EventLog::WaitForOffset(const std::string& topic, std::uint64_t offset, std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<void>>();
+  auto future = promise->get_future();
+  WaitId id = WaitForOffset(topic, offset, [promise] { promise->set_value(); });
+  if (id != 0 && future.wait_for(timeout) != std::future_status::ready) CancelWait(topic, id);
+  auto described = DescribeTopic(topic);
+  return described.ok() && described->next_offset > offset;
+}
+
+Result<std::optional<CursorInfo>> EventLog::GetCursor(const std::string& topic, const std::string& consumer) const {
+  return impl_->GetCursor(topic, consumer);
+}
+Status EventLog::CommitCursor(const std::string& topic, const std::string& consumer, std::uint64_t offset,
+                              CursorMove move) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  impl_->CommitCursorAsync(topic, consumer, offset, move, [&promise](const Status& s) { promise.set_value(s); });
+  return future.get();
+}
+void EventLog::CommitCursorAsync(const std::string& topic, const std::string& consumer, std::uint64_t offset,
+                                 CursorMove move, std::function<void(const Status&)> done) {
+  impl_->CommitCursorAsync(topic, consumer, offset, move, std::move(done));
+}
+Result<std::vector<CursorInfo>> EventLog::ListCursors(const std::string& topic) const {
+  return impl_->ListCursors(topic);
+}
+Status EventLog::DeleteCursor(const std::string& topic, const std::string& consumer) {
+  return impl_->DeleteCursor(topic, consumer);
+}
+Status EventLog::EnforceRetention() { return impl_->EnforceRetention(); }
+
+// ---- Impl: recovery, start, close, blocking commits ----------------------------------------
+
+Status EventLog::Impl::Recover() {
+  std::string value;
+  kv::Status s = store_->Get({}, keys::Meta("format"), &value);
+  if (s.IsNotFound()) {
+    auto probe = store_->NewIterator({});
+    probe->SeekToFirst();
+    if (probe->Valid()) return FailedPrecondition("the store holds data that is not a Goethe event log");
+    probe.reset();
+    kv::WriteBatch init;
+    init.Put(keys::Meta("format"), kFormatMarker);
+    if (kv::Status w = store_->Write({.sync = true}, init); !w.ok()) return FromKv(w, "initialising the store");
+  } else if (!s.ok()) {
+    return FromKv(s, "reading the store format");
+  } else if (value != kFormatMarker) {
+    return FailedPrecondition("the store has format '" + value + "', this program reads '" +
+                              std::string(kFormatMarker) + "'");
+  }
+
+  s = store_->Get({}, keys::Meta("next_topic_id"), &value);
+  if (s.ok()) {
+    auto next = records::DecodeCounter(value);
+    if (!next) return DataLoss("damaged next-topic-id record");
+    loop_state_.next_topic_id = *next;
+  } else if (!s.IsNotFound()) {
+    return FromKv(s, "reading the next topic id");
+  }
+
+  const std::string topics_begin(1, keys::kTopic), topics_end(1, keys::kTopic + 1);
+  auto it = store_->NewIterator({.lower_bound = topics_begin, .upper_bound = topics_end});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string name(*keys::TopicName(it->key()));
+    auto record = records::DecodeTopic(it->value());
+    if (!record) return DataLoss("damaged record of topic '" + name + "'");
+    auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
+    auto& loop = topic->loop;
+    if (store_->Get({}, keys::Head(record->id), &value).ok()) {
+      auto head = records::DecodeHead(value);
+      if (!head) return DataLoss("damaged head record of topic '" + name + "'");
+      loop.next_offset = head->next_offset;
+      loop.appended_bytes = head->appended_bytes;
+      loop.last_ns = head->last_ns;
+      loop.last_bucket = head->next_offset > 0 ? topic->BucketOf(head->last_ns) : -1;
+    }
+    if (store_->Get({}, keys::Low(record->id), &value).ok()) {
+      auto low = records::DecodeLow(value);
+      if (!low) return DataLoss("damaged retention record of topic '" + name + "'");
+      loop.first_offset = low->first_offset;
+      loop.deleted_bytes = low->deleted_bytes;
+    }
+    // The head record is written in the same batch as the events; check it against them.
+    if (loop.next_offset > loop.first_offset) {
+      std::string last_key = keys::Event(record->id, loop.next_offset - 1);
+      std::string ignored;
+      kv::Status last = store_->Get({}, last_key, &ignored);
+      if (!last.ok()) {
+        return DataLoss("topic '" + name + "': event " + std::to_string(loop.next_offset - 1) +
+                        " named by the head record is missing (" + last.ToString() + ")");
+      }
+    }
+    topic->Publish();
+    registry_.Add(std::move(topic));
+  }
+  if (!it->status().ok()) return FromKv(it->status(), "reading topics");
+  return Status::Ok();
+}
+
+void EventLog::Impl::Start() {
+  loop_ = std::make_unique<CommitLoop>(*store_, registry_, loop_state_, options_.sync,
+                                       options_.max_commit_events, options_.clock);
+  retention_thread_ = std::thread([this] { RetentionThread(); });
+}
+
+void EventLog::Impl::Close() {
+  std::call_once(close_once_, [this] {
+    {
+      std::lock_guard lock(retention_mutex_);
+      closing_ = true;
+      retention_wake_.notify_all();
+    }
+    if (retention_thread_.joinable()) retention_thread_.join();
+    if (loop_) loop_->Stop();
+    closed_.store(true, std::memory_order_release);
+    for (const TopicPtr& topic : registry_.All()) topic->waiters.FireAll();
+    (void)store_->Flush();
+  });
+}
+
+Status EventLog::Impl::CommitAndWait(std::function<Status(CommitContext&)> stage) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  Commit(std::move(stage), [&promise](const Status& s) { promise.set_value(s); });
+  return future.get();
+}
+
+void EventLog::Impl::Commit(std::function<Status(CommitContext&)> stage, std::function<void(const Status&)> done) {
+  loop_->Submit({.events = 0, .stage = std::move(stage), .finish = std::move(done)});
+}
+
+}  // namespace goethe

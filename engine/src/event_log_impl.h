@@ -1,0 +1,77 @@
+// EventLog::Impl: the engine's parts, wired together. Each group of methods lives in its own file:
+// event_log.cc (open, recovery, close), append.cc, topics.cc, reader.cc, cursors.cc, retention.cc.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "commit_loop.h"
+#include "goethe/engine/event_log.h"
+#include "goethe/engine/kv_status.h"
+#include "topic_registry.h"
+
+namespace goethe {
+
+class EventLog::Impl {
+ public:
+  Impl(std::shared_ptr<kv::Store> store, EventLogOptions options)
+      : store_(std::move(store)), options_(std::move(options)) {}
+
+  Status Recover();
+  void Start();
+  void Close();
+
+  // Runs `stage` as a commit job and waits for its outcome.
+  Status CommitAndWait(std::function<Status(CommitContext&)> stage);
+  // Runs `stage` as a commit job; `done` gets its outcome on the commit-loop thread.
+  void Commit(std::function<Status(CommitContext&)> stage, std::function<void(const Status&)> done);
+
+  // append.cc
+  void AppendAsync(AppendRequest request, AppendCallback done);
+  Status StageAppend(CommitContext& ctx, const AppendRequest& request, AppendOutcome& outcome);
+
+  // topics.cc
+  Result<TopicInfo> CreateTopic(const std::string& name, const TopicSettings& settings);
+  Status DeleteTopic(const std::string& name);
+  Result<TopicInfo> Describe(const TopicPtr& topic) const;
+  Result<TopicPtr> FindTopic(const std::string& name) const;
+  Status ResolveSettings(TopicSettings* settings) const;
+
+  // reader.cc
+  Result<ReadResult> Read(const ReadRequest& request) const;
+  Result<ResolvedPosition> Resolve(const std::string& topic, const StartPosition& position) const;
+  Result<std::uint64_t> SeekTime(const TopicState& topic, TimestampNs time, bool* exact) const;
+
+  // cursors.cc
+  Result<std::optional<CursorInfo>> GetCursor(const std::string& topic, const std::string& consumer) const;
+  void CommitCursorAsync(const std::string& topic, const std::string& consumer, std::uint64_t offset,
+                         CursorMove move, std::function<void(const Status&)> done);
+  Result<std::vector<CursorInfo>> ListCursors(const std::string& topic) const;
+  Status DeleteCursor(const std::string& topic, const std::string& consumer);
+
+  // retention.cc
+  Status EnforceRetention();
+  Status EnforceRetention(const TopicPtr& topic);
+  Status ForgetExpiredIdempotencyKeys(const TopicPtr& topic);
+  void RetentionThread();
+
+  TimestampNs Now() const { return options_.clock(); }
+
+  std::shared_ptr<kv::Store> store_;
+  EventLogOptions options_;
+  TopicRegistry registry_;
+  LoopState loop_state_;
+  std::unique_ptr<CommitLoop> loop_;
+
+  std::mutex retention_mutex_;
+  std::condition_variable retention_wake_;
+  bool closing_ = false;
+  std::atomic<bool> closed_{false};  // set once the commit loop has stopped
+  std::thread retention_thread_;
+  std::once_flag close_once_;
+};
+
+}  // namespace goethe

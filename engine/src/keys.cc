@@ -1,0 +1,77 @@
+#include "keys.h"
+
+namespace goethe::keys {
+namespace {
+
+std::string Prefixed(char family, std::uint64_t topic_id) {
+  std::string key;
+  key.reserve(17);
+  key.push_back(family);
+  PutBigEndian64(&key, topic_id);
+  return key;
+}
+
+// A key of `family` + topic id + 8 more bytes; returns those 8 bytes decoded.
+std::optional<std::uint64_t> TrailingNumber(char family, std::string_view key) {
+  if (key.size() != 17 || key[0] != family) return std::nullopt;
+  return ReadBigEndian64(key.substr(9));
+}
+
+}  // namespace
+
+void PutBigEndian64(std::string* out, std::uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+std::uint64_t ReadBigEndian64(std::string_view bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  return value;
+}
+
+std::string Meta(std::string_view name) { return std::string(1, kMeta).append(name); }
+std::string Topic(std::string_view name) { return std::string(1, kTopic).append(name); }
+std::string Head(std::uint64_t topic_id) { return Prefixed(kHead, topic_id); }
+std::string Low(std::uint64_t topic_id) { return Prefixed(kLow, topic_id); }
+
+std::string Event(std::uint64_t topic_id, std::uint64_t offset) {
+  std::string key = Prefixed(kEvent, topic_id);
+  PutBigEndian64(&key, offset);
+  return key;
+}
+
+std::string Index(std::uint64_t topic_id, std::uint64_t bucket_start_ns) {
+  std::string key = Prefixed(kIndex, topic_id);
+  PutBigEndian64(&key, bucket_start_ns);
+  return key;
+}
+
+std::string Cursor(std::uint64_t topic_id, std::string_view consumer) {
+  return Prefixed(kCursor, topic_id).append(consumer);
+}
+
+std::string Idempotency(std::uint64_t topic_id, std::string_view key) {
+  return Prefixed(kIdempotency, topic_id).append(key);
+}
+
+std::string FamilyStart(char family, std::uint64_t topic_id) { return Prefixed(family, topic_id); }
+
+std::string FamilyEnd(char family, std::uint64_t topic_id) {
+  // Topic ids never reach UINT64_MAX (they count up from 1), so id + 1 cannot wrap.
+  return Prefixed(family, topic_id + 1);
+}
+
+std::optional<std::uint64_t> EventOffset(std::string_view key) { return TrailingNumber(kEvent, key); }
+std::optional<std::uint64_t> IndexBucket(std::string_view key) { return TrailingNumber(kIndex, key); }
+
+std::optional<std::string_view> CursorConsumer(std::string_view key) {
+  if (key.size() <= 9 || key[0] != kCursor) return std::nullopt;
+  return key.substr(9);
+}
+
+std::optional<std::string_view> TopicName(std::string_view key) {
+  if (key.size() <= 1 || key[0] != kTopic) return std::nullopt;
+  return key.substr(1);
+}
+
+}  // namespace goethe::keys

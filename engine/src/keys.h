@@ -1,0 +1,47 @@
+// The storage layout: how the engine's records are keyed in the one ordered KV keyspace.
+// docs/storage.md describes it for people; this file is the one place that encodes it.
+//
+// Every key starts with a one-byte family prefix; integers are big-endian so that bytewise order
+// is numeric order, which keeps a topic's events together and in offset order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace goethe::keys {
+
+inline constexpr char kMeta = 'M';       // M name                  -> store-wide values
+inline constexpr char kTopic = 'T';      // T topic-name            -> TopicRecord
+inline constexpr char kHead = 'H';       // H topic-id              -> HeadRecord
+inline constexpr char kLow = 'L';        // L topic-id              -> LowRecord (retention)
+inline constexpr char kEvent = 'E';      // E topic-id offset       -> append-ns + payload
+inline constexpr char kIndex = 'I';      // I topic-id bucket-start -> first offset in bucket
+inline constexpr char kCursor = 'C';     // C topic-id consumer     -> CursorRecord
+inline constexpr char kIdempotency = 'D';// D topic-id key          -> IdempotencyRecord
+
+void PutBigEndian64(std::string* out, std::uint64_t value);
+std::uint64_t ReadBigEndian64(std::string_view bytes);  // requires bytes.size() >= 8
+
+std::string Meta(std::string_view name);
+std::string Topic(std::string_view name);
+std::string Head(std::uint64_t topic_id);
+std::string Low(std::uint64_t topic_id);
+std::string Event(std::uint64_t topic_id, std::uint64_t offset);
+std::string Index(std::uint64_t topic_id, std::uint64_t bucket_start_ns);
+std::string Cursor(std::uint64_t topic_id, std::string_view consumer);
+std::string Idempotency(std::uint64_t topic_id, std::string_view key);
+
+// The smallest key above every key of `family` for `topic_id`: an exclusive upper bound.
+std::string FamilyEnd(char family, std::uint64_t topic_id);
+// The first key of `family` for `topic_id`.
+std::string FamilyStart(char family, std::uint64_t topic_id);
+
+// Decoders return nullopt when the key is not of that family or is malformed.
+std::optional<std::uint64_t> EventOffset(std::string_view key);
+std::optional<std::uint64_t> IndexBucket(std::string_view key);
+std::optional<std::string_view> CursorConsumer(std::string_view key);
+std::optional<std::string_view> TopicName(std::string_view key);
+
+}  // namespace goethe::keys

@@ -1,0 +1,137 @@
+// Reads: pages of events, start positions and seeking by time. Readers take the published head,
+// so they see only durable events, and never wait for the commit loop.
+#include "event_log_impl.h"
+#include "keys.h"
+#include "records.h"
+
+namespace goethe {
+namespace {
+
+Status DamagedEvent(const TopicState& topic, std::string_view key) {
+  auto offset = keys::EventOffset(key);
+  return DataLoss("topic '" + topic.name + "': damaged event record at offset " +
+                  (offset ? std::to_string(*offset) : std::string("?")));
+}
+
+}  // namespace
+
+Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
+  auto found = FindTopic(request.topic);
+  if (!found.ok()) return found.status();
+  const TopicState& topic = **found;
+  ReadResult result;
+  result.head = topic.durable_head.load(std::memory_order_acquire);
+  const std::uint64_t first = topic.first_offset.load(std::memory_order_acquire);
+  // The nearest rule: before the first retained event means the first retained event.
+  const std::uint64_t from = std::min(std::max(request.from_offset, first), result.head);
+  result.resolved_offset = from;
+  result.next_offset = from;
+  if (from == result.head || request.max_events == 0) return result;
+
+  const std::string lower = keys::Event(topic.id, from);
+  const std::string upper = keys::Event(topic.id, result.head);
+  auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
+  std::uint64_t bytes = 0;
+  for (it->SeekToFirst(); it->Valid() && result.events.size() < request.max_events; it->Next()) {
+    auto offset = keys::EventOffset(it->key());
+    auto event = records::DecodeEvent(it->value());
+    if (!offset || !event) return DamagedEvent(topic, it->key());
+    if (!result.events.empty() && bytes + event->payload.size() > request.max_bytes) break;
+    bytes += event->payload.size();
+    if (result.events.empty()) result.resolved_offset = *offset;  // retention may have moved on
+    result.events.push_back({*offset, event->timestamp_ns, std::string(event->payload)});
+    result.next_offset = *offset + 1;
+  }
+  if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
+  return result;
+}
+
+// The first offset whose event has a timestamp >= time, reading at most one index bucket of
+// events: the index names the first offset of every bucket that has events.
+Result<std::uint64_t> EventLog::Impl::SeekTime(const TopicState& topic, TimestampNs time, bool* exact) const {
+  const std::uint64_t head = topic.durable_head.load(std::memory_order_acquire);
+  const std::uint64_t first = topic.first_offset.load(std::memory_order_acquire);
+  *exact = false;
+  if (first >= head) return head;
+  const std::int64_t bucket = topic.BucketOf(std::max<TimestampNs>(time, 0));
+
+  std::uint64_t scan_from = first;
+  {
+    const std::string index_lower = keys::FamilyStart(keys::kIndex, topic.id);
+    const std::string index_upper = keys::FamilyEnd(keys::kIndex, topic.id);
+    auto index = store_->NewIterator({.lower_bound = index_lower, .upper_bound = index_upper});
+    index->SeekForPrev(keys::Index(topic.id, static_cast<std::uint64_t>(bucket)));
+    if (index->Valid() && static_cast<std::int64_t>(*keys::IndexBucket(index->key())) < bucket) {
+      // No event in time's own bucket: the answer is the first event of the next bucket.
+      index->Next();
+      if (!index->Valid()) return head;
+    }
+    if (index->Valid()) {
+      if (index->value().size() != 8) return DataLoss("topic '" + topic.name + "': damaged time-index entry");
+      scan_from = std::max(first, keys::ReadBigEndian64(index->value()));
+    }
+    if (!index->status().ok()) return FromKv(index->status(), "reading the time index");
+  }
+  if (scan_from >= head) return head;
+
+  const std::string lower = keys::Event(topic.id, scan_from);
+  const std::string upper = keys::Event(topic.id, head);
+  auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto event = records::DecodeEvent(it->value());
+    if (!event) return DamagedEvent(topic, it->key());
+    if (event->timestamp_ns >= time) {
+      *exact = event->timestamp_ns == time;
+      return *keys::EventOffset(it->key());
+    }
+  }
+  if (!it->status().ok()) return FromKv(it->status(), "seeking by time");
+  return head;
+}
+
+Result<ResolvedPosition> EventLog::Impl::Resolve(const std::string& name, const StartPosition& position) const {
+  auto found = FindTopic(name);
+  if (!found.ok()) return found.status();
+  const TopicState& topic = **found;
+  ResolvedPosition resolved;
+  resolved.head = topic.durable_head.load(std::memory_order_acquire);
+  resolved.first_offset = std::min(topic.first_offset.load(std::memory_order_acquire), resolved.head);
+  auto at = [&](std::uint64_t offset, bool exact) {
+    resolved.offset = std::clamp(offset, resolved.first_offset, resolved.head);
+    resolved.exact = exact && resolved.offset == offset;
+    return resolved;
+  };
+  using Kind = StartPosition::Kind;
+  switch (position.kind) {
+    case Kind::kBeginning: return at(resolved.first_offset, true);
+    case Kind::kEnd: return at(resolved.head, true);
+    case Kind::kOffset: return at(position.offset, true);
+    case Kind::kTime: {
+      bool exact = false;
+      auto offset = SeekTime(topic, position.time_ns, &exact);
+      if (!offset.ok()) return offset.status();
+      return at(*offset, exact);
+    }
+    case Kind::kCursor: {
+      auto cursor = GetCursor(name, position.consumer);
+      if (!cursor.ok()) return cursor.status();
+      if (!cursor->has_value()) {
+        return at(position.fallback == Kind::kEnd ? resolved.head : resolved.first_offset, false);
+      }
+      const std::uint64_t next = (*cursor)->offset + 1;
+      if (next >= resolved.first_offset) return at(next, true);
+      // Retention deleted events the consumer has not processed: its reset policy decides.
+      switch (position.reset) {
+        case ResetPolicy::kEarliest: return at(resolved.first_offset, false);
+        case ResetPolicy::kLatest: return at(resolved.head, false);
+        case ResetPolicy::kError:
+          return OutOfRange("consumer '" + position.consumer + "' of topic '" + name + "' resumes at offset " +
+                            std::to_string(next) + ", but retention deleted it; the first retained offset is " +
+                            std::to_string(resolved.first_offset));
+      }
+    }
+  }
+  return Internal("unknown start position kind");
+}
+
+}  // namespace goethe

@@ -1,0 +1,40 @@
+#include "waiters.h"
+
+#include <vector>
+
+namespace goethe {
+
+Waiters::Id Waiters::Add(std::uint64_t offset, std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  const Id id = next_id_++;
+  by_id_[id] = by_offset_.emplace(offset, Entry{id, std::move(wake)});
+  return id;
+}
+
+std::function<void()> Waiters::Take(Id id) {
+  std::lock_guard lock(mutex_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return {};
+  std::function<void()> wake = std::move(it->second->second.wake);
+  by_offset_.erase(it->second);
+  by_id_.erase(it);
+  return wake;
+}
+
+void Waiters::Fire(std::uint64_t head) {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock(mutex_);
+    auto end = by_offset_.lower_bound(head);
+    for (auto it = by_offset_.begin(); it != end; ++it) {
+      by_id_.erase(it->second.id);
+      ready.push_back(std::move(it->second.wake));
+    }
+    by_offset_.erase(by_offset_.begin(), end);
+  }
+  for (auto& wake : ready) wake();
+}
+
+void Waiters::FireAll() { Fire(UINT64_MAX); }
+
+}  // namespace goethe
