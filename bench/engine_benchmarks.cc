@@ -1,0 +1,130 @@
+// The engine in-process: appends (batches, sync on/off), concurrent appenders (group commit),
+// catch-up reads and seeks by time.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "bench_env.h"
+#include "benchmarks.h"
+
+namespace goethe::bench {
+namespace {
+
+void EngineAppend(benchmark::State& state, const std::string& backend, std::size_t batch_size, bool sync) {
+  auto log = OpenFreshLog(backend, "append", sync);
+  const std::vector<std::string> payloads = Payloads(batch_size);
+  std::int64_t items = 0;
+  for (auto _ : state) {
+    AppendOutcome outcome = log->Append({.topic = "bench", .payloads = payloads});
+    if (!outcome.status.ok()) state.SkipWithError(outcome.status.ToString().c_str());
+    items += static_cast<std::int64_t>(batch_size);
+  }
+  state.SetItemsProcessed(items);
+}
+
+// Threads share one log; thread 0 opens it before the loop and closes it after (the loop's start
+// and end are barriers for all threads).
+std::unique_ptr<EventLog> g_shared_log;
+
+void ConcurrentAppenders(benchmark::State& state, const std::string& backend) {
+  if (state.thread_index() == 0) g_shared_log = OpenFreshLog(backend, "concurrent", /*sync=*/true);
+  const std::vector<std::string> payload = Payloads(1);
+  for (auto _ : state) {
+    AppendOutcome outcome = g_shared_log->Append({.topic = "bench", .payloads = payload});
+    if (!outcome.status.ok()) state.SkipWithError(outcome.status.ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) g_shared_log.reset();
+}
+
+void Fill(EventLog& log, const std::string& topic, std::uint64_t events, std::size_t batch) {
+  const std::vector<std::string> payloads = Payloads(batch);
+  for (std::uint64_t done = 0; done < events; done += batch) {
+    (void)log.Append({.topic = topic, .payloads = payloads});
+  }
+}
+
+// Google Benchmark calls a benchmark function several times while it sizes the run: prepared
+// logs are kept here so they are filled once.
+EventLog& Prepared(const std::string& key, const std::function<std::unique_ptr<EventLog>()>& make) {
+  static std::map<std::string, std::unique_ptr<EventLog>> logs;
+  auto& log = logs[key];
+  if (!log) log = make();
+  return *log;
+}
+
+constexpr std::uint64_t kReadEvents = 200000;
+
+void EngineRead(benchmark::State& state, const std::string& backend) {
+  EventLog& log = Prepared("read/" + backend, [&] {
+    auto fresh = OpenFreshLog(backend, "read", false);
+    Fill(*fresh, "bench", kReadEvents, 1000);
+    return fresh;
+  });
+  std::uint64_t offset = 0;
+  std::int64_t items = 0;
+  for (auto _ : state) {
+    auto page = log.Read({.topic = "bench", .from_offset = offset, .max_events = 1000});
+    if (!page.ok()) state.SkipWithError(page.status().ToString().c_str());
+    items += static_cast<std::int64_t>(page->events.size());
+    offset = page->next_offset >= kReadEvents ? 0 : page->next_offset;
+  }
+  state.SetItemsProcessed(items);
+}
+
+// Events 100 per simulated second over a 1 s index granularity: seeks must cost the same on a
+// topic of 10^4 events as on one of 10^6.
+void SeekByTime(benchmark::State& state, const std::string& backend, std::uint64_t events) {
+  constexpr TimestampNs kSecond = 1'000'000'000;
+  constexpr TimestampNs kStart = 1'700'000'000 * kSecond;
+  EventLog& log = Prepared("seek/" + backend + "/" + std::to_string(events), [&] {
+    auto clock_value = std::make_shared<std::atomic<TimestampNs>>(kStart);
+    EventLogOptions options;
+    options.sync = false;
+    options.default_index_granularity = std::chrono::seconds(1);
+    options.clock = [clock_value] { return clock_value->fetch_add(kSecond); };
+    auto opened = EventLog::Open(OpenFreshStore(backend, "seek"), options);
+    if (!opened.ok()) std::abort();
+    Fill(**opened, "bench", events, 100);
+    return std::move(opened).value();
+  });
+  const TimestampNs end = kStart + static_cast<TimestampNs>(events / 100) * kSecond;
+  std::mt19937_64 random(42);
+  std::uniform_int_distribution<TimestampNs> pick(kStart, end);
+  for (auto _ : state) {
+    StartPosition at{.kind = StartPosition::Kind::kTime, .time_ns = pick(random)};
+    auto resolved = log.Resolve("bench", at);
+    if (!resolved.ok()) state.SkipWithError(resolved.status().ToString().c_str());
+    benchmark::DoNotOptimize(resolved->offset);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+}  // namespace
+
+void RegisterEngineBenchmarks() {
+  for (const std::string& backend : Backends()) {
+    for (bool sync : {false, true}) {
+      for (std::size_t batch : {1, 100, 1000}) {
+        auto* b = benchmark::RegisterBenchmark(Name("engine_append", backend, batch, sync).c_str(),
+                                               EngineAppend, backend, batch, sync)
+                      ->UseRealTime();  // the work happens on the commit thread
+        if (sync && batch == 1) b->MinTime(1.0);
+      }
+    }
+    benchmark::RegisterBenchmark(("concurrent_sync_appenders/" + backend).c_str(), ConcurrentAppenders, backend)
+        ->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(1.0);
+    benchmark::RegisterBenchmark(("engine_read/" + backend).c_str(), EngineRead, backend)->UseRealTime();
+    for (std::uint64_t events : {10'000ull, 1'000'000ull}) {
+      benchmark::RegisterBenchmark(("seek_by_time/" + backend + "/events:" + std::to_string(events)).c_str(),
+                                   SeekByTime, backend, events)
+        ->UseRealTime();
+    }
+  }
+}
+
+}  // namespace goethe::bench

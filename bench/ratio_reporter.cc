@@ -1,0 +1,50 @@
+#include "ratio_reporter.h"
+
+#include <cstdio>
+
+#include "bench_env.h"
+#include "benchmarks.h"
+
+namespace goethe::bench {
+
+void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
+  for (const Run& run : runs) {
+    if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+    auto rate = run.counters.find("items_per_second");
+    if (rate != run.counters.end()) items_per_second_[run.benchmark_name()] = rate->second.value;
+  }
+  ConsoleReporter::ReportRuns(runs);
+}
+
+double RatioReporter::Rate(const std::string& name) const {
+  auto it = items_per_second_.find(name);
+  return it == items_per_second_.end() ? 0 : it->second;
+}
+
+void RatioReporter::Finalize() {
+  ConsoleReporter::Finalize();
+  std::printf("\nengine append / raw KV put, same batch (target >= 0.80 for batch 1000, sync off)\n");
+  std::printf("%-10s %-6s %-5s %14s %14s %7s\n", "backend", "batch", "sync", "engine ev/s", "raw ev/s", "ratio");
+  for (const std::string& backend : Backends()) {
+    for (bool sync : {false, true}) {
+      for (std::size_t batch : {1, 100, 1000}) {
+        const std::string suffix = std::string(sync && batch == 1 ? "/min_time:1.000" : "") + "/real_time";
+        const double engine = Rate(Name("engine_append", backend, batch, sync) + suffix);
+        const double raw = Rate(Name("raw_put", backend, batch, sync) + suffix);
+        if (engine == 0 || raw == 0) continue;
+        std::printf("%-10s %-6zu %-5s %14.0f %14.0f %7.2f\n", backend.c_str(), batch, sync ? "on" : "off",
+                    engine, raw, engine / raw);
+      }
+    }
+  }
+  std::printf("\nconcurrent appenders with sync on, batch 1 (target: 64 appenders >= 20x one)\n");
+  std::printf("%-10s %14s %14s %14s %9s\n", "backend", "1 ev/s", "8 ev/s", "64 ev/s", "64/1");
+  for (const std::string& backend : Backends()) {
+    const std::string base = "concurrent_sync_appenders/" + backend + "/min_time:1.000/real_time/threads:";
+    const double one = Rate(base + "1"), eight = Rate(base + "8"), sixty_four = Rate(base + "64");
+    if (one == 0) continue;
+    std::printf("%-10s %14.0f %14.0f %14.0f %9.1f\n", backend.c_str(), one, eight, sixty_four, sixty_four / one);
+  }
+}
+
+}  // namespace goethe::bench
