@@ -20,7 +20,9 @@ std::optional<std::uint64_t> TrailingNumber(char family, std::string_view key) {
 }  // namespace
 
 void PutBigEndian64(std::string* out, std::uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xff));
+  char bytes[8];
+  for (int i = 7; i >= 0; --i, value >>= 8) bytes[i] = static_cast<char>(value & 0xff);
+  out->append(bytes, 8);  // one append: this runs for every event on the append path
 }
 
 std::uint64_t ReadBigEndian64(std::string_view bytes) {

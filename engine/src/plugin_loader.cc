@@ -63,7 +63,7 @@ std::vector<std::string> BackendPlugin::SearchPaths(const std::string& plugin_di
   std::vector<std::string> paths = {GOETHE_BUILD_PLUGIN_DIR};
   boost::dll::fs::error_code ec;
   const auto program = boost::dll::program_location(ec);
-  if (!ec) paths.push_back((program.parent_path().parent_path() / "lib" / "goethe").lexically_normal().string());
+  if (!ec) paths.push_back((program.parent_path() / GOETHE_PLUGIN_DIR_FROM_BIN).lexically_normal().string());
   paths.push_back(GOETHE_INSTALL_PLUGIN_DIR);
   std::vector<std::string> unique;
   for (const std::string& p : paths) {

@@ -22,7 +22,8 @@ class BackendPlugin {
   static std::string FileName(const std::string& backend);
 
   // Where plugins are looked for: `plugin_dir` alone when set; otherwise the build tree's plugin
-  // folder, <program dir>/../lib/goethe and the installed prefix's plugin folder.
+  // folder, the plugin folder beside the program's installed prefix (<bin>/../lib/goethe) and the
+  // configured install prefix's plugin folder.
   static std::vector<std::string> SearchPaths(const std::string& plugin_dir);
 
   // Loads the plugin that `config.storage` names. Errors are one line naming the config file,
