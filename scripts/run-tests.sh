@@ -29,7 +29,7 @@ bash scripts/build.sh build-asan -DGOETHE_SANITIZER=address -DGOETHE_BUILD_BENCH
 run_ctest build-asan
 
 stage "ThreadSanitizer build (engine and server suites)"
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp"
 bash scripts/build.sh build-tsan -DGOETHE_SANITIZER=thread -DGOETHE_BUILD_BENCH=OFF
 run_ctest build-tsan -L tsan
 

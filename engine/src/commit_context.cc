@@ -106,11 +106,7 @@ void CommitContext::Finalize() {
 void CommitContext::Apply() {
   if (next_topic_id_ != 0) loop_.next_topic_id = next_topic_id_;
   for (auto& [key, cursor] : cursors_) loop_.cursors[key] = cursor;
-  for (auto& [name, topic] : created_) registry_.Add(topic);
-  for (auto& [raw, staged] : staged_) {
-    staged.topic->loop = staged.view;
-    staged.topic->Publish();
-  }
+  // Deletions first: a topic deleted and created again in this batch must end up registered.
   for (auto& [name, topic] : deleted_) {
     registry_.Remove(name);
     topic->deleted.store(true, std::memory_order_release);
@@ -118,6 +114,11 @@ void CommitContext::Apply() {
     auto end = loop_.cursors.lower_bound(keys::FamilyEnd(keys::kCursor, topic->id));
     loop_.cursors.erase(begin, end);
     topic->waiters.FireAll();
+  }
+  for (auto& [name, topic] : created_) registry_.Add(topic);
+  for (auto& [raw, staged] : staged_) {
+    staged.topic->loop = staged.view;
+    staged.topic->Publish();
   }
 }
 

@@ -21,20 +21,23 @@ std::function<void()> Waiters::Take(Id id) {
   return wake;
 }
 
-void Waiters::Fire(std::uint64_t head) {
+void Waiters::Fire(std::uint64_t head) { FireWhere(head, /*all=*/false); }
+
+void Waiters::FireAll() { FireWhere(0, /*all=*/true); }
+
+void Waiters::FireWhere(std::uint64_t head, bool all) {
   std::vector<std::function<void()>> ready;
   {
     std::lock_guard lock(mutex_);
-    auto end = by_offset_.lower_bound(head);
+    auto end = all ? by_offset_.end() : by_offset_.lower_bound(head);
     for (auto it = by_offset_.begin(); it != end; ++it) {
       by_id_.erase(it->second.id);
       ready.push_back(std::move(it->second.wake));
     }
     by_offset_.erase(by_offset_.begin(), end);
   }
+  // Called outside the lock, so that a callback may register again.
   for (auto& wake : ready) wake();
 }
-
-void Waiters::FireAll() { Fire(UINT64_MAX); }
 
 }  // namespace goethe

@@ -31,6 +31,9 @@ class Waiters {
     Id id;
     std::function<void()> wake;
   };
+  // Calls and removes the waiters below `head`, or every waiter when `all`.
+  void FireWhere(std::uint64_t head, bool all);
+
   std::mutex mutex_;
   Id next_id_ = 1;
   std::multimap<std::uint64_t, Entry> by_offset_;

@@ -1,0 +1,108 @@
+// Group commit, observed deterministically: a GatedStore parks the commit loop inside a write
+// while the test queues work behind it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "support/engine_fixture.h"
+
+namespace goethe {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::Payloads;
+
+class EngineGroupCommitTest : public testing::EngineTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(testing::EngineTest::SetUp());
+    options_.sync = true;
+    ASSERT_NO_FATAL_FAILURE(Reopen(Wrap::kGate));
+    ASSERT_NE(gated_, nullptr);
+  }
+
+  // Parks the commit loop in the write of one append to `topic`; returns its outcomes.
+  std::shared_ptr<testing::AsyncOutcomes> ParkLoop(const std::string& topic) {
+    gated_->CloseGate();
+    auto parked = testing::AsyncOutcomes::Make(1);
+    log_->AppendAsync({.topic = topic, .payloads = {"parked"}}, parked->Callback(0));
+    EXPECT_TRUE(gated_->WaitUntilBlocked(seconds(10))) << "the commit loop never wrote";
+    return parked;
+  }
+};
+
+TEST_P(EngineGroupCommitTest, AppendsQueuedDuringAWriteAreCoalescedIntoOneWrite) {
+  AppendOk("a", {"0"});
+  AppendOk("b", {"0"});
+  auto parked = ParkLoop("a");
+  const std::uint64_t writes_before = gated_->writes();
+
+  constexpr int kQueued = 100;
+  auto queued = testing::AsyncOutcomes::Make(kQueued);
+  for (int i = 0; i < kQueued; ++i) {
+    log_->AppendAsync({.topic = i % 2 == 0 ? "a" : "b", .payloads = Payloads("q", 1 + i % 3)}, queued->Callback(i));
+  }
+  EXPECT_FALSE(queued->WaitAll(milliseconds(50))) << "appends completed while the store was not written";
+  gated_->OpenGate();
+  ASSERT_TRUE(parked->WaitAll(seconds(30)));
+  ASSERT_TRUE(queued->WaitAll(seconds(30))) << queued->done() << " of " << kQueued;
+  for (int i = 0; i < kQueued; ++i) ASSERT_TRUE(queued->Get(i).status.ok()) << queued->Get(i).status.ToString();
+  // The parked write, then one write (and so one sync) for all hundred queued appends.
+  EXPECT_EQ(gated_->writes() - writes_before, 2u);
+}
+
+TEST_P(EngineGroupCommitTest, TheEventCapSplitsTheQueueAcrossWrites) {
+  options_.max_commit_events = 10;
+  ASSERT_NO_FATAL_FAILURE(Reopen(Wrap::kGate));
+  auto parked = ParkLoop("t");
+  const std::uint64_t writes_before = gated_->writes();
+  constexpr int kQueued = 60;
+  auto queued = testing::AsyncOutcomes::Make(kQueued + 1);
+  for (int i = 0; i < kQueued; ++i) log_->AppendAsync({.topic = "t", .payloads = {"x"}}, queued->Callback(i));
+  // An append larger than the cap still lands, whole.
+  log_->AppendAsync({.topic = "t", .payloads = Payloads("big", 25)}, queued->Callback(kQueued));
+  gated_->OpenGate();
+  ASSERT_TRUE(queued->WaitAll(seconds(30))) << queued->done() << " of " << kQueued + 1;
+  for (int i = 0; i <= kQueued; ++i) ASSERT_TRUE(queued->Get(i).status.ok()) << queued->Get(i).status.ToString();
+  EXPECT_GE(gated_->writes() - writes_before, 1u + kQueued / 10) << "the cap did not split the queue";
+  EXPECT_EQ(queued->Get(kQueued).result.first_offset, 1u + kQueued);
+  std::vector<std::string> payloads = ReadPayloads("t");
+  ASSERT_EQ(payloads.size(), 1u + kQueued + 25);
+  EXPECT_EQ(payloads[1 + kQueued], "big0");
+  EXPECT_EQ(payloads.back(), "big24");
+}
+
+TEST_P(EngineGroupCommitTest, ReadersNeitherWaitForAWriteNorSeeItsEventsEarly) {
+  AppendOk("t", Payloads("e", 3));
+  ASSERT_TRUE(log_->CommitCursor("t", "c", 1).ok());
+  auto parked = ParkLoop("t");
+
+  // While the loop is parked inside the write, every read answers at once from durable state.
+  const auto start = std::chrono::steady_clock::now();
+  auto read = log_->Read({.topic = "t", .from_offset = 0});
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->events.size(), 3u) << "a reader saw an event before it was durable";
+  EXPECT_EQ(read->head, 3u);
+  EXPECT_EQ(Describe("t").next_offset, 3u);
+  EXPECT_EQ(ResolveOk("t", testing::End()).offset, 3u);
+  auto cursor = log_->GetCursor("t", "c");
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ((*cursor)->offset, 1u);
+  EXPECT_EQ(log_->ListTopics().size(), 1u);
+  EXPECT_FALSE(log_->WaitForOffset("t", 3, milliseconds(50)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5)) << "readers waited for the write";
+  EXPECT_EQ(parked->done(), 0);
+
+  gated_->OpenGate();
+  ASSERT_TRUE(parked->WaitAll(seconds(30)));
+  EXPECT_TRUE(log_->WaitForOffset("t", 3, seconds(10)));
+  EXPECT_EQ(ReadPayloads("t").back(), "parked");
+}
+
+GOETHE_ENGINE_TEST_SUITE(EngineGroupCommitTest);
+
+}  // namespace
+}  // namespace goethe
