@@ -103,7 +103,8 @@ void CommitContext::Finalize() {
   }
 }
 
-void CommitContext::Apply() {
+std::vector<TopicPtr> CommitContext::Apply() {
+  std::vector<TopicPtr> to_wake;
   if (next_topic_id_ != 0) loop_.next_topic_id = next_topic_id_;
   for (auto& [key, cursor] : cursors_) loop_.cursors[key] = cursor;
   // Deletions first: a topic deleted and created again in this batch must end up registered.
@@ -113,13 +114,15 @@ void CommitContext::Apply() {
     auto begin = loop_.cursors.lower_bound(keys::FamilyStart(keys::kCursor, topic->id));
     auto end = loop_.cursors.lower_bound(keys::FamilyEnd(keys::kCursor, topic->id));
     loop_.cursors.erase(begin, end);
-    topic->waiters.FireAll();
+    to_wake.push_back(topic);
   }
   for (auto& [name, topic] : created_) registry_.Add(topic);
   for (auto& [raw, staged] : staged_) {
     staged.topic->loop = staged.view;
     staged.topic->Publish();
+    to_wake.push_back(staged.topic);
   }
+  return to_wake;
 }
 
 }  // namespace goethe

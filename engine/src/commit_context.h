@@ -62,8 +62,9 @@ class CommitContext {
 
   // Adds the head and low-water records of every changed topic to the batch: once per topic.
   void Finalize();
-  // After the batch is durable: makes the staged changes live and wakes the tailing readers.
-  void Apply();
+  // After the batch is durable: makes the staged changes live. Returns the topics whose tailing
+  // readers are to be woken.
+  std::vector<TopicPtr> Apply();
 
  private:
   struct Staged {

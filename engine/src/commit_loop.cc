@@ -37,6 +37,7 @@ void CommitLoop::Stop() {
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  completions_.Stop();
 }
 
 void CommitLoop::Run() {
@@ -69,8 +70,19 @@ void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs) {
   if (!context.batch().empty()) {
     written = FromKv(store_.Write({.sync = sync_}, context.batch()), "writing a batch");
   }
-  if (written.ok()) context.Apply();
-  for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i].finish(staged[i].ok() ? written : staged[i]);
+  std::vector<std::function<void()>> callbacks;
+  callbacks.reserve(jobs.size() + 1);
+  if (written.ok()) {
+    callbacks.push_back([topics = context.Apply()] {
+      for (const TopicPtr& topic : topics) topic->WakeReaders();
+    });
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    callbacks.push_back([finish = std::move(jobs[i].finish), outcome = staged[i].ok() ? written : staged[i]] {
+      finish(outcome);
+    });
+  }
+  completions_.Post(std::move(callbacks));
 }
 
 }  // namespace goethe

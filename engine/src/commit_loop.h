@@ -2,8 +2,8 @@
 //
 // Callers submit jobs; the loop takes everything waiting (up to a cap of events), stages each job
 // into one CommitContext, writes the batch once (one sync when configured), makes it live and
-// then finishes every job with its outcome. Because offsets are assigned only here, they never
-// collide or skip.
+// hands every job's outcome to the completion thread. Because offsets are assigned only here, they
+// never collide or skip.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "commit_context.h"
+#include "completion_thread.h"
 #include "goethe/engine/status.h"
 
 namespace goethe {
@@ -23,7 +24,8 @@ struct CommitJob {
   // Validates and stages the job's changes; a non-OK status fails this job alone. It must check
   // everything before it changes the context, so that a failed job leaves nothing behind.
   std::function<Status(CommitContext&)> stage;
-  // Called once with the job's outcome: its staging error, or the batch write's status.
+  // Called once, on the completion thread, with the job's outcome: its staging error, or the
+  // batch write's status.
   std::function<void(const Status&)> finish;
 };
 
@@ -33,9 +35,10 @@ class CommitLoop {
              std::size_t max_batch_events, std::function<TimestampNs()> clock);
   ~CommitLoop();  // Stop()s
 
-  // Queues a job; when the loop has stopped the job finishes at once with UNAVAILABLE.
+  // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
+  // UNAVAILABLE.
   void Submit(CommitJob job);
-  // Finishes every queued job, then ends the thread. Idempotent.
+  // Finishes every queued job and runs every completion, then ends the threads. Idempotent.
   void Stop();
 
  private:
@@ -53,6 +56,7 @@ class CommitLoop {
   std::condition_variable wake_;
   std::deque<CommitJob> pending_;
   bool stopping_ = false;
+  CompletionThread completions_;  // declared before thread_: it must exist while the loop runs
   std::thread thread_;
 };
 

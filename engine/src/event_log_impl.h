@@ -26,7 +26,7 @@ class EventLog::Impl {
 
   // Runs `stage` as a commit job and waits for its outcome.
   Status CommitAndWait(std::function<Status(CommitContext&)> stage);
-  // Runs `stage` as a commit job; `done` gets its outcome on the commit-loop thread.
+  // Runs `stage` as a commit job; `done` gets its outcome on the completion thread.
   void Commit(std::function<Status(CommitContext&)> stage, std::function<void(const Status&)> done);
 
   // append.cc

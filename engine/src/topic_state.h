@@ -45,13 +45,19 @@ struct TopicState {
 
   std::int64_t BucketOf(TimestampNs t) const { return t - t % settings.index_granularity_ns; }
 
-  // Copies the loop's view into the published fields, then wakes the tailing readers.
+  // Copies the loop's view into the published fields; the head last, so a reader that sees the
+  // new head sees the rest too.
   void Publish() {
     first_offset.store(loop.first_offset, std::memory_order_release);
     retained_bytes.store(loop.appended_bytes - loop.deleted_bytes, std::memory_order_release);
     last_ns.store(loop.last_ns, std::memory_order_release);
     durable_head.store(loop.next_offset, std::memory_order_release);
-    waiters.Fire(loop.next_offset);
+  }
+
+  // Wakes the readers waiting below the published head (or all of them once deleted).
+  void WakeReaders() {
+    if (deleted.load(std::memory_order_acquire)) waiters.FireAll();
+    else waiters.Fire(durable_head.load(std::memory_order_acquire));
   }
 };
 

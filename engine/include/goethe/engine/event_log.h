@@ -7,7 +7,8 @@
 // before it is durable.
 //
 // Thread safety: every method may be called from any thread. Completion callbacks run on the
-// commit-loop thread and must be quick and must not call the blocking methods of this class.
+// engine's completion thread, in commit order; they must be quick and must not call the blocking
+// methods of this class.
 #pragma once
 
 #include <chrono>
@@ -78,7 +79,8 @@ class EventLog {
   Result<ResolvedPosition> Resolve(const std::string& topic, const StartPosition& position) const;
 
   // Calls `wake` once, as soon as offset `offset` of `topic` is durable, or the topic is deleted,
-  // or the log closes; at once (on this thread) when that is already so. Returns an id for
+  // or the log closes — on the completion thread, or at once on this thread when that is
+  // already so. `wake` must be quick: it should schedule work, not do it. Returns an id for
   // CancelWait, or 0 when `wake` already ran or the topic does not exist (then wake is not called).
   WaitId WaitForOffset(const std::string& topic, std::uint64_t offset, std::function<void()> wake);
   // Removes a waiter; true when it was still waiting (and so will never be called).
@@ -90,7 +92,7 @@ class EventLog {
   Result<std::optional<CursorInfo>> GetCursor(const std::string& topic, const std::string& consumer) const;
   Status CommitCursor(const std::string& topic, const std::string& consumer, std::uint64_t offset,
                       CursorMove move = CursorMove::kForwardOnly);
-  // The same, without blocking: `done` runs on the commit-loop thread once the commit is durable.
+  // The same, without blocking: `done` runs on the completion thread once the commit is durable.
   void CommitCursorAsync(const std::string& topic, const std::string& consumer, std::uint64_t offset,
                          CursorMove move, std::function<void(const Status&)> done);
   Result<std::vector<CursorInfo>> ListCursors(const std::string& topic) const;
