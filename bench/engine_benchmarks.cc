@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <semaphore>
 
 #include "bench_env.h"
 #include "benchmarks.h"
@@ -71,6 +72,31 @@ void ConcurrentAppenders(benchmark::State& state, const std::string& backend) {
   }
   state.SetItemsProcessed(state.iterations());
   if (state.thread_index() == 0) g_shared_log.reset();
+}
+
+// N appenders as the server has them: N produce calls in flight through AppendAsync, each
+// followed by the next as soon as it is acknowledged, with no thread per appender. One benchmark
+// iteration is one acknowledged append.
+void ConcurrentAsyncAppenders(benchmark::State& state, const std::string& backend, int appenders) {
+  auto log = OpenFreshLog(backend, "concurrent-async", /*sync=*/true);
+  std::counting_semaphore<> acknowledged(0);
+  std::atomic<bool> stop{false}, failed{false};
+  std::atomic<int> in_flight{0};
+  std::function<void()> append_one = [&] {
+    in_flight++;
+    log->AppendAsync({.topic = "bench", .payloads = Payloads(1)}, [&](AppendOutcome outcome) {
+      if (!outcome.status.ok()) failed = true;
+      if (!stop.load()) append_one();
+      in_flight--;
+      acknowledged.release();
+    });
+  };
+  for (int i = 0; i < appenders; ++i) append_one();
+  for (auto _ : state) acknowledged.acquire();
+  stop = true;
+  while (in_flight.load() > 0) acknowledged.acquire();
+  if (failed) state.SkipWithError("an append failed");
+  state.SetItemsProcessed(state.iterations());
 }
 
 void Fill(EventLog& log, const std::string& topic, std::uint64_t events, std::size_t batch) {
@@ -157,6 +183,13 @@ void RegisterEngineBenchmarks() {
     }
     benchmark::RegisterBenchmark(("concurrent_sync_appenders/" + backend).c_str(), ConcurrentAppenders, backend)
         ->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(1.0);
+    for (int appenders : {1, 8, 64}) {
+      benchmark::RegisterBenchmark(("concurrent_sync_async_appenders/" + backend + "/appenders:" +
+                                    std::to_string(appenders)).c_str(),
+                                   ConcurrentAsyncAppenders, backend, appenders)
+          ->UseRealTime()
+          ->MinTime(1.0);
+    }
     benchmark::RegisterBenchmark(("engine_read/" + backend).c_str(), EngineRead, backend)->UseRealTime();
     for (std::uint64_t events : {10'000ull, 1'000'000ull}) {
       benchmark::RegisterBenchmark(("seek_by_time/" + backend + "/events:" + std::to_string(events)).c_str(),
