@@ -1,0 +1,83 @@
+// Live-tail latency: a producer appends at a fixed rate, each payload carrying its send time; a
+// tailing consumer on its own stream measures how long each event took to arrive.
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "load_runs.h"
+#include "load_stats.h"
+
+namespace goethe::load {
+
+int RunEndToEnd(Stub& stub, const LoadOptions& options) {
+  const auto total = static_cast<std::uint64_t>(options.rate * options.seconds);
+  grpc::ClientContext consume_context;
+  auto stream = stub.Consume(&consume_context);
+  v1::ConsumeRequest subscribe;
+  subscribe.mutable_subscribe()->set_topic(options.topic);
+  subscribe.mutable_subscribe()->mutable_start()->set_end(true);
+  subscribe.mutable_subscribe()->set_window(options.window);
+  subscribe.mutable_subscribe()->set_read_only(true);
+
+  // The topic must exist before a consumer can subscribe to it.
+  {
+    grpc::ClientContext context;
+    v1::CreateTopicRequest create;
+    v1::CreateTopicResponse created;
+    create.set_topic(options.topic);
+    stub.CreateTopic(&context, create, &created);  // ALREADY_EXISTS is fine
+  }
+  v1::ConsumeResponse response;
+  if (!stream->Write(subscribe) || !stream->Read(&response) || !response.has_subscribed()) {
+    std::fprintf(stderr, "e2e: subscribe failed: %s\n", stream->Finish().error_message().c_str());
+    return 1;
+  }
+
+  std::atomic<bool> producer_failed{false};
+  std::thread producer([&] {
+    const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options.rate));
+    auto next = Clock::now();
+    std::string payload(std::max<std::uint32_t>(options.payload_bytes, 8), 'x');
+    for (std::uint64_t i = 0; i < total; ++i) {
+      std::this_thread::sleep_until(next);
+      next += interval;
+      const std::int64_t sent = NowNs();
+      std::memcpy(payload.data(), &sent, sizeof sent);
+      grpc::ClientContext context;
+      v1::ProduceRequest request;
+      v1::ProduceResponse produced;
+      request.set_topic(options.topic);
+      request.add_payloads(payload);
+      if (!stub.Produce(&context, request, &produced).ok()) producer_failed = true;
+    }
+  });
+
+  Latencies latencies;
+  Progress progress("e2e", total);
+  const auto deadline = Clock::now() + std::chrono::duration<double>(options.seconds + 10);
+  while (latencies.size() < total && Clock::now() < deadline && stream->Read(&response)) {
+    const std::int64_t now = NowNs();
+    for (const auto& event : response.events().events()) {
+      std::int64_t sent = 0;
+      if (event.payload().size() >= sizeof sent) std::memcpy(&sent, event.payload().data(), sizeof sent);
+      latencies.Add((now - sent) / 1000.0);
+    }
+    progress.Update(latencies.size());
+  }
+  producer.join();
+  consume_context.TryCancel();
+  stream->Finish();
+  if (producer_failed || latencies.size() < total) {
+    std::fprintf(stderr, "e2e: received %zu of %llu events%s\n", latencies.size(),
+                 static_cast<unsigned long long>(total), producer_failed ? ", a produce failed" : "");
+    return 1;
+  }
+  std::fprintf(stderr, "e2e at %.0f events/s: p50 %.0f us, p90 %.0f us, p99 %.0f us, p99.9 %.0f us\n", options.rate,
+               latencies.Percentile(50), latencies.Percentile(90), latencies.Percentile(99), latencies.Percentile(99.9));
+  PrintResult("e2e", {{"n", std::to_string(latencies.size())}, {"rate_target", Fixed(options.rate, 0)},
+                      {"p50_us", Fixed(latencies.Percentile(50))}, {"p90_us", Fixed(latencies.Percentile(90))},
+                      {"p99_us", Fixed(latencies.Percentile(99))}, {"p999_us", Fixed(latencies.Percentile(99.9))}});
+  return 0;
+}
+
+}  // namespace goethe::load

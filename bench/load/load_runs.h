@@ -1,0 +1,35 @@
+// The workloads goethe-bench runs against a server. Each returns 0 on success and prints its
+// figures (a readable line on stderr and a RESULT line on stdout).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "goethe/v1/goethe.grpc.pb.h"
+
+namespace goethe::load {
+
+struct LoadOptions {
+  std::string topic = "bench";
+  std::uint64_t events = 100000;
+  std::uint32_t batch = 100;       // events per produce (stream) batch
+  std::uint32_t in_flight = 16;    // unacknowledged stream batches
+  std::uint32_t concurrency = 1;   // unary produce calls in flight
+  std::uint32_t payload_bytes = 100;
+  std::uint32_t window = 10000;    // consume window
+  std::string consumer = "bench";
+  double rate = 1000;              // e2e events per second
+  double seconds = 5;              // e2e duration
+};
+
+using Stub = v1::Goethe::Stub;
+
+int RunProduceStream(Stub& stub, const LoadOptions& options);
+int RunProduceUnary(Stub& stub, const LoadOptions& options);
+int RunConsume(Stub& stub, const LoadOptions& options);
+int RunEndToEnd(Stub& stub, const LoadOptions& options);
+
+}  // namespace goethe::load

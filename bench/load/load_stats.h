@@ -1,0 +1,79 @@
+// Figures a load run reports: rates, latency percentiles, and the RESULT line scripts parse.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace goethe::load {
+
+using Clock = std::chrono::steady_clock;
+
+inline double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+inline std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// Latency samples in microseconds; Percentile sorts on first use.
+class Latencies {
+ public:
+  void Add(double micros) { samples_.push_back(micros); }
+  std::size_t size() const { return samples_.size(); }
+  double Percentile(double p) {
+    if (samples_.empty()) return 0;
+    std::sort(samples_.begin(), samples_.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * samples_.size()));
+    return samples_[std::clamp<std::size_t>(rank, 1, samples_.size()) - 1];
+  }
+
+ private:
+  std::vector<double> samples_;
+};
+
+// "RESULT test=produce-stream n=1000000 secs=2.1 rate=476190 ..." on stdout, one line per
+// measurement, in the shape ../shared/peers uses, so the same tools read both.
+inline void PrintResult(const std::string& test, const std::map<std::string, std::string>& fields) {
+  std::string line = "RESULT peer=goethe test=" + test;
+  for (const auto& [key, value] : fields) line += " " + key + "=" + value;
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+inline std::string Fixed(double value, int decimals = 1) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, value);
+  return text;
+}
+
+// A progress line on stderr at most once a second: "produce-stream: 420000/1000000 events".
+class Progress {
+ public:
+  explicit Progress(std::string what, std::uint64_t total) : what_(std::move(what)), total_(total) {}
+  void Update(std::uint64_t done) {
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    std::fprintf(stderr, "\r%s: %llu/%llu events", what_.c_str(), static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total_));
+    shown_ = true;
+  }
+  ~Progress() {
+    if (shown_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  std::string what_;
+  std::uint64_t total_;
+  Clock::time_point last_ = Clock::now();
+  bool shown_ = false;
+};
+
+}  // namespace goethe::load

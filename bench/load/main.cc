@@ -1,0 +1,47 @@
+// goethe-bench: load against a running goethe-server.
+//   goethe-bench [--server ADDR] produce-stream|produce-unary|consume|e2e [options]
+// Readable figures go to stderr (with a progress line during long runs); one RESULT line per
+// measurement goes to stdout for scripts.
+#include <CLI/CLI.hpp>
+
+#include "load_runs.h"
+
+int main(int argc, char** argv) {
+  using namespace goethe::load;
+  CLI::App app{"goethe-bench: load against a running goethe-server"};
+  app.require_subcommand(1);
+  std::string server = "127.0.0.1:50051";
+  LoadOptions options;
+  app.add_option("--server", server, "server address")->capture_default_str();
+  app.add_option("--topic", options.topic, "topic to use")->capture_default_str();
+  app.add_option("--payload-bytes", options.payload_bytes, "bytes per event")->capture_default_str();
+
+  auto* stream = app.add_subcommand("produce-stream", "ProduceStream throughput");
+  stream->add_option("--events", options.events)->capture_default_str();
+  stream->add_option("--batch", options.batch, "events per batch")->capture_default_str()->check(CLI::Range(1u, 100000u));
+  stream->add_option("--in-flight", options.in_flight, "unacknowledged batches")->capture_default_str()->check(CLI::Range(1u, 100000u));
+
+  auto* unary = app.add_subcommand("produce-unary", "unary Produce, one event per call");
+  unary->add_option("--events", options.events)->capture_default_str();
+  unary->add_option("--concurrency", options.concurrency, "calls in flight")->capture_default_str()->check(CLI::Range(1u, 4096u));
+
+  auto* consume = app.add_subcommand("consume", "Consume catch-up with the cursor kept by the server");
+  consume->add_option("--events", options.events)->capture_default_str();
+  consume->add_option("--consumer", options.consumer)->capture_default_str();
+  consume->add_option("--window", options.window)->capture_default_str();
+
+  auto* e2e = app.add_subcommand("e2e", "live-tail latency at a fixed rate");
+  e2e->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
+  e2e->add_option("--seconds", options.seconds)->capture_default_str()->check(CLI::PositiveNumber);
+  e2e->add_option("--window", options.window)->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  auto stub = goethe::v1::Goethe::NewStub(
+      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), arguments));
+  if (stream->parsed()) return RunProduceStream(*stub, options);
+  if (unary->parsed()) return RunProduceUnary(*stub, options);
+  if (consume->parsed()) return RunConsume(*stub, options);
+  return RunEndToEnd(*stub, options);
+}

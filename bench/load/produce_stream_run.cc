@@ -1,0 +1,60 @@
+// ProduceStream throughput: one stream, `in_flight` batches of `batch` events unacknowledged.
+#include <semaphore>
+#include <thread>
+
+#include "load_runs.h"
+#include "load_stats.h"
+
+namespace goethe::load {
+
+int RunProduceStream(Stub& stub, const LoadOptions& options) {
+  grpc::ClientContext context;
+  auto stream = stub.ProduceStream(&context);
+  const std::uint64_t batches = (options.events + options.batch - 1) / options.batch;
+  std::counting_semaphore<> window(options.in_flight);
+  const std::string payload(options.payload_bytes, 'x');
+  Progress progress("produce-stream", batches * options.batch);
+
+  const auto start = Clock::now();
+  std::thread writer([&] {
+    v1::ProduceStreamRequest request;
+    request.mutable_batch()->set_topic(options.topic);
+    for (std::uint32_t i = 0; i < options.batch; ++i) request.mutable_batch()->add_payloads(payload);
+    for (std::uint64_t id = 0; id < batches; ++id) {
+      window.acquire();
+      request.set_batch_id(id);
+      if (!stream->Write(request)) break;
+    }
+    stream->WritesDone();
+  });
+
+  std::uint64_t acked = 0, events = 0, failed = 0;
+  v1::ProduceStreamResponse response;
+  while (acked < batches && stream->Read(&response)) {
+    ++acked;
+    if (response.has_error()) ++failed;
+    else events += response.result().event_count();
+    window.release();
+    progress.Update(events);
+  }
+  const double seconds = SecondsSince(start);
+  // Unblock the writer if the stream died early.
+  for (std::uint64_t i = acked; i < batches; ++i) window.release();
+  writer.join();
+  grpc::Status status = stream->Finish();
+  if (!status.ok() || failed > 0 || acked < batches) {
+    std::fprintf(stderr, "produce-stream failed: %s (%llu of %llu batches acknowledged, %llu errors)\n",
+                 status.error_message().c_str(), static_cast<unsigned long long>(acked),
+                 static_cast<unsigned long long>(batches), static_cast<unsigned long long>(failed));
+    return 1;
+  }
+  const double rate = events / seconds;
+  std::fprintf(stderr, "produce-stream: %llu events in %.2f s = %.0f events/s (batch %u, %u in flight)\n",
+               static_cast<unsigned long long>(events), seconds, rate, options.batch, options.in_flight);
+  PrintResult("produce-stream", {{"n", std::to_string(events)}, {"secs", Fixed(seconds, 3)},
+                                 {"rate", Fixed(rate, 0)}, {"batch", std::to_string(options.batch)},
+                                 {"in_flight", std::to_string(options.in_flight)}});
+  return 0;
+}
+
+}  // namespace goethe::load

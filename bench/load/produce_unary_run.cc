@@ -1,0 +1,92 @@
+// Unary Produce, one event per call, `concurrency` calls in flight (the callback API: no thread
+// per caller); per-call latency percentiles.
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include "load_runs.h"
+#include "load_stats.h"
+
+namespace goethe::load {
+namespace {
+
+// One caller: sends a Produce, and when it is answered, the next, until the shared budget is spent.
+struct UnaryCaller {
+  Stub* stub;
+  const LoadOptions* options;
+  std::mutex* mutex;
+  std::condition_variable* done;
+  std::uint64_t* started;
+  std::uint64_t* finished;
+  std::uint64_t* failures;
+  Latencies* latencies;
+  Progress* progress;
+  std::string payload;
+
+  std::unique_ptr<grpc::ClientContext> context;  // one per call
+  v1::ProduceRequest request;
+  v1::ProduceResponse response;
+  Clock::time_point sent;
+
+  void Next() {
+    {
+      std::lock_guard lock(*mutex);
+      if (*started >= options->events) return;
+      ++*started;
+    }
+    context = std::make_unique<grpc::ClientContext>();
+    request.Clear();
+    request.set_topic(options->topic);
+    request.add_payloads(payload);
+    sent = Clock::now();
+    stub->async()->Produce(context.get(), &request, &response, [this](grpc::Status status) {
+      const double micros = std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
+      {
+        std::lock_guard lock(*mutex);
+        latencies->Add(micros);
+        if (!status.ok()) ++*failures;
+        ++*finished;
+        progress->Update(*finished);
+        done->notify_all();
+      }
+      Next();
+    });
+  }
+};
+
+}  // namespace
+
+int RunProduceUnary(Stub& stub, const LoadOptions& options) {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::uint64_t started = 0, finished = 0, failures = 0;
+  Latencies latencies;
+  Progress progress("produce-unary", options.events);
+  std::vector<std::unique_ptr<UnaryCaller>> callers;
+  const auto start = Clock::now();
+  for (std::uint32_t i = 0; i < options.concurrency; ++i) {
+    callers.push_back(std::make_unique<UnaryCaller>(UnaryCaller{&stub, &options, &mutex, &done, &started, &finished,
+                                                                &failures, &latencies, &progress,
+                                                                std::string(options.payload_bytes, 'x'), nullptr,
+                                                                {}, {}, {}}));
+  }
+  for (auto& caller : callers) caller->Next();
+  std::unique_lock lock(mutex);
+  done.wait(lock, [&] { return finished >= options.events; });
+  const double seconds = SecondsSince(start);
+  if (failures > 0) {
+    std::fprintf(stderr, "produce-unary: %llu calls failed\n", static_cast<unsigned long long>(failures));
+    return 1;
+  }
+  const double rate = finished / seconds;
+  std::fprintf(stderr, "produce-unary: %llu events in %.2f s = %.0f events/s, %u in flight, p50 %.0f us p99 %.0f us\n",
+               static_cast<unsigned long long>(finished), seconds, rate, options.concurrency,
+               latencies.Percentile(50), latencies.Percentile(99));
+  PrintResult("produce-unary-c" + std::to_string(options.concurrency),
+              {{"n", std::to_string(finished)}, {"secs", Fixed(seconds, 3)}, {"rate", Fixed(rate, 0)},
+               {"p50_us", Fixed(latencies.Percentile(50))}, {"p99_us", Fixed(latencies.Percentile(99))},
+               {"max_us", Fixed(latencies.Percentile(100))}});
+  return 0;
+}
+
+}  // namespace goethe::load
