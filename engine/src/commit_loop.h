@@ -2,10 +2,13 @@
 //
 // Callers submit jobs; the loop takes everything waiting (up to a cap of events), stages each job
 // into one CommitContext, writes the batch once (one sync when configured), makes it live and
-// hands every job's outcome to the completion thread. Because offsets are assigned only here, they
+// hands every job's outcome to the completion thread (or, when nothing else waits, completes them
+// itself). Because offsets are assigned only here, they
 // never collide or skip.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -42,7 +45,10 @@ class CommitLoop {
   void Stop();
 
  private:
+  static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
+
   void Run();
+  void AwaitWorkBriefly() const;
   void CommitOnce(std::deque<CommitJob>& jobs);
 
   kv::Store& store_;
@@ -56,6 +62,7 @@ class CommitLoop {
   std::condition_variable wake_;
   std::deque<CommitJob> pending_;
   bool stopping_ = false;
+  std::atomic<bool> has_pending_{false};  // pending_ is not empty; read without the lock
   CompletionThread completions_;  // declared before thread_: it must exist while the loop runs
   std::thread thread_;
 };

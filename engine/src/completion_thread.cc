@@ -12,6 +12,14 @@ void CompletionThread::Post(std::vector<std::function<void()>> callbacks) {
   wake_.notify_one();
 }
 
+void CompletionThread::RunInOrder(std::vector<std::function<void()>> callbacks) {
+  {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return pending_.empty() && running_ == 0; });
+  }
+  for (auto& callback : callbacks) callback();
+}
+
 void CompletionThread::Stop() {
   {
     std::lock_guard lock(mutex_);
@@ -29,10 +37,14 @@ void CompletionThread::Run() {
       wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;
       ready.swap(pending_);
+      running_ = ready.size();
     }
     for (auto& callbacks : ready) {
       for (auto& callback : callbacks) callback();
     }
+    std::lock_guard lock(mutex_);
+    running_ = 0;
+    idle_.notify_all();
   }
 }
 

@@ -19,6 +19,8 @@ class CompletionThread {
 
   // Queues the callbacks of one commit; they run in the order given, after earlier commits'.
   void Post(std::vector<std::function<void()>> callbacks);
+  // Runs the callbacks on the calling thread, after everything posted before them (order is kept).
+  void RunInOrder(std::vector<std::function<void()>> callbacks);
   // Runs everything queued, then ends the thread. Idempotent.
   void Stop();
 
@@ -27,7 +29,9 @@ class CompletionThread {
 
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable idle_;
   std::deque<std::vector<std::function<void()>>> pending_;
+  std::size_t running_ = 0;  // batches taken by the thread and not yet finished
   bool stopping_ = false;
   std::thread thread_;
 };
