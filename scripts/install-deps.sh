@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages Goethe builds with, skipping those already present.
 # Idempotent; needs root (or sudo) only when something is missing.
+# usage: scripts/install-deps.sh [--fuzz]   (--fuzz: also clang and libFuzzer, for scripts/run-fuzz.sh)
 set -euo pipefail
 
 PACKAGES=(
@@ -10,7 +11,14 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3 gnuplot-nox  # the report and charts of scripts/compare-backends.sh
 )
+# Only for fuzzing (tests/fuzz, scripts/run-fuzz.sh): clang 14 with its sanitizer and libFuzzer
+# runtimes (libclang-rt-14-dev), libFuzzer itself, and llvm-14 for llvm-symbolizer's stack traces.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14)
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES+=("${FUZZ_PACKAGES[@]}")
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the normal build, then the whole suite
 # under AddressSanitizer + UndefinedBehaviorSanitizer, then the engine and server suites under
-# ThreadSanitizer. Exits non-zero on the first failure.
+# ThreadSanitizer, then a bounded fuzzing run of every libFuzzer target. Exits non-zero on the
+# first failure.
 # usage: scripts/run-tests.sh [--quick]    (--quick: the normal build only)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,5 +33,8 @@ stage "ThreadSanitizer build (engine and server suites)"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp"
 bash scripts/build.sh build-tsan -DGOETHE_SANITIZER=thread -DGOETHE_BUILD_BENCH=OFF
 run_ctest build-tsan -L tsan
+
+stage "fuzzing: each libFuzzer target for 30 s (clang build, build-fuzz)"
+bash scripts/run-fuzz.sh 30
 
 stage "all test stages passed"

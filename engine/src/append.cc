@@ -26,18 +26,43 @@ Status ValidateRequest(const AppendRequest& request, std::uint64_t max_event_byt
   return Status::Ok();
 }
 
-// The timestamps of events already stored, for answering an idempotent retry.
-std::vector<TimestampNs> StoredTimestamps(kv::Store& store, std::uint64_t topic_id,
-                                          const records::IdempotencyRecord& record) {
-  std::vector<TimestampNs> timestamps(record.count, 0);
-  auto it = store.NewIterator({});
-  std::uint64_t offset = record.first_offset;
-  const std::string end = keys::Event(topic_id, record.first_offset + record.count);
-  for (it->Seek(keys::Event(topic_id, offset)); it->Valid() && it->key() < end; it->Next()) {
-    auto at = keys::EventOffset(it->key());
-    auto event = records::DecodeEvent(it->value());
-    if (at && event && *at >= record.first_offset) timestamps[*at - record.first_offset] = event->timestamp_ns;
+// now - created < window, for any created_ns a stored record may hold, without overflowing
+// (found by fuzzing: tests/fuzz/regressions/fuzz_engine_open/idempotency-created-far-past).
+bool WithinWindow(TimestampNs now, TimestampNs created, std::int64_t window) {
+  TimestampNs age;
+  if (__builtin_sub_overflow(now, created, &age)) return created > now;  // far future: inside; far past: not
+  return age < window;
+}
+
+// The timestamps of the events of an earlier append, for answering its idempotent retry; 0 for
+// those retention has deleted since. The stored record is checked against the topic and its events
+// before anything is sized by it, so a damaged record is DATA_LOSS, never a huge allocation
+// (found by fuzzing: tests/fuzz/regressions/fuzz_engine_open/idempotency-record-huge-count).
+Result<std::vector<TimestampNs>> StoredTimestamps(kv::Store& store, std::uint64_t topic_id,
+                                                  const TopicState::LoopView& view,
+                                                  const records::IdempotencyRecord& record) {
+  const Status damaged = DataLoss("damaged idempotency record: it names offsets " +
+                                  std::to_string(record.first_offset) + " + " + std::to_string(record.count) +
+                                  ", which the topic's events do not match");
+  // Offsets the topic has assigned, and retained events of that range that are all there.
+  if (record.first_offset > view.next_offset || record.count > view.next_offset - record.first_offset) return damaged;
+  const std::uint64_t end_offset = record.first_offset + record.count;
+  const std::uint64_t retained_from = std::max(record.first_offset, view.first_offset);
+  std::vector<TimestampNs> retained;  // of offsets retained_from, retained_from + 1, ...
+  if (retained_from < end_offset) {
+    auto it = store.NewIterator({});
+    const std::string end = keys::Event(topic_id, end_offset);
+    for (it->Seek(keys::Event(topic_id, retained_from)); it->Valid() && it->key() < end; it->Next()) {
+      auto at = keys::EventOffset(it->key());
+      auto event = records::DecodeEvent(it->value());
+      if (!at || !event || *at != retained_from + retained.size()) return damaged;
+      retained.push_back(event->timestamp_ns);
+    }
+    if (!it->status().ok()) return FromKv(it->status(), "reading the events of an idempotent retry");
+    if (retained.size() != end_offset - retained_from) return damaged;
   }
+  std::vector<TimestampNs> timestamps(record.count - retained.size(), 0);  // deleted by retention
+  timestamps.insert(timestamps.end(), retained.begin(), retained.end());
   return timestamps;
 }
 
@@ -82,11 +107,15 @@ Status EventLog::Impl::StageAppend(CommitContext& ctx, const AppendRequest& requ
     auto existing = ctx.Idempotency(topic->id, request.idempotency_key);
     if (!existing.ok()) return existing.status();
     const auto& entry = existing.value();
-    if (entry && ctx.now() - entry->record.created_ns < options_.idempotency_window.count()) {
+    if (entry && WithinWindow(ctx.now(), entry->record.created_ns, options_.idempotency_window.count())) {
       outcome.result.first_offset = entry->record.first_offset;
-      outcome.result.timestamps = entry->timestamps.empty()
-                                      ? StoredTimestamps(ctx.store(), topic->id, entry->record)
-                                      : entry->timestamps;
+      if (entry->timestamps.empty()) {
+        auto stored = StoredTimestamps(ctx.store(), topic->id, view, entry->record);
+        if (!stored.ok()) return stored.status();
+        outcome.result.timestamps = std::move(stored).value();
+      } else {
+        outcome.result.timestamps = entry->timestamps;
+      }
       outcome.result.duplicate = true;
       return Status::Ok();
     }

@@ -187,7 +187,9 @@ Status EventLog::Impl::Recover() {
   const std::string topics_begin(1, keys::kTopic), topics_end(1, keys::kTopic + 1);
   auto it = store_->NewIterator({.lower_bound = topics_begin, .upper_bound = topics_end});
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string name(*keys::TopicName(it->key()));
+    auto key_name = keys::TopicName(it->key());  // the bare key "T" has none
+    if (!key_name) return DataLoss("damaged topic record: its key names no topic");
+    const std::string name(*key_name);
     auto record = records::DecodeTopic(it->value());
     if (!record) return DataLoss("damaged record of topic '" + name + "'");
     auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
@@ -205,6 +207,11 @@ Status EventLog::Impl::Recover() {
       if (!low) return DataLoss("damaged retention record of topic '" + name + "'");
       loop.first_offset = low->first_offset;
       loop.deleted_bytes = low->deleted_bytes;
+    }
+    // Counters that contradict each other mean a damaged store: refuse it rather than let
+    // retention act on wrapped-around figures.
+    if (record->id == UINT64_MAX || loop.first_offset > loop.next_offset || loop.deleted_bytes > loop.appended_bytes) {
+      return DataLoss("topic '" + name + "': its head and retention records contradict each other");
     }
     // The head record is written in the same batch as the events; check it against them.
     if (loop.next_offset > loop.first_offset) {

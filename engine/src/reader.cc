@@ -61,10 +61,14 @@ Result<std::uint64_t> EventLog::Impl::SeekTime(const TopicState& topic, Timestam
     const std::string index_upper = keys::FamilyEnd(keys::kIndex, topic.id);
     auto index = store_->NewIterator({.lower_bound = index_lower, .upper_bound = index_upper});
     index->SeekForPrev(keys::Index(topic.id, static_cast<std::uint64_t>(bucket)));
-    if (index->Valid() && static_cast<std::int64_t>(*keys::IndexBucket(index->key())) < bucket) {
-      // No event in time's own bucket: the answer is the first event of the next bucket.
-      index->Next();
-      if (!index->Valid()) return head;
+    if (index->Valid()) {
+      auto indexed = keys::IndexBucket(index->key());
+      if (!indexed) return DataLoss("topic '" + topic.name + "': damaged time-index key");
+      if (static_cast<std::int64_t>(*indexed) < bucket) {
+        // No event in time's own bucket: the answer is the first event of the next bucket.
+        index->Next();
+        if (!index->Valid()) return head;
+      }
     }
     if (index->Valid()) {
       if (index->value().size() != 8) return DataLoss("topic '" + topic.name + "': damaged time-index entry");
@@ -78,11 +82,12 @@ Result<std::uint64_t> EventLog::Impl::SeekTime(const TopicState& topic, Timestam
   const std::string upper = keys::Event(topic.id, head);
   auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto offset = keys::EventOffset(it->key());
     auto event = records::DecodeEvent(it->value());
-    if (!event) return DamagedEvent(topic, it->key());
+    if (!offset || !event) return DamagedEvent(topic, it->key());
     if (event->timestamp_ns >= time) {
       *exact = event->timestamp_ns == time;
-      return *keys::EventOffset(it->key());
+      return *offset;
     }
   }
   if (!it->status().ok()) return FromKv(it->status(), "seeking by time");
