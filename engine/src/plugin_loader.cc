@@ -3,6 +3,8 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -94,7 +96,12 @@ Result<BackendPlugin> BackendPlugin::LoadFile(const std::string& file, const std
   auto library = std::make_shared<dll::shared_library>();
   try {
     // rtld_now: a plugin with an unresolved symbol fails here, with dlerror's text, not later.
-    library->load(file, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+    // RTLD_NODELETE: the database libraries a plugin pulls in keep static state and background
+    // threads (RocksDB's thread pool) that must not be unmapped under them; the code stays
+    // mapped until the process exits, while the handle still tracks the objects' lifetime.
+    const auto mode = static_cast<dll::load_mode::type>(dll::load_mode::rtld_now | dll::load_mode::rtld_local |
+                                                         RTLD_NODELETE);
+    library->load(file, mode);
   } catch (const std::exception& e) {
     return FailedPrecondition(where + ": cannot load plugin " + file + ": " + e.what());
   }

@@ -1,0 +1,183 @@
+// goethe-cli consume TOPIC --from ... [--consumer NAME] [--follow] [--ack] [--max N] [--window N]
+// Without --follow it prints the events that existed when it subscribed and exits; with --follow
+// it tails until SIGINT or SIGTERM. --ack commits the consumer's cursor as it goes. Either way it
+// ends by half-closing the stream, so that the server commits the last ack before it finishes.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "cli_context.h"
+#include "start_position_flag.h"
+
+namespace goethe::cli {
+namespace {
+
+using ConsumeStream = grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>;
+
+struct ConsumeFlags {
+  std::string topic;
+  std::string consumer;
+  StartFlags start;
+  bool follow = false;
+  bool ack = false;
+  std::uint64_t max = 0;  // 0: no limit
+  std::uint32_t window = 0;
+};
+
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Writes to the stream from the reading thread (acks) and the signal thread (half-close).
+class StreamWriter {
+ public:
+  StreamWriter(ConsumeStream* stream, grpc::ClientContext* call) : stream_(stream), call_(call) {}
+
+  void Ack(std::uint64_t offset) {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    v1::ConsumeRequest request;
+    request.mutable_ack()->set_offset(offset);
+    stream_->Write(request);
+  }
+
+  // Half-closes the stream (the server commits the last ack and finishes); once only.
+  void HalfClose() {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    stream_->WritesDone();
+  }
+
+  // The first interrupt half-closes; a second one cancels outright.
+  void Interrupt() {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+      call_->TryCancel();
+      return;
+    }
+    closed_ = true;
+    stream_->WritesDone();
+  }
+
+ private:
+  std::mutex mutex_;
+  ConsumeStream* stream_;
+  grpc::ClientContext* call_;
+  bool closed_ = false;
+};
+
+// Waits for SIGINT/SIGTERM (blocked since parsing) on its own thread while a --follow runs.
+class InterruptWatcher {
+ public:
+  explicit InterruptWatcher(StreamWriter* writer)
+      : thread_([this, writer] {
+          const sigset_t set = TerminationSignals();
+          const timespec tick{0, 100'000'000};
+          while (!stop_.load()) {
+            if (sigtimedwait(&set, nullptr, &tick) > 0) {
+              interrupted_.store(true);
+              writer->Interrupt();
+            }
+          }
+        }) {}
+  ~InterruptWatcher() {
+    stop_.store(true);
+    thread_.join();
+  }
+  bool interrupted() const { return interrupted_.load(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> interrupted_{false};
+  std::thread thread_;
+};
+
+int RunConsume(CliContext& context, const ConsumeFlags& flags) {
+  v1::ConsumeRequest subscribe;
+  v1::Subscribe* s = subscribe.mutable_subscribe();
+  s->set_topic(flags.topic);
+  s->set_consumer(flags.consumer);
+  s->set_window(flags.window);
+  s->set_read_only(!flags.ack);
+  std::string error;
+  if (!ParseStartPosition(flags.start, s->mutable_start(), &error)) return FailUsage(error);
+  if (s->start().has_cursor() && flags.consumer.empty()) return FailUsage("--from cursor needs --consumer");
+  if (flags.ack && flags.consumer.empty()) return FailUsage("--ack needs --consumer");
+
+  grpc::ClientContext call;
+  std::unique_ptr<ConsumeStream> stream = context.stub->Consume(&call);
+  StreamWriter writer(stream.get(), &call);
+  std::optional<InterruptWatcher> watcher;
+  if (flags.follow) watcher.emplace(&writer);
+
+  Output out = context.out();
+  v1::ConsumeResponse response;
+  std::uint64_t stop_at = std::numeric_limits<std::uint64_t>::max();  // first offset not to print
+  std::uint64_t printed = 0;
+  bool done = !stream->Write(subscribe);
+  if (!done && stream->Read(&response) && response.has_subscribed()) {
+    out.Subscribed(flags.topic, response.subscribed());
+    if (!flags.follow) stop_at = response.subscribed().head();
+    done = response.subscribed().resolved_offset() >= stop_at;
+  } else {
+    done = true;
+  }
+  while (!done && (flags.max == 0 || printed < flags.max) && stream->Read(&response)) {
+    if (!response.has_events()) continue;
+    std::optional<std::uint64_t> last;
+    for (const v1::Event& event : response.events().events()) {
+      if (event.offset() >= stop_at || (flags.max != 0 && printed >= flags.max)) break;
+      out.Event(event);
+      ++printed;
+      last = event.offset();
+    }
+    std::fflush(stdout);
+    // Acks open the window; with --ack they also commit (read_only is off).
+    if (last) writer.Ack(*last);
+    if (!last || *last + 1 >= stop_at) done = true;
+  }
+
+  writer.HalfClose();
+  while (stream->Read(&response)) {
+    // Events sent before the server saw the half-close: not ours to print.
+  }
+  const grpc::Status status = stream->Finish();
+  if (watcher && watcher->interrupted() && status.error_code() == grpc::StatusCode::CANCELLED) return kExitOk;
+  if (!status.ok()) return Fail(status);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddConsumeCommand(CLI::App& app, Action* chosen) {
+  auto flags = std::make_shared<ConsumeFlags>();
+  CLI::App* consume = app.add_subcommand("consume", "Print a topic's events; with --follow, keep tailing");
+  consume->add_option("topic", flags->topic, "Topic name")->required();
+  AddStartFlags(consume, &flags->start);
+  consume->add_option("--consumer", flags->consumer, "Consumer name (its cursor: --from cursor, --ack)");
+  consume->add_flag("--follow", flags->follow, "Keep printing new events until interrupted");
+  consume->add_flag("--ack", flags->ack, "Commit the consumer's cursor as events are printed");
+  consume->add_option("--max", flags->max, "Stop after this many events");
+  consume->add_option("--window", flags->window, "Unacknowledged events the server may send ahead");
+  consume->callback([flags, chosen] {
+    // Before any gRPC thread exists, so that every thread inherits the mask and the watcher's
+    // sigtimedwait receives the signal.
+    if (flags->follow) {
+      const sigset_t set = TerminationSignals();
+      pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    }
+    *chosen = [flags](CliContext& context) { return RunConsume(context, *flags); };
+  });
+}
+
+}  // namespace goethe::cli

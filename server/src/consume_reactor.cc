@@ -1,0 +1,268 @@
+#include "consume_reactor.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include <spdlog/spdlog.h>
+
+#include "proto_convert.h"
+#include "status_mapping.h"
+
+namespace goethe::server {
+
+void ConsumeReactor::Shared::CloseForShutdown() {
+  std::lock_guard lock(mutex);
+  if (reactor != nullptr) reactor->FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+}
+
+ConsumeReactor::ConsumeReactor(const ServiceContext& context)
+    : context_(context), shared_(std::make_shared<Shared>()) {
+  shared_->reactor = this;
+  std::lock_guard lock(shared_->mutex);
+  if (Status admitted = context_.streams->Admit(shared_); !admitted.ok()) {
+    FinishLocked(ToGrpcStatus(admitted));
+    return;
+  }
+  admitted_ = true;
+  StartRead(&request_);
+}
+
+void ConsumeReactor::OnReadDone(bool ok) {
+  std::shared_ptr<Shared> shared = shared_;
+  std::lock_guard lock(shared->mutex);
+  if (!ok) {
+    // Half-closed: finish once the last ack is committed, so that a consumer that reconnects at
+    // once resumes right after it.
+    reads_closed_ = true;
+    if (!shared->commit_running) FinishLocked(grpc::Status::OK);
+    return;
+  }
+  if (finish_status_) return;
+  if (!subscribed_) {
+    if (!request_.has_subscribe()) {
+      FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "the first message on a Consume stream must be 'subscribe'"));
+      return;
+    }
+    SubscribeLocked(request_.subscribe());
+  } else if (request_.has_ack()) {
+    AckLocked(request_.ack().offset());
+  } else {
+    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "already subscribed: every later message on a Consume stream must be an 'ack'"));
+  }
+  if (!finish_status_) StartRead(&request_);
+}
+
+void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
+  auto fail = [this](const Status& status) { FinishLocked(ToGrpcStatus(status)); };
+  if (Status s = EventLog::ValidateTopicName(subscribe.topic()); !s.ok()) return fail(s);
+  if (!subscribe.consumer().empty()) {
+    if (Status s = EventLog::ValidateConsumerName(subscribe.consumer()); !s.ok()) return fail(s);
+  }
+  const std::uint32_t limit = context_.max_consume_window;
+  if (subscribe.window() > limit)
+    return fail(InvalidArgument("window " + std::to_string(subscribe.window()) + " is above the server's limit of " +
+                                std::to_string(limit) + " (server.max_consume_window)"));
+  Result<StartPosition> start = FromProto(subscribe.start(), subscribe.consumer());
+  if (!start.ok()) return fail(start.status());
+  Result<ResolvedPosition> resolved = context_.log->Resolve(subscribe.topic(), *start);
+  if (!resolved.ok()) return fail(resolved.status());
+
+  subscribed_ = true;
+  topic_ = subscribe.topic();
+  consumer_ = subscribe.consumer();
+  commit_acks_ = !consumer_.empty() && !subscribe.read_only();
+  // 0: as much as the server allows, so that a catching-up consumer keeps several batches in flight.
+  window_ = subscribe.window() == 0 ? limit : subscribe.window();
+  max_batch_events_ = subscribe.max_batch_events() == 0 ? kMaxBatchEvents
+                                                        : std::min(subscribe.max_batch_events(), kMaxBatchEvents);
+  next_offset_ = resolved->offset;
+
+  response_.Clear();
+  v1::Subscribed* subscribed = response_.mutable_subscribed();
+  subscribed->set_resolved_offset(resolved->offset);
+  subscribed->set_exact(resolved->exact);
+  subscribed->set_first_offset(resolved->first_offset);
+  subscribed->set_head(resolved->head);
+  subscribed->set_window(window_);
+  write_in_flight_ = true;
+  StartWrite(&response_);
+  spdlog::debug("consume: subscribed topic={} consumer='{}' from={} window={}", topic_, consumer_, next_offset_, window_);
+}
+
+void ConsumeReactor::AckLocked(std::uint64_t offset) {
+  if (offset >= next_offset_) {
+    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "ack of offset " + std::to_string(offset) +
+                                  ", which this stream has not delivered (the next offset to deliver is " +
+                                  std::to_string(next_offset_) + ")"));
+    return;
+  }
+  while (!in_flight_.empty()) {
+    InFlightBatch& batch = in_flight_.front();
+    const std::uint64_t count = batch.last - batch.first + 1;
+    if (batch.last <= offset) {
+      in_flight_events_ -= count;
+      in_flight_.pop_front();
+      continue;
+    }
+    if (batch.first <= offset) {
+      in_flight_events_ -= offset - batch.first + 1;
+      batch.first = offset + 1;
+    }
+    break;
+  }
+  if (commit_acks_) {
+    if (!shared_->pending_commit || *shared_->pending_commit < offset) shared_->pending_commit = offset;
+    StartCommitsLocked();
+  }
+  ContinueLocked();
+}
+
+void ConsumeReactor::ContinueLocked() {
+  if (!subscribed_ || finish_status_ || reads_closed_ || write_in_flight_ || waiting_) return;
+  if (in_flight_events_ >= window_) return;  // the next ack opens the window again
+
+  ReadRequest read;
+  read.topic = topic_;
+  read.from_offset = next_offset_;
+  read.max_events = static_cast<std::uint32_t>(std::min<std::uint64_t>(window_ - in_flight_events_, max_batch_events_));
+  read.max_bytes = kMaxBatchBytes;
+  Result<ReadResult> result = context_.log->Read(read);
+  if (!result.ok()) {
+    FinishLocked(ToGrpcStatus(result.status()));
+    return;
+  }
+  if (result->events.empty()) {
+    next_offset_ = std::max(next_offset_, result->resolved_offset);
+    ArmWakeLocked();
+    return;
+  }
+
+  // Events are consecutive within one read; a gap before them (retention) is skipped.
+  const InFlightBatch batch{result->events.front().offset, result->events.back().offset};
+  response_.Clear();
+  v1::EventBatch* events = response_.mutable_events();
+  events->set_head(result->head);
+  events->mutable_events()->Reserve(static_cast<int>(result->events.size()));
+  for (Event& event : result->events) ToProto(std::move(event), events->add_events());
+  in_flight_.push_back(batch);
+  in_flight_events_ += batch.last - batch.first + 1;
+  next_offset_ = std::max(result->next_offset, batch.last + 1);
+  write_in_flight_ = true;
+  StartWrite(&response_);
+}
+
+void ConsumeReactor::ArmWakeLocked() {
+  waiting_ = true;
+  // The engine calls `wake` on its commit thread (or right here, when the offset is already
+  // durable): it only posts, so that the commit thread never reads or takes a stream's lock.
+  auto fired = std::make_shared<std::atomic<bool>>(false);
+  WorkPool* pool = context_.wake_pool;
+  std::shared_ptr<Shared> shared = shared_;
+  wait_id_ = context_.log->WaitForOffset(topic_, next_offset_, [shared, pool, fired] {
+    fired->store(true);
+    pool->Post([shared] {
+      std::lock_guard lock(shared->mutex);
+      if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
+    });
+  });
+  if (wait_id_ == 0 && !fired->load()) {
+    waiting_ = false;
+    FinishLocked(grpc::Status(grpc::StatusCode::NOT_FOUND, "topic " + topic_ + " no longer exists"));
+  }
+}
+
+void ConsumeReactor::OnWokenLocked() {
+  waiting_ = false;
+  wait_id_ = 0;
+  ContinueLocked();
+}
+
+void ConsumeReactor::StartCommitsLocked() {
+  if (shared_->commit_running || !shared_->pending_commit) return;
+  shared_->commit_running = true;
+  context_.blocking_pool->Post([shared = shared_, log = context_.log, topic = topic_, consumer = consumer_] {
+    RunCommits(shared, log, topic, consumer);
+  });
+}
+
+void ConsumeReactor::RunCommits(std::shared_ptr<Shared> shared, EventLog* log, std::string topic,
+                                std::string consumer) {
+  for (;;) {
+    std::uint64_t offset = 0;
+    {
+      std::lock_guard lock(shared->mutex);
+      if (!shared->pending_commit) {
+        shared->commit_running = false;
+        if (shared->reactor != nullptr) shared->reactor->OnCommitsIdleLocked();
+        return;
+      }
+      offset = *shared->pending_commit;
+      shared->pending_commit.reset();
+    }
+    const Status status = log->CommitCursor(topic, consumer, offset, CursorMove::kIgnoreBackwards);
+    if (!status.ok()) {
+      spdlog::warn("consume: committing cursor of consumer '{}' on topic {} at {} failed: {}", consumer, topic,
+                   offset, status.ToString());
+      std::lock_guard lock(shared->mutex);
+      shared->commit_running = false;
+      shared->pending_commit.reset();
+      if (shared->reactor != nullptr) shared->reactor->FinishLocked(ToGrpcStatus(status));
+      return;
+    }
+  }
+}
+
+void ConsumeReactor::OnCommitsIdleLocked() {
+  if (reads_closed_) FinishLocked(grpc::Status::OK);
+}
+
+void ConsumeReactor::FinishLocked(const grpc::Status& status) {
+  if (finish_status_) return;
+  finish_status_ = status;
+  if (!write_in_flight_) {
+    finish_sent_ = true;
+    Finish(status);
+  }
+}
+
+void ConsumeReactor::OnWriteDone(bool ok) {
+  std::shared_ptr<Shared> shared = shared_;
+  std::lock_guard lock(shared->mutex);
+  write_in_flight_ = false;
+  if (finish_status_ && !finish_sent_) {
+    finish_sent_ = true;
+    Finish(*finish_status_);
+    return;
+  }
+  if (!ok) {
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+    return;
+  }
+  ContinueLocked();
+}
+
+void ConsumeReactor::OnCancel() {
+  std::shared_ptr<Shared> shared = shared_;
+  std::lock_guard lock(shared->mutex);
+  FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+}
+
+void ConsumeReactor::OnDone() {
+  std::shared_ptr<Shared> shared = shared_;
+  WaitId wait_id = 0;
+  {
+    std::lock_guard lock(shared->mutex);
+    shared->reactor = nullptr;
+    if (waiting_) wait_id = wait_id_;
+  }
+  // Outside the lock: the engine may be calling this stream's wake-up right now, and that only
+  // posts to the wake pool, where it will find the reactor gone.
+  if (wait_id != 0) context_.log->CancelWait(topic_, wait_id);
+  if (admitted_) context_.streams->Remove(shared.get());
+  delete this;
+}
+
+}  // namespace goethe::server

@@ -1,0 +1,95 @@
+// ConsumeReactor: one Consume call. After the subscribe it reads events with EventLog::Read and
+// writes them in batches, one write at a time, never more than `window` unacknowledged. When it
+// has caught up it asks the engine to wake it at the next offset (EventLog::WaitForOffset); the
+// wake-up, posted to the wake pool, starts reading again. No thread waits for a stream.
+//
+// Acks release the window at once; with a consumer name they also commit its cursor. Commits wait
+// for a sync, so they run on the blocking pool, one at a time per stream, each taking the newest
+// ack waiting (older ones are subsumed). A commit chain outlives the stream: an ack that arrived
+// is committed even when the stream ends right after it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "goethe/v1/goethe.grpc.pb.h"
+#include "service_context.h"
+
+namespace goethe::server {
+
+class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse> {
+ public:
+  static constexpr std::uint32_t kMaxBatchEvents = 1000;
+  static constexpr std::uint64_t kMaxBatchBytes = 1 << 20;  // payload bytes per message
+
+  // Starts the stream, or finishes it at once when the registry refuses it.
+  explicit ConsumeReactor(const ServiceContext& context);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Outlives the reactor: wake-ups, cursor commits and the registry reach the reactor through
+  // it, and find `reactor` null once the stream is done.
+  struct Shared : ShutdownTarget {
+    std::mutex mutex;
+    ConsumeReactor* reactor = nullptr;
+    std::optional<std::uint64_t> pending_commit;  // the newest ack not yet being committed
+    bool commit_running = false;
+    void CloseForShutdown() override;
+  };
+
+  // Delivered events not yet acknowledged: consecutive offsets first..last.
+  struct InFlightBatch {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+  };
+
+  void SubscribeLocked(const v1::Subscribe& subscribe);
+  void AckLocked(std::uint64_t offset);
+  // Sends the next batch when the window, the write slot and the log allow; otherwise arms a
+  // wake-up at the head.
+  void ContinueLocked();
+  void ArmWakeLocked();
+  void OnWokenLocked();
+  void StartCommitsLocked();
+  void OnCommitsIdleLocked();
+  void FinishLocked(const grpc::Status& status);
+
+  static void RunCommits(std::shared_ptr<Shared> shared, EventLog* log, std::string topic, std::string consumer);
+
+  const ServiceContext& context_;
+  std::shared_ptr<Shared> shared_;
+  bool admitted_ = false;
+
+  v1::ConsumeRequest request_;    // the read buffer
+  v1::ConsumeResponse response_;  // the write buffer, alive until OnWriteDone
+
+  bool subscribed_ = false;
+  std::string topic_;
+  std::string consumer_;
+  bool commit_acks_ = false;
+  std::uint32_t window_ = 0;
+  std::uint32_t max_batch_events_ = kMaxBatchEvents;
+
+  std::uint64_t next_offset_ = 0;  // the next offset to read
+  std::deque<InFlightBatch> in_flight_;
+  std::uint64_t in_flight_events_ = 0;
+
+  bool write_in_flight_ = false;
+  bool waiting_ = false;  // a wake-up is armed
+  WaitId wait_id_ = 0;
+  bool reads_closed_ = false;  // the client half-closed
+  std::optional<grpc::Status> finish_status_;  // finishing: sent once no write is in flight
+  bool finish_sent_ = false;
+};
+
+}  // namespace goethe::server

@@ -1,0 +1,68 @@
+// GoetheService: the goethe.v1.Goethe service on gRPC's callback API.
+//
+// Each RPC turns its request into engine calls and the engine's results into a response or a gRPC
+// status (status_mapping.h). Calls that wait for a commit never block a gRPC thread: Produce
+// finishes from the engine's group-commit callback, and cursor or topic changes run on the
+// blocking pool. The streams live in their own reactors.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "goethe/v1/goethe.grpc.pb.h"
+#include "service_context.h"
+
+namespace goethe::server {
+
+class GoetheService final : public v1::Goethe::CallbackService {
+ public:
+  explicit GoetheService(ServiceContext context) : context_(context) {}
+
+  // Closes every open stream (UNAVAILABLE, after a producer stream's acknowledgements) and
+  // refuses new ones. Unary calls are left to grpc::Server::Shutdown.
+  void BeginShutdown();
+
+  // Produce (service_produce.cc)
+  grpc::ServerUnaryReactor* Produce(grpc::CallbackServerContext* call, const v1::ProduceRequest* request,
+                                    v1::ProduceResponse* response) override;
+  grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>* ProduceStream(
+      grpc::CallbackServerContext* call) override;
+
+  // Reading (service_read.cc)
+  grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* Consume(grpc::CallbackServerContext* call) override;
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* call, const v1::ReadRequest* request,
+                                 v1::ReadResponse* response) override;
+  grpc::ServerUnaryReactor* Seek(grpc::CallbackServerContext* call, const v1::SeekRequest* request,
+                                 v1::SeekResponse* response) override;
+
+  // Cursors (service_cursors.cc)
+  grpc::ServerUnaryReactor* GetCursor(grpc::CallbackServerContext* call, const v1::GetCursorRequest* request,
+                                      v1::GetCursorResponse* response) override;
+  grpc::ServerUnaryReactor* CommitCursor(grpc::CallbackServerContext* call, const v1::CommitCursorRequest* request,
+                                         v1::CommitCursorResponse* response) override;
+  grpc::ServerUnaryReactor* ListCursors(grpc::CallbackServerContext* call, const v1::ListCursorsRequest* request,
+                                        v1::ListCursorsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteCursor(grpc::CallbackServerContext* call, const v1::DeleteCursorRequest* request,
+                                         v1::DeleteCursorResponse* response) override;
+
+  // Topics (service_topics.cc)
+  grpc::ServerUnaryReactor* CreateTopic(grpc::CallbackServerContext* call, const v1::CreateTopicRequest* request,
+                                        v1::CreateTopicResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteTopic(grpc::CallbackServerContext* call, const v1::DeleteTopicRequest* request,
+                                        v1::DeleteTopicResponse* response) override;
+  grpc::ServerUnaryReactor* ListTopics(grpc::CallbackServerContext* call, const v1::ListTopicsRequest* request,
+                                       v1::ListTopicsResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeTopic(grpc::CallbackServerContext* call, const v1::DescribeTopicRequest* request,
+                                          v1::DescribeTopicResponse* response) override;
+
+ private:
+  // Finishes `call` at once with `status` (an engine status, mapped).
+  static grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status);
+  // Runs `work` on the blocking pool and finishes `call` with the status it returns.
+  grpc::ServerUnaryReactor* FinishOnBlockingPool(grpc::CallbackServerContext* call, std::function<Status()> work);
+
+  std::int64_t DefaultGranularityNs() const;
+
+  ServiceContext context_;
+};
+
+}  // namespace goethe::server

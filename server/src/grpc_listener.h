@@ -1,0 +1,30 @@
+// Builds and starts the gRPC server: the Goethe service, health checking, reflection and the
+// message-size limit, on one listening address.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "goethe/engine/status.h"
+
+namespace goethe::server {
+
+struct Listener {
+  std::unique_ptr<grpc::Server> server;
+  std::string address;  // as configured, with the port actually bound (port 0 picks one)
+};
+
+// The largest request gRPC accepts: room for kEventsPerRequestBound events of the maximum size,
+// plus framing. A bigger message is refused by gRPC with RESOURCE_EXHAUSTED before it is
+// buffered whole; an event just over the limit still reaches the server, which names sizes.
+constexpr std::uint64_t kEventsPerRequestBound = 16;
+int MaxRequestBytes(std::uint64_t max_event_bytes);
+
+// Starts serving `service` on `address`. Fails (UNAVAILABLE, one line) when the address cannot be
+// bound: in use, not local, or malformed.
+Result<Listener> StartListener(const std::string& address, grpc::Service* service, std::uint64_t max_event_bytes);
+
+}  // namespace goethe::server

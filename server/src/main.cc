@@ -1,0 +1,106 @@
+// goethe-server: loads the config, opens the configured store through its plugin, opens the event
+// log on it and serves the Goethe API until SIGTERM or SIGINT, then shuts down in order: streams
+// closed, in-flight calls finished, storage closed.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "goethe/engine/config.h"
+#include "goethe/engine/event_log.h"
+#include "goethe/engine/plugin_loader.h"
+#include "goethe_service.h"
+#include "grpc_listener.h"
+#include "logging.h"
+#include "server_flags.h"
+#include "termination_signals.h"
+
+namespace goethe::server {
+namespace {
+
+// How long in-flight calls get to finish at shutdown before gRPC cancels them.
+constexpr std::chrono::seconds kShutdownGrace{10};
+constexpr std::size_t kBlockingThreads = 4;
+constexpr std::size_t kWakeThreads = 2;
+
+int FailToStart(const std::string& why) {
+  std::fprintf(stderr, "goethe-server: cannot start: %s\n", why.c_str());
+  return 1;
+}
+
+int Serve(const ServerFlags& flags) {
+  Result<Config> config = LoadConfig(flags.config_path);
+  if (!config.ok()) return FailToStart(config.status().message());
+  if (flags.log_level) config->server.log_level = *flags.log_level;
+  if (flags.listen) config->server.listen = *flags.listen;
+  SetUpLogging(config->server.log_level);
+
+  Result<BackendPlugin> plugin = BackendPlugin::Load(*config);
+  if (!plugin.ok()) return FailToStart(plugin.status().message());
+  Result<std::shared_ptr<kv::Store>> store = plugin->Open(*config);
+  if (!store.ok()) return FailToStart(store.status().message());
+  Result<std::unique_ptr<EventLog>> opened = EventLog::Open(*store, EventLogOptions::FromConfig(*config));
+  if (!opened.ok()) return FailToStart(config->storage.path + ": " + opened.status().message());
+  EventLog& log = **opened;
+
+  WorkPool blocking_pool("goethe-blocking", kBlockingThreads);
+  WorkPool wake_pool("goethe-wake", kWakeThreads);
+  StreamRegistry streams(config->server.max_concurrent_streams);
+  ServiceContext context;
+  context.log = &log;
+  context.produce_limits.max_events_per_produce = config->server.max_events_per_produce;
+  context.produce_limits.max_event_bytes = config->engine.max_event_bytes;
+  context.produce_limits.auto_create_topics = config->server.auto_create_topics;
+  context.max_consume_window = config->server.max_consume_window;
+  context.blocking_pool = &blocking_pool;
+  context.wake_pool = &wake_pool;
+  context.streams = &streams;
+  GoetheService service(context);
+
+  Result<Listener> listener = StartListener(config->server.listen, &service, config->engine.max_event_bytes);
+  if (!listener.ok()) {
+    log.Close();
+    return FailToStart(listener.status().message());
+  }
+  grpc::HealthCheckServiceInterface* health = listener->server->GetHealthCheckService();
+  health->SetServingStatus(v1::Goethe::service_full_name(), true);
+  health->SetServingStatus(true);
+  MarkServing();
+
+  std::error_code ec;
+  const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
+  spdlog::info("goethe-server {} serving backend={} path={} sync={} plugin={} listen={}", GOETHE_VERSION,
+               config->storage.backend, data_path.string(), config->storage.sync, plugin->file(), listener->address);
+  std::printf("goethe-server listening on %s\n", listener->address.c_str());
+  std::fflush(stdout);
+
+  const int signal = WaitForTerminationSignal();
+  spdlog::info("{} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  health->Shutdown();
+  service.BeginShutdown();
+  listener->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  spdlog::debug("shutdown: every call has finished");
+  // Every call is done; what they queued (cursor commits) runs to the end before storage closes.
+  blocking_pool.Stop();
+  wake_pool.Stop();
+  spdlog::debug("shutdown: worker pools drained");
+  log.Close();
+  spdlog::info("goethe-server stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace goethe::server
+
+int main(int argc, char** argv) {
+  goethe::server::BlockTerminationSignals();
+  int exit_code = 0;
+  std::optional<goethe::server::ServerFlags> flags = goethe::server::ParseServerFlags(argc, argv, &exit_code);
+  if (!flags) return exit_code;
+  return goethe::server::Serve(*flags);
+}

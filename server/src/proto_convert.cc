@@ -1,0 +1,126 @@
+#include "proto_convert.h"
+
+#include <limits>
+
+namespace goethe::server {
+namespace {
+
+constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
+
+// Saturates instead of overflowing: a time far outside int64 nanoseconds (years beyond 2262)
+// still means "before everything" or "after everything" to the nearest rule.
+std::int64_t ToNanos(std::int64_t seconds, std::int64_t nanos) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  if (seconds > kMax / kNanosPerSecond - 1) return kMax;
+  if (seconds < kMin / kNanosPerSecond + 1) return kMin;
+  return seconds * kNanosPerSecond + nanos;
+}
+
+std::int64_t ToNanos(const google::protobuf::Duration& d) { return ToNanos(d.seconds(), d.nanos()); }
+
+void ToDuration(std::int64_t nanos, google::protobuf::Duration* out) {
+  out->set_seconds(nanos / kNanosPerSecond);
+  out->set_nanos(static_cast<std::int32_t>(nanos % kNanosPerSecond));
+}
+
+}  // namespace
+
+Result<StartPosition> FromProto(const v1::StartPosition& proto, const std::string& consumer) {
+  StartPosition position;
+  position.consumer = consumer;
+  switch (proto.position_case()) {
+    case v1::StartPosition::POSITION_NOT_SET:
+    case v1::StartPosition::kBeginning:
+      position.kind = StartPosition::Kind::kBeginning;
+      break;
+    case v1::StartPosition::kEnd:
+      position.kind = StartPosition::Kind::kEnd;
+      break;
+    case v1::StartPosition::kOffset:
+      position.kind = StartPosition::Kind::kOffset;
+      position.offset = proto.offset();
+      break;
+    case v1::StartPosition::kTime:
+      position.kind = StartPosition::Kind::kTime;
+      position.time_ns = ToNanos(proto.time().seconds(), proto.time().nanos());
+      break;
+    case v1::StartPosition::kTimeUnixNanos:
+      position.kind = StartPosition::Kind::kTime;
+      position.time_ns = proto.time_unix_nanos();
+      break;
+    case v1::StartPosition::kCursor: {
+      if (consumer.empty())
+        return InvalidArgument("start position 'cursor' needs a consumer name");
+      position.kind = StartPosition::Kind::kCursor;
+      const v1::CursorStart& cursor = proto.cursor();
+      position.fallback = cursor.fallback() == v1::CURSOR_FALLBACK_END ? StartPosition::Kind::kEnd
+                                                                        : StartPosition::Kind::kBeginning;
+      switch (cursor.reset_policy()) {
+        case v1::RESET_POLICY_LATEST: position.reset = ResetPolicy::kLatest; break;
+        case v1::RESET_POLICY_ERROR: position.reset = ResetPolicy::kError; break;
+        default: position.reset = ResetPolicy::kEarliest; break;
+      }
+      break;
+    }
+  }
+  return position;
+}
+
+TopicSettings FromProto(const v1::TopicSettings& proto) {
+  TopicSettings settings;
+  if (proto.has_retention_age()) settings.retention_age_ns = ToNanos(proto.retention_age());
+  settings.retention_bytes = proto.retention_bytes();
+  settings.retention_events = proto.retention_events();
+  if (proto.has_index_granularity()) settings.index_granularity_ns = ToNanos(proto.index_granularity());
+  return settings;
+}
+
+void ToProto(const TopicInfo& info, std::int64_t default_granularity_ns, v1::Topic* out) {
+  out->set_name(info.name);
+  out->set_id(info.id);
+  v1::TopicSettings* settings = out->mutable_settings();
+  if (info.settings.retention_age_ns > 0) ToDuration(info.settings.retention_age_ns, settings->mutable_retention_age());
+  settings->set_retention_bytes(info.settings.retention_bytes);
+  settings->set_retention_events(info.settings.retention_events);
+  const std::int64_t granularity =
+      info.settings.index_granularity_ns > 0 ? info.settings.index_granularity_ns : default_granularity_ns;
+  if (granularity > 0) ToDuration(granularity, settings->mutable_index_granularity());
+  out->set_created_unix_nanos(info.created_ns);
+  out->set_first_offset(info.first_offset);
+  out->set_next_offset(info.next_offset);
+  out->set_event_count(info.event_count);
+  out->set_bytes(info.bytes);
+  out->set_first_timestamp_unix_nanos(info.first_timestamp_ns);
+  out->set_last_timestamp_unix_nanos(info.last_timestamp_ns);
+}
+
+void ToProto(const CursorInfo& cursor, v1::Cursor* out) {
+  out->set_consumer(cursor.consumer);
+  out->set_offset(cursor.offset);
+  out->set_updated_unix_nanos(cursor.updated_ns);
+  out->set_lag(cursor.lag);
+}
+
+void ToProto(const Event& event, v1::Event* out) {
+  out->set_offset(event.offset);
+  out->set_timestamp_unix_nanos(event.timestamp_ns);
+  out->set_payload(event.payload);
+}
+
+void ToProto(Event&& event, v1::Event* out) {
+  out->set_offset(event.offset);
+  out->set_timestamp_unix_nanos(event.timestamp_ns);
+  out->set_payload(std::move(event.payload));
+}
+
+void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out) {
+  out->set_first_offset(result.first_offset);
+  out->set_event_count(static_cast<std::uint32_t>(result.timestamps.size()));
+  out->mutable_timestamps_unix_nanos()->Reserve(static_cast<int>(result.timestamps.size()));
+  for (TimestampNs ts : result.timestamps) out->add_timestamps_unix_nanos(ts);
+  out->set_duplicate(result.duplicate);
+  out->set_next_offset(next_offset);
+}
+
+}  // namespace goethe::server

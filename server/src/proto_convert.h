@@ -1,0 +1,25 @@
+// Conversions between the engine's plain values and the goethe.v1 messages. No policy lives here:
+// limits and validation are the service's, storage rules the engine's.
+#pragma once
+
+#include <string>
+
+#include "goethe/engine/status.h"
+#include "goethe/engine/types.h"
+#include "goethe/v1/goethe.pb.h"
+
+namespace goethe::server {
+
+// The engine's start position for `proto` (unset: beginning). A cursor position needs `consumer`.
+Result<StartPosition> FromProto(const v1::StartPosition& proto, const std::string& consumer);
+
+TopicSettings FromProto(const v1::TopicSettings& proto);
+
+// `default_granularity_ns` fills in the time-index granularity of a topic that uses the default.
+void ToProto(const TopicInfo& info, std::int64_t default_granularity_ns, v1::Topic* out);
+void ToProto(const CursorInfo& cursor, v1::Cursor* out);
+void ToProto(const Event& event, v1::Event* out);
+void ToProto(Event&& event, v1::Event* out);
+void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out);
+
+}  // namespace goethe::server

@@ -1,0 +1,23 @@
+// What every request handler and stream reactor shares: the engine, the server's limits and the
+// server's worker pools. Everything here outlives every call (the server shuts down first).
+#pragma once
+
+#include <cstdint>
+
+#include "goethe/engine/event_log.h"
+#include "produce_validation.h"
+#include "stream_registry.h"
+#include "work_pool.h"
+
+namespace goethe::server {
+
+struct ServiceContext {
+  EventLog* log = nullptr;
+  ProduceLimits produce_limits;
+  std::uint32_t max_consume_window = 0;
+  WorkPool* blocking_pool = nullptr;  // engine calls that wait for a commit
+  WorkPool* wake_pool = nullptr;      // live-tail wake-ups posted from the engine's commit thread
+  StreamRegistry* streams = nullptr;
+};
+
+}  // namespace goethe::server

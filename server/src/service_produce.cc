@@ -1,0 +1,39 @@
+// Produce and ProduceStream.
+#include <string>
+
+#include "goethe_service.h"
+#include "produce_stream_reactor.h"
+#include "produce_validation.h"
+#include "proto_convert.h"
+#include "status_mapping.h"
+
+namespace goethe::server {
+
+grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* call, const v1::ProduceRequest* request,
+                                                 v1::ProduceResponse* response) {
+  // gRPC owns the request and reads it no more: moving the payloads out spares a copy of each.
+  auto* owned = const_cast<v1::ProduceRequest*>(request);
+  Result<AppendRequest> append = ToAppendRequest(std::move(*owned), context_.produce_limits);
+  if (!append.ok()) return FinishNow(call, append.status());
+
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  // Completed by the group commit, on the engine's commit thread: no gRPC thread waits for it.
+  context_.log->AppendAsync(std::move(append).value(), [call, reactor, response](AppendOutcome outcome) {
+    if (!outcome.status.ok()) {
+      if (outcome.status.code() == StatusCode::kAborted)
+        call->AddTrailingMetadata("goethe-next-offset", std::to_string(outcome.next_offset));
+      reactor->Finish(ToGrpcStatus(AppendFailure(outcome.status, outcome.next_offset)));
+      return;
+    }
+    ToProto(outcome.result, outcome.next_offset, response);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>* GoetheService::ProduceStream(
+    grpc::CallbackServerContext* /*call*/) {
+  return new ProduceStreamReactor(context_);
+}
+
+}  // namespace goethe::server

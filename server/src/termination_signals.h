@@ -1,0 +1,14 @@
+// SIGTERM and SIGINT, received synchronously: the process blocks them in every thread and the
+// main thread waits for one with sigwait, so no work ever happens in a signal handler.
+#pragma once
+
+namespace goethe::server {
+
+// Blocks SIGTERM and SIGINT. Call first in main(), before any thread starts, so that every thread
+// inherits the mask.
+void BlockTerminationSignals();
+
+// Waits for SIGTERM or SIGINT and returns its number.
+int WaitForTerminationSignal();
+
+}  // namespace goethe::server

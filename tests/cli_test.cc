@@ -1,0 +1,209 @@
+// goethe-cli against the real server: produce, consume, topics, cursors, seek, --json, and how it
+// reports errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "support/server_client.h"
+
+namespace goethe::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+
+class CliTest : public ServerTest {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  CommandResult Cli(std::vector<std::string> args, const std::string& stdin_text = "") {
+    args.insert(args.begin(), {"--server", server().address()});
+    return RunCommand(dir_, CliBinary(), args, stdin_text, 60s);
+  }
+
+  static std::vector<std::string> Lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+};
+
+TEST_P(CliTest, ProduceThenConsumePrintsOffsetTimeAndPayload) {
+  CommandResult produced = Cli({"produce", "orders", "first", "second"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_EQ(Lines(produced.out).size(), 2u) << produced.out;
+  EXPECT_THAT(produced.out, HasSubstr("orders  0  "));
+
+  produced = Cli({"produce", "orders"}, "third\nfourth\n");
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_THAT(produced.out, HasSubstr("orders  3  "));
+
+  const CommandResult consumed = Cli({"consume", "orders", "--from", "beginning"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  const std::vector<std::string> lines = Lines(consumed.out);
+  ASSERT_EQ(lines.size(), 4u) << consumed.out;
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("0  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z  first"));
+  EXPECT_THAT(lines[3], ::testing::EndsWith("  fourth"));
+
+  const CommandResult from_offset = Cli({"consume", "orders", "--from", "2", "--max", "1"});
+  ASSERT_EQ(from_offset.exit_code, 0) << from_offset.err;
+  ASSERT_EQ(Lines(from_offset.out).size(), 1u);
+  EXPECT_THAT(from_offset.out, HasSubstr("third"));
+}
+
+TEST_P(CliTest, BinaryPayloadsAreShownSafely) {
+  const std::string file = dir_.WriteFile("binary.bin", std::string("\x00\x01\xff\xfe\x02", 5));
+  ASSERT_EQ(Cli({"produce", "bin", "--file", file}).exit_code, 0);
+  ASSERT_EQ(Cli({"produce", "bin", "tab\there\x1b[31m"}).exit_code, 0);
+  const CommandResult consumed = Cli({"consume", "bin"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  EXPECT_THAT(consumed.out, HasSubstr("hex:0001fffe02"));
+  EXPECT_THAT(consumed.out, HasSubstr("tab\\there\\x1b[31m"));
+  EXPECT_THAT(consumed.out, Not(HasSubstr("\x1b")));
+
+  const CommandResult json = Cli({"--json", "consume", "bin"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const std::vector<std::string> lines = Lines(json.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], HasSubstr("\"payload_base64\":\"AAH//gI=\""));
+  EXPECT_THAT(lines[1], HasSubstr("\"payload\":\"tab\\there\\u001b[31m\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"offset\":0,"));
+}
+
+TEST_P(CliTest, ConsumeWithAckCommitsTheCursorAndResumesAfterIt) {
+  ASSERT_EQ(Cli({"produce", "t", "a", "b", "c", "d"}).exit_code, 0);
+  CommandResult first = Cli({"consume", "t", "--from", "cursor", "--consumer", "me", "--ack", "--max", "2"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(Lines(first.out).size(), 2u);
+
+  const CommandResult cursor = Cli({"--json", "cursors", "get", "t", "me"});
+  ASSERT_EQ(cursor.exit_code, 0) << cursor.err;
+  EXPECT_THAT(cursor.out, HasSubstr("\"offset\":1,"));
+  EXPECT_THAT(cursor.out, HasSubstr("\"lag\":2,"));
+
+  const CommandResult second = Cli({"consume", "t", "--from", "cursor", "--consumer", "me", "--ack"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const std::vector<std::string> lines = Lines(second.out);
+  ASSERT_EQ(lines.size(), 2u) << second.out;
+  EXPECT_THAT(lines[0], ::testing::StartsWith("2  "));
+
+  // Without --ack nothing is committed.
+  ASSERT_EQ(Cli({"consume", "t", "--from", "cursor", "--consumer", "peek"}).exit_code, 0);
+  const CommandResult none = Cli({"cursors", "get", "t", "peek"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_THAT(none.err, ::testing::StartsWith("error: NOT_FOUND: "));
+}
+
+TEST_P(CliTest, FollowTailsNewEventsUntilInterrupted) {
+  ASSERT_EQ(Cli({"produce", "live", "old"}).exit_code, 0);
+  const std::string out = dir_.Sub("follow.out");
+  const std::string err = dir_.Sub("follow.err");
+  const pid_t pid = Spawn(CliBinary(),
+                          {"--server", server().address(), "consume", "live", "--from", "end", "--follow", "--ack",
+                           "--consumer", "tail"},
+                          "", out, err);
+  // Wait (bounded) until it has subscribed, then append and wait for the line.
+  for (int i = 0; i < 200 && ReadWholeFile(err).find("consuming") == std::string::npos; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(Cli({"produce", "live", "new"}).exit_code, 0);
+  for (int i = 0; i < 250 && ReadWholeFile(out).find("new") == std::string::npos; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_THAT(ReadWholeFile(out), HasSubstr("1  "));
+  EXPECT_THAT(ReadWholeFile(out), Not(HasSubstr("old")));
+  kill(pid, SIGINT);
+  const std::optional<int> code = WaitForExit(pid, 20s);
+  if (!code) {
+    kill(pid, SIGKILL);
+    WaitForExit(pid, 10s);
+  }
+  ASSERT_TRUE(code.has_value()) << "goethe-cli did not stop on SIGINT";
+  EXPECT_EQ(*code, 0) << ReadWholeFile(err);
+  ASSERT_TRUE(GetCursor("live", "tail").has_value()) << "the ack was committed before the stream ended";
+  EXPECT_EQ(GetCursor("live", "tail")->offset(), 1u);
+}
+
+TEST_P(CliTest, TopicsCommands) {
+  CommandResult created = Cli({"topics", "create", "audit", "--retention-age", "7d", "--retention-events", "1000",
+                               "--index-granularity", "1h"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_THAT(created.out, HasSubstr("retention age:     7d"));
+  EXPECT_THAT(created.out, HasSubstr("index granularity: 1h"));
+  ASSERT_EQ(Cli({"produce", "other", "x"}).exit_code, 0);
+
+  const CommandResult listed = Cli({"topics", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const std::vector<std::string> lines = Lines(listed.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], ::testing::StartsWith("audit  events=0"));
+  EXPECT_THAT(lines[1], ::testing::StartsWith("other  events=1"));
+
+  const CommandResult json = Cli({"--json", "topics", "describe", "other"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"name\":\"other\""));
+  EXPECT_THAT(json.out, HasSubstr("\"next_offset\":1,"));
+
+  ASSERT_EQ(Cli({"topics", "delete", "audit"}).exit_code, 0);
+  const CommandResult gone = Cli({"topics", "describe", "audit"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_THAT(gone.err, ::testing::StartsWith("error: NOT_FOUND: "));
+  const CommandResult again = Cli({"topics", "create", "other"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, ::testing::StartsWith("error: ALREADY_EXISTS: "));
+}
+
+TEST_P(CliTest, CursorsCommands) {
+  ASSERT_EQ(Cli({"produce", "t", "a", "b", "c"}).exit_code, 0);
+  const CommandResult committed = Cli({"cursors", "commit", "t", "worker", "1"});
+  ASSERT_EQ(committed.exit_code, 0) << committed.err;
+  EXPECT_THAT(committed.out, HasSubstr("worker  offset=1  lag=1"));
+  const CommandResult backwards = Cli({"cursors", "commit", "t", "worker", "0"});
+  EXPECT_EQ(backwards.exit_code, 1);
+  EXPECT_THAT(backwards.err, ::testing::StartsWith("error: FAILED_PRECONDITION: "));
+  ASSERT_EQ(Cli({"cursors", "commit", "t", "worker", "0", "--reset"}).exit_code, 0);
+  ASSERT_EQ(Cli({"cursors", "commit", "t", "another", "2"}).exit_code, 0);
+  const CommandResult listed = Cli({"cursors", "list", "t"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const std::vector<std::string> lines = Lines(listed.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], ::testing::StartsWith("another  offset=2  lag=0"));
+  EXPECT_THAT(lines[1], ::testing::StartsWith("worker  offset=0  lag=2"));
+  ASSERT_EQ(Cli({"cursors", "delete", "t", "worker"}).exit_code, 0);
+  EXPECT_EQ(Cli({"cursors", "get", "t", "worker"}).exit_code, 1);
+}
+
+TEST_P(CliTest, SeekResolvesOffsetsAndTimes) {
+  ASSERT_EQ(Cli({"produce", "t", "a", "b"}).exit_code, 0);
+  CommandResult seek = Cli({"seek", "t", "--from", "1"});
+  ASSERT_EQ(seek.exit_code, 0) << seek.err;
+  EXPECT_THAT(seek.out, ::testing::StartsWith("1  (exact)"));
+  seek = Cli({"seek", "t", "--from", "1970-01-01T00:00:00Z"});
+  ASSERT_EQ(seek.exit_code, 0) << seek.err;
+  EXPECT_THAT(seek.out, ::testing::StartsWith("0  "));
+  seek = Cli({"--json", "seek", "t", "--from", "now"});
+  ASSERT_EQ(seek.exit_code, 0) << seek.err;
+  EXPECT_THAT(seek.out, HasSubstr("\"resolved_offset\":2,"));
+}
+
+TEST_P(CliTest, ErrorsPrintTheStatusAndExitNonZero) {
+  CommandResult result = Cli({"produce", "bad topic", "x"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, ::testing::StartsWith("error: INVALID_ARGUMENT: "));
+
+  result = Cli({"produce", "t", "x", "--expect-offset", "5"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, ::testing::StartsWith("error: ABORTED: "));
+  EXPECT_THAT(result.err, HasSubstr("0"));
+
+  result = Cli({"consume", "t", "--from", "yesterday"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--from"));
+
+  result = RunCommand(dir_, CliBinary(), {"--server", "127.0.0.1:1", "topics", "list"}, "", 60s);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, ::testing::StartsWith("error: UNAVAILABLE: "));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CliTest, ::testing::Values("leveldb"), BackendName);
+
+}  // namespace
+}  // namespace goethe::testing
