@@ -29,11 +29,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 bash scripts/build.sh build-asan -DGOETHE_SANITIZER=address -DGOETHE_BUILD_BENCH=OFF
 run_ctest build-asan
 
-stage "ThreadSanitizer build (the KV conformance and engine suites)"
+stage "ThreadSanitizer build (the engine suites)"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp"
 # Only the suites run here: the gRPC server cannot be checked by TSan with Debian's uninstrumented
 # gRPC and absl (thousands of reports from inside them), so it is not built in this tree.
-TARGETS="kv_conformance_test engine_test engine_crash_test" \
+TARGETS="engine_test engine_crash_test" \
   bash scripts/build.sh build-tsan -DGOETHE_SANITIZER=thread -DGOETHE_BUILD_BENCH=OFF
 run_ctest build-tsan -L tsan
 
