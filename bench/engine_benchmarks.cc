@@ -21,7 +21,9 @@ void EngineAppend(benchmark::State& state, const std::string& backend, std::size
   const std::vector<std::string> payloads = Payloads(batch_size);
   std::int64_t items = 0;
   for (auto _ : state) {
-    AppendOutcome outcome = log->Append({.topic = "bench", .payloads = payloads});
+    // Fresh random payloads cost what the copy of the fixed ones costs.
+    AppendOutcome outcome =
+        log->Append({.topic = "bench", .payloads = RandomPayloads() ? Payloads(batch_size) : payloads});
     if (!outcome.status.ok()) state.SkipWithError(outcome.status.ToString().c_str());
     items += static_cast<std::int64_t>(batch_size);
   }
@@ -67,7 +69,8 @@ void ConcurrentAppenders(benchmark::State& state, const std::string& backend) {
   if (state.thread_index() == 0) g_shared_log = OpenFreshLog(backend, "concurrent", /*sync=*/true);
   const std::vector<std::string> payload = Payloads(1);
   for (auto _ : state) {
-    AppendOutcome outcome = g_shared_log->Append({.topic = "bench", .payloads = payload});
+    AppendOutcome outcome =
+        g_shared_log->Append({.topic = "bench", .payloads = RandomPayloads() ? Payloads(1) : payload});
     if (!outcome.status.ok()) state.SkipWithError(outcome.status.ToString().c_str());
   }
   state.SetItemsProcessed(state.iterations());
@@ -115,12 +118,11 @@ EventLog& Prepared(const std::string& key, const std::function<std::unique_ptr<E
   return *log;
 }
 
-constexpr std::uint64_t kReadEvents = 200000;
-
 void EngineRead(benchmark::State& state, const std::string& backend) {
+  const std::uint64_t events = PreparedEvents();
   EventLog& log = Prepared("read/" + backend, [&] {
     auto fresh = OpenFreshLog(backend, "read", false);
-    Fill(*fresh, "bench", kReadEvents, 1000);
+    Fill(*fresh, "bench", events, 1000);
     return fresh;
   });
   std::uint64_t offset = 0;
@@ -129,7 +131,7 @@ void EngineRead(benchmark::State& state, const std::string& backend) {
     auto page = log.Read({.topic = "bench", .from_offset = offset, .max_events = 1000});
     if (!page.ok()) state.SkipWithError(page.status().ToString().c_str());
     items += static_cast<std::int64_t>(page->events.size());
-    offset = page->next_offset >= kReadEvents ? 0 : page->next_offset;
+    offset = page->next_offset >= events ? 0 : page->next_offset;
   }
   state.SetItemsProcessed(items);
 }
@@ -171,7 +173,7 @@ void RegisterEngineBenchmarks() {
         auto* b = benchmark::RegisterBenchmark(Name("engine_append", backend, batch, sync).c_str(),
                                                EngineAppend, backend, batch, sync)
                       ->UseRealTime();  // the work happens on the commit thread
-        if (sync && batch == 1) b->MinTime(1.0);
+        if (sync && batch == 1) b->MinTime(LongMinTime());
       }
     }
     for (bool sync : {false, true}) {
@@ -182,16 +184,17 @@ void RegisterEngineBenchmarks() {
       }
     }
     benchmark::RegisterBenchmark(("concurrent_sync_appenders/" + backend).c_str(), ConcurrentAppenders, backend)
-        ->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(1.0);
+        ->Threads(1)->Threads(8)->Threads(64)->UseRealTime()->MinTime(LongMinTime());
     for (int appenders : {1, 8, 64}) {
       benchmark::RegisterBenchmark(("concurrent_sync_async_appenders/" + backend + "/appenders:" +
                                     std::to_string(appenders)).c_str(),
                                    ConcurrentAsyncAppenders, backend, appenders)
           ->UseRealTime()
-          ->MinTime(1.0);
+          ->MinTime(LongMinTime());
     }
     benchmark::RegisterBenchmark(("engine_read/" + backend).c_str(), EngineRead, backend)->UseRealTime();
     for (std::uint64_t events : {10'000ull, 1'000'000ull}) {
+      if (Quick() && events > 10'000) continue;
       benchmark::RegisterBenchmark(("seek_by_time/" + backend + "/events:" + std::to_string(events)).c_str(),
                                    SeekByTime, backend, events)
         ->UseRealTime();

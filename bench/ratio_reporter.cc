@@ -6,6 +6,16 @@
 #include "benchmarks.h"
 
 namespace goethe::bench {
+namespace {
+
+// How Google Benchmark names a run held to LongMinTime(): "/min_time:1.000".
+std::string LongMinTimeSuffix() {
+  char text[32];
+  std::snprintf(text, sizeof text, "/min_time:%.3f", LongMinTime());
+  return text;
+}
+
+}  // namespace
 
 void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
   for (const Run& run : runs) {
@@ -30,7 +40,7 @@ void RatioReporter::Finalize() {
   for (const std::string& backend : Backends()) {
     for (bool sync : {false, true}) {
       for (std::size_t batch : {1, 100, 1000}) {
-        const std::string suffix = std::string(sync && batch == 1 ? "/min_time:1.000" : "") + "/real_time";
+        const std::string suffix = std::string(sync && batch == 1 ? LongMinTimeSuffix() : "") + "/real_time";
         const double engine = Rate(Name("engine_append", backend, batch, sync) + suffix);
         const double raw = Rate(Name("raw_put", backend, batch, sync) + suffix);
         const double piped = Rate(Name("engine_append_pipelined", backend, batch, sync) + "/real_time");
@@ -44,9 +54,9 @@ void RatioReporter::Finalize() {
   std::printf("threads: one blocked thread per appender; async: appends in flight via AppendAsync, as the server\n");
   std::printf("%-10s %-8s %14s %14s %14s %9s\n", "backend", "mode", "1 ev/s", "8 ev/s", "64 ev/s", "64/1");
   for (const std::string& backend : Backends()) {
-    const std::string threads = "concurrent_sync_appenders/" + backend + "/min_time:1.000/real_time/threads:";
+    const std::string threads = "concurrent_sync_appenders/" + backend + LongMinTimeSuffix() + "/real_time/threads:";
     const std::string async = "concurrent_sync_async_appenders/" + backend + "/appenders:";
-    const std::string async_suffix = "/min_time:1.000/real_time";
+    const std::string async_suffix = LongMinTimeSuffix() + "/real_time";
     const double rates[2][3] = {
         {Rate(threads + "1"), Rate(threads + "8"), Rate(threads + "64")},
         {Rate(async + "1" + async_suffix), Rate(async + "8" + async_suffix), Rate(async + "64" + async_suffix)}};

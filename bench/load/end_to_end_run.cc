@@ -37,10 +37,11 @@ int RunEndToEnd(Stub& stub, const LoadOptions& options) {
   std::thread producer([&] {
     const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options.rate));
     auto next = Clock::now();
-    std::string payload(std::max<std::uint32_t>(options.payload_bytes, 8), 'x');
+    PayloadSource payloads(std::max<std::uint32_t>(options.payload_bytes, 8), options.random_payloads);
     for (std::uint64_t i = 0; i < total; ++i) {
       std::this_thread::sleep_until(next);
       next += interval;
+      std::string payload = payloads.Next();
       const std::int64_t sent = NowNs();
       std::memcpy(payload.data(), &sent, sizeof sent);
       grpc::ClientContext context;

@@ -23,6 +23,7 @@ struct LoadOptions {
   std::string consumer = "bench";
   double rate = 1000;              // e2e events per second
   double seconds = 5;              // e2e duration
+  bool random_payloads = false;    // incompressible payloads instead of repeated 'x' bytes
 };
 
 using Stub = v1::Goethe::Stub;

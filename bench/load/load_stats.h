@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <atomic>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,30 @@ class Latencies {
 
  private:
   std::vector<double> samples_;
+};
+
+// The payloads a run sends: `bytes` of 'x' each, or with `random` a rotation through 4096 distinct
+// random payloads, which compression cannot shrink (what real events are more like).
+class PayloadSource {
+ public:
+  PayloadSource(std::size_t bytes, bool random) {
+    if (!random) {
+      pool_.emplace_back(bytes, 'x');
+      return;
+    }
+    std::mt19937_64 engine(12345);
+    pool_.resize(4096);
+    for (std::string& payload : pool_) {
+      payload.resize(bytes);
+      for (char& c : payload) c = static_cast<char>(engine());
+    }
+  }
+  // Thread-safe.
+  const std::string& Next() { return pool_[next_.fetch_add(1, std::memory_order_relaxed) % pool_.size()]; }
+
+ private:
+  std::vector<std::string> pool_;
+  std::atomic<std::uint64_t> next_{0};
 };
 
 // "RESULT test=produce-stream n=1000000 secs=2.1 rate=476190 ..." on stdout, one line per

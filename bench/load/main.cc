@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "server address")->capture_default_str();
   app.add_option("--topic", options.topic, "topic to use")->capture_default_str();
   app.add_option("--payload-bytes", options.payload_bytes, "bytes per event")->capture_default_str();
+  app.add_flag("--random-payloads", options.random_payloads,
+               "incompressible random payloads instead of repeated 'x' bytes");
 
   auto* stream = app.add_subcommand("produce-stream", "ProduceStream throughput");
   stream->add_option("--events", options.events)->capture_default_str();

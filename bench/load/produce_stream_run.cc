@@ -12,14 +12,14 @@ int RunProduceStream(Stub& stub, const LoadOptions& options) {
   auto stream = stub.ProduceStream(&context);
   const std::uint64_t batches = (options.events + options.batch - 1) / options.batch;
   std::counting_semaphore<> window(options.in_flight);
-  const std::string payload(options.payload_bytes, 'x');
+  PayloadSource payloads(options.payload_bytes, options.random_payloads);
   Progress progress("produce-stream", batches * options.batch);
 
   const auto start = Clock::now();
   std::thread writer([&] {
     v1::ProduceStreamRequest request;
     request.mutable_batch()->set_topic(options.topic);
-    for (std::uint32_t i = 0; i < options.batch; ++i) request.mutable_batch()->add_payloads(payload);
+    for (std::uint32_t i = 0; i < options.batch; ++i) request.mutable_batch()->add_payloads(payloads.Next());
     for (std::uint64_t id = 0; id < batches; ++id) {
       window.acquire();
       request.set_batch_id(id);

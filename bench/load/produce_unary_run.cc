@@ -19,25 +19,32 @@ struct UnaryCaller {
   std::uint64_t* started;
   std::uint64_t* finished;
   std::uint64_t* failures;
+  std::uint32_t* running;  // callers with a call out or a callback still running
   Latencies* latencies;
   Progress* progress;
-  std::string payload;
+  PayloadSource* payloads;
 
   std::unique_ptr<grpc::ClientContext> context;  // one per call
   v1::ProduceRequest request;
   v1::ProduceResponse response;
   Clock::time_point sent;
 
+  // Sends the next call, or when the budget is spent, retires this caller. The run's locals live
+  // until every caller has retired: none is touched after that.
   void Next() {
     {
       std::lock_guard lock(*mutex);
-      if (*started >= options->events) return;
+      if (*started >= options->events) {
+        --*running;
+        done->notify_all();
+        return;
+      }
       ++*started;
     }
     context = std::make_unique<grpc::ClientContext>();
     request.Clear();
     request.set_topic(options->topic);
-    request.add_payloads(payload);
+    request.add_payloads(payloads->Next());
     sent = Clock::now();
     stub->async()->Produce(context.get(), &request, &response, [this](grpc::Status status) {
       const double micros = std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
@@ -60,20 +67,22 @@ int RunProduceUnary(Stub& stub, const LoadOptions& options) {
   std::mutex mutex;
   std::condition_variable done;
   std::uint64_t started = 0, finished = 0, failures = 0;
+  std::uint32_t running = options.concurrency;
   Latencies latencies;
   Progress progress("produce-unary", options.events);
+  PayloadSource payloads(options.payload_bytes, options.random_payloads);
   std::vector<std::unique_ptr<UnaryCaller>> callers;
   const auto start = Clock::now();
   for (std::uint32_t i = 0; i < options.concurrency; ++i) {
     callers.push_back(std::make_unique<UnaryCaller>(UnaryCaller{&stub, &options, &mutex, &done, &started, &finished,
-                                                                &failures, &latencies, &progress,
-                                                                std::string(options.payload_bytes, 'x'), nullptr,
-                                                                {}, {}, {}}));
+                                                                &failures, &running, &latencies, &progress, &payloads,
+                                                                nullptr, {}, {}, {}}));
   }
   for (auto& caller : callers) caller->Next();
   std::unique_lock lock(mutex);
   done.wait(lock, [&] { return finished >= options.events; });
   const double seconds = SecondsSince(start);
+  done.wait(lock, [&] { return running == 0; });
   if (failures > 0) {
     std::fprintf(stderr, "produce-unary: %llu calls failed\n", static_cast<unsigned long long>(failures));
     return 1;
