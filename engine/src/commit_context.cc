@@ -8,8 +8,8 @@ namespace goethe {
 TopicPtr CommitContext::Find(const std::string& name) const {
   if (auto it = created_.find(name); it != created_.end()) return it->second;
   TopicPtr live = registry_.Find(name);
-  if (live && deleted_.count(name) != 0 && deleted_.at(name) == live) return nullptr;
-  return live;
+  auto deleted = deleted_.find(name);
+  return deleted != deleted_.end() && deleted->second == live ? nullptr : live;
 }
 
 TopicState::LoopView& CommitContext::View(const TopicPtr& topic) {

@@ -129,8 +129,9 @@ bool EventLog::WaitForOffset(const std::string& topic, std::uint64_t offset, std
   auto future = promise->get_future();
   WaitId id = WaitForOffset(topic, offset, [promise] { promise->set_value(); });
   if (id != 0 && future.wait_for(timeout) != std::future_status::ready) CancelWait(topic, id);
-  auto described = DescribeTopic(topic);
-  return described.ok() && described->next_offset > offset;
+  // The published head answers it; describing the topic would read the store for nothing.
+  TopicPtr state = impl_->registry_.Find(topic);
+  return state && state->durable_head.load(std::memory_order_acquire) > offset;
 }
 
 Result<std::optional<CursorInfo>> EventLog::GetCursor(const std::string& topic, const std::string& consumer) const {
