@@ -11,6 +11,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  openssl  # the security tests make their certificates with it
   python3 gnuplot-nox  # the report and charts of scripts/compare-backends.sh
 )
 # Only for fuzzing (tests/fuzz, scripts/run-fuzz.sh): clang 14 with its sanitizer and libFuzzer

@@ -1,6 +1,8 @@
 // The YAML config: defaults, every section, and the exact one-line errors a user sees.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "goethe/engine/config.h"
 #include "support/temp_dir.h"
 
@@ -113,6 +115,149 @@ TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
             File() + ":3: storage.options.map_size: expected a single value, got a mapping");
   EXPECT_EQ(ErrorOf("storage: 5\n"), File() + ":1: storage: expected a mapping of keys");
   EXPECT_EQ(ErrorOf("- a\n- b\n"), File() + ":1: expected a mapping with storage, engine, server");
+}
+
+TEST_F(ConfigTest, TlsPathsResolveAgainstTheConfigDirectory) {
+  dir_.WriteFile("server.pem", "cert");
+  dir_.WriteFile("server.key", "key");
+  dir_.WriteFile("clients.pem", "ca");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", "server:\n  tls:\n    cert_file: server.pem\n"
+                                                         "    key_file: ./server.key\n    client_ca_file: " +
+                                                         dir_.Sub("clients.pem") + "\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->server.tls.enabled());
+  EXPECT_EQ(config->server.tls.cert_file, dir_.Sub("server.pem"));
+  EXPECT_EQ(config->server.tls.key_file, dir_.Sub("server.key"));
+  EXPECT_EQ(config->server.tls.client_ca_file, dir_.Sub("clients.pem"));
+  EXPECT_FALSE(config->server.auth.enabled);
+}
+
+TEST_F(ConfigTest, TlsErrorsNameTheKey) {
+  dir_.WriteFile("server.pem", "cert");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    cert_file: server.pem\n"),
+            File() + ":3: server.tls.cert_file: expected server.tls.key_file too: the certificate's private key");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    key_file: server.pem\n"),
+            File() + ":3: server.tls.key_file: expected server.tls.cert_file too: a key without its certificate");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    client_ca_file: server.pem\n"),
+            File() + ":3: server.tls.client_ca_file: expected server.tls.cert_file and key_file too: client "
+                     "certificates are only asked for over TLS");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    cert_file: server.pem\n    key_file: absent.key\n"),
+            File() + ":4: server.tls.key_file: cannot read '" + dir_.Sub("absent.key") + "' (no such file)");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    cert_file: server.pem\n    key_file: .\n"),
+            File() + ":4: server.tls.key_file: cannot read '" + dir_.path().string() + "/' (not a regular file)");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    cert: server.pem\n"),
+            File() + ":3: server.tls.cert: unknown key (known: cert_file, client_ca_file, key_file)");
+  EXPECT_EQ(ErrorOf("server:\n  tls:\n    cert_file: [a]\n"),
+            File() + ":3: server.tls.cert_file: expected a file path, got a list");
+}
+
+TEST_F(ConfigTest, ReadsTokensInlineAndFromTokenFiles) {
+  dir_.WriteFile("reader.token", "  reader-token-0123456789\n");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", R"(
+server:
+  auth:
+    tokens:
+      - name: ingest
+        token: ingest-token-0123456789
+        grants:
+          - permissions: [produce]
+            topics: "orders.*"
+      - name: reader
+        token_file: reader.token
+        grants:
+          - permissions: consume
+            topics: [orders.eu, "audit-?", "log[0-9]"]
+          - permissions: [admin, produce]
+            topics: "*"
+)"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const AuthConfig& auth = config->server.auth;
+  ASSERT_TRUE(auth.enabled);
+  ASSERT_EQ(auth.tokens.size(), 2u);
+  EXPECT_EQ(auth.tokens[0].name, "ingest");
+  EXPECT_EQ(auth.tokens[0].token, "ingest-token-0123456789");
+  ASSERT_EQ(auth.tokens[0].grants.size(), 1u);
+  EXPECT_EQ(auth.tokens[0].grants[0].permissions, Bit(Permission::kProduce));
+  EXPECT_EQ(auth.tokens[0].grants[0].topics, std::vector<std::string>{"orders.*"});
+  EXPECT_EQ(auth.tokens[1].token, "reader-token-0123456789");  // surrounding white space dropped
+  ASSERT_EQ(auth.tokens[1].grants.size(), 2u);
+  EXPECT_EQ(auth.tokens[1].grants[0].permissions, Bit(Permission::kConsume));
+  EXPECT_EQ(auth.tokens[1].grants[0].topics, (std::vector<std::string>{"orders.eu", "audit-?", "log[0-9]"}));
+  EXPECT_EQ(auth.tokens[1].grants[1].permissions, Bit(Permission::kAdmin) | Bit(Permission::kProduce));
+}
+
+TEST_F(ConfigTest, ReadsATokensFileRelativeToTheConfig) {
+  std::filesystem::create_directories(dir_.Sub("secrets"));
+  dir_.WriteFile("secrets/ops.token", "ops-token-0123456789abcdef\n");
+  dir_.WriteFile("secrets/tokens.yaml", "tokens:\n  - name: ops\n    token_file: ops.token\n"
+                                        "    grants:\n      - {permissions: [admin], topics: '*'}\n");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", "server:\n  auth:\n    tokens_file: secrets/tokens.yaml\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->server.auth.tokens.size(), 1u);
+  EXPECT_EQ(config->server.auth.tokens[0].name, "ops");
+  EXPECT_EQ(config->server.auth.tokens[0].token, "ops-token-0123456789abcdef");  // token_file beside tokens.yaml
+
+  // An error inside the tokens file names that file, its line and the key there.
+  const std::string tokens = dir_.WriteFile("secrets/tokens.yaml", "tokens:\n  - name: ops\n    token_file: ops.token\n"
+                                                                    "    grants:\n      - {permissions: [root], topics: '*'}\n");
+  EXPECT_EQ(ErrorOf("server:\n  auth:\n    tokens_file: secrets/tokens.yaml\n"),
+            tokens + ":5: tokens[0].grants[0].permissions: unknown permission 'root' (known: produce, consume, admin)");
+  EXPECT_EQ(ErrorOf("server:\n  auth:\n    tokens_file: secrets/absent.yaml\n"),
+            File() + ":3: server.auth.tokens_file: cannot read '" + dir_.Sub("secrets/absent.yaml") + "' (no such file)");
+  dir_.WriteFile("secrets/tokens.yaml", "tokens: []\n");
+  EXPECT_EQ(ErrorOf("server:\n  auth:\n    tokens_file: secrets/tokens.yaml\n"),
+            tokens + ":1: tokens: expected a list of tokens, each with name, token or token_file, and grants, got a list");
+}
+
+TEST_F(ConfigTest, AuthErrorsNameTheKeyAndNeverTheToken) {
+  const std::string secret = "s3cret-0123456789-abcdef";
+  auto token = [](const std::string& name, const std::string& value, const std::string& grants =
+                      "        grants:\n          - {permissions: [consume], topics: '*'}\n") {
+    return "      - name: " + name + "\n        token: \"" + value + "\"\n" + grants;
+  };
+  const std::string head = "server:\n  auth:\n    tokens:\n";
+  EXPECT_EQ(ErrorOf("server:\n  auth:\n"), File() + ":2: server.auth: expected exactly one of tokens and tokens_file");
+  EXPECT_EQ(ErrorOf("server:\n  auth:\n    tokenz: []\n"),
+            File() + ":3: server.auth.tokenz: unknown key (known: tokens, tokens_file)");
+
+  std::string error = ErrorOf(head + token("a", "short"));
+  EXPECT_EQ(error, File() + ":5: server.auth.tokens[0].token: expected a token of at least 16 characters, e.g. "
+                            "from `openssl rand -hex 32`; got 5");
+  error = ErrorOf(head + token("a", "with space " + secret));
+  EXPECT_EQ(error, File() + ":5: server.auth.tokens[0].token: expected a token of printable ASCII characters "
+                            "without spaces: it travels in an HTTP header");
+  error = ErrorOf(head + token("a", secret) + token("b", secret));
+  EXPECT_EQ(error, File() + ":8: server.auth.tokens[1]: the same token as server.auth.tokens[0] (every token "
+                            "must be unique)");
+  EXPECT_EQ(error.find(secret), std::string::npos);
+  EXPECT_EQ(ErrorOf(head + token("a", secret) + token("a", secret + "x")),
+            File() + ":8: server.auth.tokens[1]: the name 'a' is already used by server.auth.tokens[0] (every "
+                     "token needs a name of its own)");
+  EXPECT_EQ(ErrorOf(head + token("a", secret, "")),
+            File() + ":4: server.auth.tokens[0]: expected grants: a list of permissions on topics");
+  EXPECT_EQ(ErrorOf(head + "      - name: a\n        grants: [{permissions: [admin], topics: '*'}]\n"),
+            File() + ":4: server.auth.tokens[0]: expected exactly one of token and token_file");
+  EXPECT_EQ(ErrorOf(head + token("a", secret) + "        token_file: a.token\n"),
+            File() + ":8: server.auth.tokens[0].token_file: cannot read '" + dir_.Sub("a.token") + "' (no such file)");
+  dir_.WriteFile("empty.token", "\n");
+  EXPECT_EQ(ErrorOf(head + "      - name: a\n        token_file: empty.token\n"),
+            File() + ":5: server.auth.tokens[0].token_file: expected a token of at least 16 characters (in '" +
+                dir_.Sub("empty.token") + "'), e.g. from `openssl rand -hex 32`; got 0");
+  EXPECT_EQ(ErrorOf(head + token("a", secret, "        grants:\n          - {permissions: [read], topics: '*'}\n")),
+            File() + ":7: server.auth.tokens[0].grants[0].permissions: unknown permission 'read' (known: produce, "
+                     "consume, admin)");
+  EXPECT_EQ(ErrorOf(head + token("a", secret, "        grants:\n          - {permissions: [admin]}\n")),
+            File() + ":7: server.auth.tokens[0].grants[0]: expected topics: a topic pattern or a list of them");
+  for (const char* bad : {"orders/*", "[a-z", "x]", "[]", "a b"}) {
+    EXPECT_EQ(ErrorOf(head + token("a", secret, std::string("        grants:\n          - permissions: [admin]\n") +
+                                                    "            topics: \"" + bad + "\"\n")),
+              File() + ":8: server.auth.tokens[0].grants[0].topics: expected a topic pattern of letters, digits, "
+                       "'.', '_', '-', with * (any run), ? (one character) and [set] (one of a set), got '" +
+                  bad + "'");
+  }
+  EXPECT_EQ(ErrorOf(head + "      - " + secret + "\n"),
+            File() + ":4: server.auth.tokens[0]: expected a mapping with name, token or token_file, and grants, got a "
+                     "string");
 }
 
 TEST(ParseDurationTest, AcceptsUnitsAndRejectsNonsense) {

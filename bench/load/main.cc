@@ -2,8 +2,11 @@
 //   goethe-bench [--server ADDR] produce-stream|produce-unary|consume|e2e [options]
 // Readable figures go to stderr (with a progress line during long runs); one RESULT line per
 // measurement goes to stdout for scripts.
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
+#include "client_channel.h"
 #include "load_runs.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +16,8 @@ int main(int argc, char** argv) {
   std::string server = "127.0.0.1:50051";
   LoadOptions options;
   app.add_option("--server", server, "server address")->capture_default_str();
+  goethe::client::SecurityFlags security;
+  goethe::client::AddSecurityFlags(app, &security);
   app.add_option("--topic", options.topic, "topic to use")->capture_default_str();
   app.add_option("--payload-bytes", options.payload_bytes, "bytes per event")->capture_default_str();
   app.add_flag("--random-payloads", options.random_payloads,
@@ -40,8 +45,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
-  auto stub = goethe::v1::Goethe::NewStub(
-      grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), arguments));
+  std::string error;
+  std::shared_ptr<grpc::Channel> channel = goethe::client::Connect(server, security, arguments, &error);
+  if (!channel) {
+    std::fprintf(stderr, "goethe-bench: %s\n", error.c_str());
+    return 2;
+  }
+  auto stub = goethe::v1::Goethe::NewStub(channel);
   if (stream->parsed()) return RunProduceStream(*stub, options);
   if (unary->parsed()) return RunProduceUnary(*stub, options);
   if (consume->parsed()) return RunConsume(*stub, options);

@@ -3,116 +3,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
-#include <functional>
-#include <limits>
+
+#include "config_reader.h"
 
 namespace goethe {
 namespace {
 
-// Reads one YAML mapping section, remembering each key's line, and refusing unknown keys.
-class SectionReader {
- public:
-  SectionReader(Config& config, std::string prefix) : config_(config), prefix_(std::move(prefix)) {}
+using namespace config_internal;
 
-  using Handler = std::function<Status(const YAML::Node& value, const std::string& key)>;
-
-  void On(const std::string& name, Handler handler) { handlers_.emplace(name, std::move(handler)); }
-
-  Status Read(const YAML::Node& section, const YAML::Mark& mark) {
-    if (!section || section.IsNull()) return Status::Ok();
-    if (!section.IsMap()) return ErrorAt(mark.line, prefix_, "expected a mapping of keys");
-    for (const auto& entry : section) {
-      const std::string name = entry.first.Scalar();
-      const std::string key = prefix_.empty() ? name : prefix_ + "." + name;
-      config_.lines[key] = entry.first.Mark().line + 1;
-      auto handler = handlers_.find(name);
-      if (handler == handlers_.end()) return Error(key, "unknown key (known: " + Known() + ")");
-      if (Status s = handler->second(entry.second, key); !s.ok()) return s;
-    }
-    return Status::Ok();
-  }
-
-  Status Error(const std::string& key, const std::string& what) const {
-    return InvalidArgument(config_.Where(key) + ": " + what);
-  }
-  Status ErrorAt(int zero_based_line, const std::string& key, const std::string& what) const {
-    return InvalidArgument(config_.source + ":" + std::to_string(zero_based_line + 1) + ": " +
-                           (key.empty() ? "" : key + ": ") + what);
-  }
-
- private:
-  std::string Known() const {
-    std::string list;
-    for (const auto& [name, handler] : handlers_) list += (list.empty() ? "" : ", ") + name;
-    return list;
-  }
-
-  Config& config_;
-  std::string prefix_;
-  std::map<std::string, Handler> handlers_;
-};
-
-std::string Describe(const YAML::Node& value) {
-  if (value.IsScalar()) return "'" + value.Scalar() + "'";
-  if (value.IsMap()) return "a mapping";
-  if (value.IsSequence()) return "a list";
-  return "nothing";
-}
-
-// Typed field readers: each returns a handler that stores into `*out` or names what it expected.
-SectionReader::Handler String(SectionReader& r, std::string* out) {
-  return [&r, out](const YAML::Node& v, const std::string& key) {
-    if (!v.IsScalar()) return r.Error(key, "expected a string, got " + Describe(v));
-    *out = v.Scalar();
-    return Status::Ok();
-  };
-}
-SectionReader::Handler NonEmptyString(SectionReader& r, std::string* out) {
-  return [&r, out](const YAML::Node& v, const std::string& key) {
-    if (!v.IsScalar() || v.Scalar().empty())
-      return r.Error(key, "expected a non-empty string, got " + Describe(v));
-    *out = v.Scalar();
-    return Status::Ok();
-  };
-}
-SectionReader::Handler Bool(SectionReader& r, bool* out) {
-  return [&r, out](const YAML::Node& v, const std::string& key) {
-    if (!v.IsScalar() || (v.Scalar() != "true" && v.Scalar() != "false"))
-      return r.Error(key, "expected true or false, got " + Describe(v));
-    *out = v.Scalar() == "true";
-    return Status::Ok();
-  };
-}
-template <typename T>
-SectionReader::Handler Count(SectionReader& r, T* out, std::uint64_t min = 1) {
-  return [&r, out, min](const YAML::Node& v, const std::string& key) {
-    std::uint64_t n = 0;
-    std::string why;
-    const std::uint64_t max = std::numeric_limits<T>::max();
-    if (!v.IsScalar() || !kv::OptionReader::ParseUint(v.Scalar(), &n, &why) || n < min || n > max)
-      return r.Error(key, "expected an integer from " + std::to_string(min) + " to " +
-                              std::to_string(max) + ", got " + Describe(v));
-    *out = static_cast<T>(n);
-    return Status::Ok();
-  };
-}
-SectionReader::Handler Size(SectionReader& r, std::uint64_t* out) {
-  return [&r, out](const YAML::Node& v, const std::string& key) {
-    std::string why;
-    if (!v.IsScalar() || !kv::OptionReader::ParseSize(v.Scalar(), out, &why) || *out == 0)
-      return r.Error(key, "expected a positive size in bytes (suffixes KiB, MiB, GiB), got " +
-                              Describe(v));
-    return Status::Ok();
-  };
-}
-SectionReader::Handler Duration(SectionReader& r, std::chrono::nanoseconds* out) {
-  return [&r, out](const YAML::Node& v, const std::string& key) {
-    if (!v.IsScalar() || !ParseDuration(v.Scalar(), out) || out->count() <= 0)
-      return r.Error(key, "expected a positive duration such as 500ms, 10s, 5m, 1h or 1d, got " +
-                              Describe(v));
-    return Status::Ok();
-  };
-}
 SectionReader::Handler BackendOptions(SectionReader& r, Config& config, kv::Options* out) {
   return [&r, &config, out](const YAML::Node& v, const std::string& key) {
     if (v.IsNull()) return Status::Ok();
@@ -167,6 +65,8 @@ Status ReadServer(Config& c, const YAML::Node& node, const YAML::Mark& mark) {
   r.On("max_events_per_produce", Count(r, &c.server.max_events_per_produce));
   r.On("max_concurrent_streams", Count(r, &c.server.max_concurrent_streams));
   r.On("max_consume_window", Count(r, &c.server.max_consume_window));
+  r.On("tls", [&c](const YAML::Node& v, const std::string&) { return ReadTls(c, v, v.Mark()); });
+  r.On("auth", [&c](const YAML::Node& v, const std::string&) { return ReadAuth(c, v, v.Mark()); });
   return r.Read(node, mark);
 }
 
@@ -226,6 +126,7 @@ Result<Config> LoadConfig(const std::string& path) {
     top.On("engine", [&](const YAML::Node& v, const std::string&) { return ReadEngine(config, v, v.Mark()); });
     top.On("server", [&](const YAML::Node& v, const std::string&) { return ReadServer(config, v, v.Mark()); });
     if (Status s = top.Read(root, root.Mark()); !s.ok()) return s;
+    if (Status s = CheckTls(config); !s.ok()) return s;
   } catch (const YAML::Exception& e) {
     return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

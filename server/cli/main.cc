@@ -1,14 +1,16 @@
 // goethe-cli: the command-line client of goethe-server.
-//   goethe-cli [--server ADDR] [--json] COMMAND ...
+//   goethe-cli [--server ADDR] [--json] [--token T | --token-file F] [--ca-file CA] COMMAND ...
 // Errors print "error: CODE: message" on stderr; the exit code is 1 for an error from the server
 // (or no server), 2 for a wrong command line.
 #include <cstdio>
 
 #include "cli_context.h"
+#include "client_channel.h"
 
 int main(int argc, char** argv) {
   using namespace goethe::cli;
   CliContext context;
+  goethe::client::SecurityFlags security;
   Action chosen;
 
   CLI::App app{"goethe-cli: produce, consume and manage topics and cursors on a goethe-server"};
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", context.timeout_seconds, "Seconds to wait for each request (not for consume)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  goethe::client::AddSecurityFlags(app, &security);
   AddProduceCommand(app, &chosen);
   AddConsumeCommand(app, &chosen);
   AddSeekCommand(app, &chosen);
@@ -38,8 +41,10 @@ int main(int argc, char** argv) {
 
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(-1);  // a batch may hold events up to the server's size limit
-  context.stub = goethe::v1::Goethe::NewStub(
-      grpc::CreateCustomChannel(context.server, grpc::InsecureChannelCredentials(), arguments));
+  std::string error;
+  std::shared_ptr<grpc::Channel> channel = goethe::client::Connect(context.server, security, arguments, &error);
+  if (!channel) return FailUsage(error);
+  context.stub = goethe::v1::Goethe::NewStub(channel);
   const int code = chosen(context);
   std::fflush(stdout);
   return code;

@@ -15,8 +15,8 @@ void ConsumeReactor::Shared::CloseForShutdown() {
   if (reactor != nullptr) reactor->FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
 }
 
-ConsumeReactor::ConsumeReactor(const ServiceContext& context)
-    : context_(context), shared_(std::make_shared<Shared>()) {
+ConsumeReactor::ConsumeReactor(const ServiceContext& context, const Principal& caller)
+    : context_(context), caller_(caller), shared_(std::make_shared<Shared>()) {
   shared_->reactor = this;
   std::lock_guard lock(shared_->mutex);
   if (Status admitted = context_.streams->Admit(shared_); !admitted.ok()) {
@@ -56,6 +56,8 @@ void ConsumeReactor::OnReadDone(bool ok) {
 
 void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   auto fail = [this](const Status& status) { FinishLocked(ToGrpcStatus(status)); };
+  if (grpc::Status denied = context_.access->Check(caller_, Permission::kConsume, subscribe.topic()); !denied.ok())
+    return FinishLocked(denied);
   if (Status s = EventLog::ValidateTopicName(subscribe.topic()); !s.ok()) return fail(s);
   if (!subscribe.consumer().empty()) {
     if (Status s = EventLog::ValidateConsumerName(subscribe.consumer()); !s.ok()) return fail(s);

@@ -29,7 +29,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   static constexpr std::uint64_t kMaxBatchBytes = 1 << 20;  // payload bytes per message
 
   // Starts the stream, or finishes it at once when the registry refuses it.
-  explicit ConsumeReactor(const ServiceContext& context);
+  ConsumeReactor(const ServiceContext& context, const Principal& caller);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -67,6 +67,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   static void RunCommits(std::shared_ptr<Shared> shared, EventLog* log, std::string topic, std::string consumer);
 
   const ServiceContext& context_;
+  const Principal& caller_;  // checked against the subscribe's topic
   std::shared_ptr<Shared> shared_;
   bool admitted_ = false;
 

@@ -12,6 +12,37 @@ grpc::ServerUnaryReactor* GoetheService::FinishNow(grpc::CallbackServerContext* 
   return reactor;
 }
 
+grpc::ServerUnaryReactor* GoetheService::FinishNow(grpc::CallbackServerContext* call, const grpc::Status& status) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+const Principal* GoetheService::Caller(grpc::CallbackServerContext* call, grpc::ServerUnaryReactor** refused) {
+  grpc::Status refusal;
+  const Principal* caller = context_.access->Authenticate(*call, &refusal);
+  if (caller == nullptr) *refused = FinishNow(call, refusal);
+  return caller;
+}
+
+grpc::ServerUnaryReactor* GoetheService::Refuse(grpc::CallbackServerContext* call, Permission permission,
+                                                const std::string& topic) {
+  grpc::ServerUnaryReactor* refused = nullptr;
+  const Principal* caller = Caller(call, &refused);
+  if (caller == nullptr) return refused;
+  const grpc::Status checked = context_.access->Check(*caller, permission, topic);
+  return checked.ok() ? nullptr : FinishNow(call, checked);
+}
+
+grpc::ServerUnaryReactor* GoetheService::RefuseUnlessVisible(grpc::CallbackServerContext* call,
+                                                             const std::string& topic) {
+  grpc::ServerUnaryReactor* refused = nullptr;
+  const Principal* caller = Caller(call, &refused);
+  if (caller == nullptr) return refused;
+  const grpc::Status checked = context_.access->CheckVisible(*caller, topic);
+  return checked.ok() ? nullptr : FinishNow(call, checked);
+}
+
 grpc::ServerUnaryReactor* GoetheService::FinishOnBlockingPool(grpc::CallbackServerContext* call,
                                                              std::function<Status()> work) {
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();

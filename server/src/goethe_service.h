@@ -4,6 +4,9 @@
 // status (status_mapping.h). Calls that wait for a commit never block a gRPC thread: Produce
 // finishes from the engine's group-commit callback, and cursor or topic changes run on the
 // blocking pool. The streams live in their own reactors.
+//
+// Every RPC first authenticates its caller and checks its permission on the topic it names
+// (access_policy.h); the streams authenticate at the start and check each subscribe and batch.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -57,6 +60,15 @@ class GoetheService final : public v1::Goethe::CallbackService {
  private:
   // Finishes `call` at once with `status` (an engine status, mapped).
   static grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status);
+  static grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const grpc::Status& status);
+  // The caller of `call`; nullptr after finishing the call with UNAUTHENTICATED (`*refused` is then
+  // its reactor).
+  const Principal* Caller(grpc::CallbackServerContext* call, grpc::ServerUnaryReactor** refused);
+  // nullptr when the caller of `call` may use `permission` on `topic` (RefuseUnlessVisible: any
+  // permission); otherwise finishes the call with UNAUTHENTICATED or PERMISSION_DENIED and returns
+  // its reactor.
+  grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* call, Permission permission, const std::string& topic);
+  grpc::ServerUnaryReactor* RefuseUnlessVisible(grpc::CallbackServerContext* call, const std::string& topic);
   // Runs `work` on the blocking pool and finishes `call` with the status it returns.
   grpc::ServerUnaryReactor* FinishOnBlockingPool(grpc::CallbackServerContext* call, std::function<Status()> work);
 

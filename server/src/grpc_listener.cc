@@ -25,13 +25,14 @@ int MaxRequestBytes(std::uint64_t max_event_bytes) {
   return static_cast<int>(max_event_bytes * kEventsPerRequestBound + kFraming);
 }
 
-Result<Listener> StartListener(const std::string& address, grpc::Service* service, std::uint64_t max_event_bytes) {
+Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
+                               grpc::Service* service, std::uint64_t max_event_bytes) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(address, std::move(credentials), &bound_port);
   builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(MaxRequestBytes(max_event_bytes));
   builder.SetMaxSendMessageSize(-1);

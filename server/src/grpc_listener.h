@@ -1,5 +1,5 @@
 // Builds and starts the gRPC server: the Goethe service, health checking, reflection and the
-// message-size limit, on one listening address.
+// message-size limit, on one listening address, plaintext or TLS.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +23,9 @@ struct Listener {
 constexpr std::uint64_t kEventsPerRequestBound = 16;
 int MaxRequestBytes(std::uint64_t max_event_bytes);
 
-// Starts serving `service` on `address`. Fails (UNAVAILABLE, one line) when the address cannot be
-// bound: in use, not local, or malformed.
-Result<Listener> StartListener(const std::string& address, grpc::Service* service, std::uint64_t max_event_bytes);
+// Starts serving `service` on `address` with `credentials` (plaintext or TLS, tls_credentials.h).
+// Fails (UNAVAILABLE, one line) when the address cannot be bound: in use, not local, or malformed.
+Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
+                               grpc::Service* service, std::uint64_t max_event_bytes);
 
 }  // namespace goethe::server

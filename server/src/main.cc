@@ -14,11 +14,14 @@
 #include "goethe/engine/config.h"
 #include "goethe/engine/event_log.h"
 #include "goethe/engine/plugin_loader.h"
+#include "access_policy.h"
+#include "exposure_warning.h"
 #include "goethe_service.h"
 #include "grpc_listener.h"
 #include "logging.h"
 #include "server_flags.h"
 #include "termination_signals.h"
+#include "tls_credentials.h"
 
 namespace goethe::server {
 namespace {
@@ -39,6 +42,11 @@ int Serve(const ServerFlags& flags) {
   if (flags.log_level) config->server.log_level = *flags.log_level;
   if (flags.listen) config->server.listen = *flags.listen;
   SetUpLogging(config->server.log_level);
+  // Certificates first: a bad one stops the server before the store is opened.
+  Result<std::shared_ptr<grpc::ServerCredentials>> credentials = ListenerCredentials(*config);
+  if (!credentials.ok()) return FailToStart(credentials.status().message());
+  const AccessPolicy access(config->server.auth);
+  WarnAboutExposure(config->server);
 
   Result<BackendPlugin> plugin = BackendPlugin::Load(*config);
   if (!plugin.ok()) return FailToStart(plugin.status().message());
@@ -60,9 +68,11 @@ int Serve(const ServerFlags& flags) {
   context.blocking_pool = &blocking_pool;
   context.wake_pool = &wake_pool;
   context.streams = &streams;
+  context.access = &access;
   GoetheService service(context);
 
-  Result<Listener> listener = StartListener(config->server.listen, &service, config->engine.max_event_bytes);
+  Result<Listener> listener =
+      StartListener(config->server.listen, *credentials, &service, config->engine.max_event_bytes);
   if (!listener.ok()) {
     log.Close();
     return FailToStart(listener.status().message());
@@ -74,8 +84,10 @@ int Serve(const ServerFlags& flags) {
 
   std::error_code ec;
   const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
-  spdlog::info("goethe-server {} serving backend={} path={} sync={} plugin={} listen={}", GOETHE_VERSION,
-               config->storage.backend, data_path.string(), config->storage.sync, plugin->file(), listener->address);
+  spdlog::info("goethe-server {} serving backend={} path={} sync={} plugin={} listen={} tls={} auth={}", GOETHE_VERSION,
+               config->storage.backend, data_path.string(), config->storage.sync, plugin->file(), listener->address,
+               !config->server.tls.enabled() ? "off" : config->server.tls.client_ca_file.empty() ? "on" : "mtls",
+               access.enabled() ? std::to_string(access.token_count()) + " tokens" : "off");
   std::printf("goethe-server listening on %s\n", listener->address.c_str());
   std::fflush(stdout);
 

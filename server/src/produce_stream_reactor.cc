@@ -13,8 +13,8 @@ void ProduceStreamReactor::Shared::CloseForShutdown() {
   reactor->PumpLocked();
 }
 
-ProduceStreamReactor::ProduceStreamReactor(const ServiceContext& context)
-    : context_(context), shared_(std::make_shared<Shared>()) {
+ProduceStreamReactor::ProduceStreamReactor(const ServiceContext& context, const Principal& caller)
+    : context_(context), caller_(caller), shared_(std::make_shared<Shared>()) {
   shared_->reactor = this;
   std::lock_guard lock(shared_->mutex);
   if (Status admitted = context_.streams->Admit(shared_); !admitted.ok()) {
@@ -42,6 +42,10 @@ void ProduceStreamReactor::OnReadDone(bool ok) {
     ack.response.set_batch_id(request_.batch_id());
     if (shutting_down_) {
       AckErrorLocked(sequence, Unavailable("server shutting down: batch not appended"));
+    } else if (grpc::Status denied = context_.access->Check(caller_, Permission::kProduce, request_.batch().topic());
+               !denied.ok()) {
+      ToProto(denied, ack.response.mutable_error());
+      ack.ready = true;
     } else if (Result<AppendRequest> checked = ToAppendRequest(std::move(*request_.mutable_batch()),
                                                                context_.produce_limits);
                !checked.ok()) {

@@ -25,7 +25,7 @@ class ProduceStreamReactor final
   static constexpr std::size_t kMaxBatchesInFlight = 256;
 
   // Starts the stream, or finishes it at once when the registry refuses it.
-  explicit ProduceStreamReactor(const ServiceContext& context);
+  ProduceStreamReactor(const ServiceContext& context, const Principal& caller);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -54,6 +54,7 @@ class ProduceStreamReactor final
   void FinishLocked(const grpc::Status& status);
 
   const ServiceContext& context_;
+  const Principal& caller_;  // checked against each batch's topic
   std::shared_ptr<Shared> shared_;
   bool admitted_ = false;
 

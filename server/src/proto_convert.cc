@@ -123,4 +123,9 @@ void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceR
   out->set_next_offset(next_offset);
 }
 
+void ToProto(const grpc::Status& status, v1::Error* out) {
+  out->set_code(static_cast<std::int32_t>(status.error_code()));
+  out->set_message(status.error_message());
+}
+
 }  // namespace goethe::server

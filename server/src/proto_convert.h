@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <grpcpp/support/status.h>
+
 #include "goethe/engine/status.h"
 #include "goethe/engine/types.h"
 #include "goethe/v1/goethe.pb.h"
@@ -21,5 +23,7 @@ void ToProto(const CursorInfo& cursor, v1::Cursor* out);
 void ToProto(const Event& event, v1::Event* out);
 void ToProto(Event&& event, v1::Event* out);
 void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out);
+// A refused stream batch's error (its code and message).
+void ToProto(const grpc::Status& status, v1::Error* out);
 
 }  // namespace goethe::server

@@ -1,9 +1,11 @@
-// What every request handler and stream reactor shares: the engine, the server's limits and the
-// server's worker pools. Everything here outlives every call (the server shuts down first).
+// What every request handler and stream reactor shares: the engine, the server's limits, its
+// access policy and its worker pools. Everything here outlives every call (the server shuts down
+// first).
 #pragma once
 
 #include <cstdint>
 
+#include "access_policy.h"
 #include "goethe/engine/event_log.h"
 #include "produce_validation.h"
 #include "stream_registry.h"
@@ -18,6 +20,7 @@ struct ServiceContext {
   WorkPool* blocking_pool = nullptr;  // engine calls that wait for a commit
   WorkPool* wake_pool = nullptr;      // live-tail wake-ups posted from the engine's commit thread
   StreamRegistry* streams = nullptr;
+  const AccessPolicy* access = &AccessPolicy::Open();  // who may call what (open: everyone)
 };
 
 }  // namespace goethe::server

@@ -26,6 +26,7 @@ Result<CursorInfo> FindCursor(const EventLog& log, const std::string& topic, con
 grpc::ServerUnaryReactor* GoetheService::GetCursor(grpc::CallbackServerContext* call,
                                                    const v1::GetCursorRequest* request,
                                                    v1::GetCursorResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
   if (Status s = ValidateNames(request->topic(), request->consumer()); !s.ok()) return FinishNow(call, s);
   Result<CursorInfo> cursor = FindCursor(*context_.log, request->topic(), request->consumer());
   if (!cursor.ok()) return FinishNow(call, cursor.status());
@@ -36,6 +37,7 @@ grpc::ServerUnaryReactor* GoetheService::GetCursor(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* GoetheService::CommitCursor(grpc::CallbackServerContext* call,
                                                       const v1::CommitCursorRequest* request,
                                                       v1::CommitCursorResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
   if (Status s = ValidateNames(request->topic(), request->consumer()); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request, response]() -> Status {
@@ -51,6 +53,7 @@ grpc::ServerUnaryReactor* GoetheService::CommitCursor(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* GoetheService::ListCursors(grpc::CallbackServerContext* call,
                                                      const v1::ListCursorsRequest* request,
                                                      v1::ListCursorsResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
   if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
   Result<std::vector<CursorInfo>> cursors = context_.log->ListCursors(request->topic());
   if (!cursors.ok()) return FinishNow(call, cursors.status());
@@ -63,6 +66,7 @@ grpc::ServerUnaryReactor* GoetheService::ListCursors(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* GoetheService::DeleteCursor(grpc::CallbackServerContext* call,
                                                       const v1::DeleteCursorRequest* request,
                                                       v1::DeleteCursorResponse* /*response*/) {
+  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
   if (Status s = ValidateNames(request->topic(), request->consumer()); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteCursor(request->topic(), request->consumer()); });

@@ -3,6 +3,7 @@
 
 #include "goethe_service.h"
 #include "produce_stream_reactor.h"
+#include "refused_stream.h"
 #include "produce_validation.h"
 #include "proto_convert.h"
 #include "status_mapping.h"
@@ -11,6 +12,7 @@ namespace goethe::server {
 
 grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* call, const v1::ProduceRequest* request,
                                                  v1::ProduceResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kProduce, request->topic())) return refused;
   // gRPC owns the request and reads it no more: moving the payloads out spares a copy of each.
   auto* owned = const_cast<v1::ProduceRequest*>(request);
   Result<AppendRequest> append = ToAppendRequest(std::move(*owned), context_.produce_limits);
@@ -32,8 +34,12 @@ grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* ca
 }
 
 grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>* GoetheService::ProduceStream(
-    grpc::CallbackServerContext* /*call*/) {
-  return new ProduceStreamReactor(context_);
+    grpc::CallbackServerContext* call) {
+  // Authenticated here, once; each batch's topic is checked as the batch arrives.
+  grpc::Status refusal;
+  const Principal* caller = context_.access->Authenticate(*call, &refusal);
+  if (caller == nullptr) return new RefusedStream<v1::ProduceStreamRequest, v1::ProduceStreamResponse>(refusal);
+  return new ProduceStreamReactor(context_, *caller);
 }
 
 }  // namespace goethe::server

@@ -4,6 +4,7 @@
 #include "consume_reactor.h"
 #include "goethe_service.h"
 #include "proto_convert.h"
+#include "refused_stream.h"
 #include "status_mapping.h"
 
 namespace goethe::server {
@@ -17,12 +18,17 @@ constexpr std::uint64_t kMaxReadBytes = 16 << 20;
 }  // namespace
 
 grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* GoetheService::Consume(
-    grpc::CallbackServerContext* /*call*/) {
-  return new ConsumeReactor(context_);
+    grpc::CallbackServerContext* call) {
+  // Authenticated here; the subscribe's topic is checked when it arrives.
+  grpc::Status refusal;
+  const Principal* caller = context_.access->Authenticate(*call, &refusal);
+  if (caller == nullptr) return new RefusedStream<v1::ConsumeRequest, v1::ConsumeResponse>(refusal);
+  return new ConsumeReactor(context_, *caller);
 }
 
 grpc::ServerUnaryReactor* GoetheService::Read(grpc::CallbackServerContext* call, const v1::ReadRequest* request,
                                               v1::ReadResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
   if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
   ReadRequest read;
   read.topic = request->topic();
@@ -41,6 +47,7 @@ grpc::ServerUnaryReactor* GoetheService::Read(grpc::CallbackServerContext* call,
 
 grpc::ServerUnaryReactor* GoetheService::Seek(grpc::CallbackServerContext* call, const v1::SeekRequest* request,
                                               v1::SeekResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
   if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
   if (!request->consumer().empty()) {
     if (Status s = EventLog::ValidateConsumerName(request->consumer()); !s.ok()) return FinishNow(call, s);

@@ -9,6 +9,7 @@ namespace goethe::server {
 grpc::ServerUnaryReactor* GoetheService::CreateTopic(grpc::CallbackServerContext* call,
                                                      const v1::CreateTopicRequest* request,
                                                      v1::CreateTopicResponse* response) {
+  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
   if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
   const v1::TopicSettings& proto = request->settings();
   if (proto.retention_age().seconds() < 0 || proto.retention_age().nanos() < 0)
@@ -29,6 +30,7 @@ grpc::ServerUnaryReactor* GoetheService::CreateTopic(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* GoetheService::DeleteTopic(grpc::CallbackServerContext* call,
                                                      const v1::DeleteTopicRequest* request,
                                                      v1::DeleteTopicResponse* /*response*/) {
+  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
   if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteTopic(request->topic()); });
@@ -37,15 +39,22 @@ grpc::ServerUnaryReactor* GoetheService::DeleteTopic(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* GoetheService::ListTopics(grpc::CallbackServerContext* call,
                                                     const v1::ListTopicsRequest* /*request*/,
                                                     v1::ListTopicsResponse* response) {
+  grpc::ServerUnaryReactor* refused = nullptr;
+  const Principal* caller = Caller(call, &refused);
+  if (caller == nullptr) return refused;
   std::vector<TopicInfo> topics = context_.log->ListTopics();
   std::sort(topics.begin(), topics.end(), [](const TopicInfo& a, const TopicInfo& b) { return a.name < b.name; });
-  for (const TopicInfo& topic : topics) ToProto(topic, DefaultGranularityNs(), response->add_topics());
+  for (const TopicInfo& topic : topics) {
+    // Only the topics the caller holds some permission on.
+    if (context_.access->MaySee(*caller, topic.name)) ToProto(topic, DefaultGranularityNs(), response->add_topics());
+  }
   return FinishNow(call, Status::Ok());
 }
 
 grpc::ServerUnaryReactor* GoetheService::DescribeTopic(grpc::CallbackServerContext* call,
                                                        const v1::DescribeTopicRequest* request,
                                                        v1::DescribeTopicResponse* response) {
+  if (auto* refused = RefuseUnlessVisible(call, request->topic())) return refused;
   if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
   Result<TopicInfo> topic = context_.log->DescribeTopic(request->topic());
   if (!topic.ok()) return FinishNow(call, topic.status());

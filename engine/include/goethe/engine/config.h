@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "goethe/engine/status.h"
 #include "goethe/kv/options.h"
@@ -31,6 +32,39 @@ struct EngineConfig {
   std::uint64_t max_commit_events = 65536;  // most events one group commit writes at once
 };
 
+// TLS for the gRPC listener. Paths are absolute once loaded (relative ones are resolved against
+// the config file's directory). No cert_file: plaintext.
+struct TlsConfig {
+  std::string cert_file;       // PEM certificate chain of the server
+  std::string key_file;        // PEM private key of that certificate
+  std::string client_ca_file;  // set: every client must present a certificate signed by this CA (mTLS)
+
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+// What a token may do; docs/api.md lists the RPCs each permission allows. admin implies the others.
+enum class Permission : std::uint8_t { kProduce = 1, kConsume = 2, kAdmin = 4 };
+constexpr std::uint8_t Bit(Permission p) { return static_cast<std::uint8_t>(p); }
+
+// `permissions` (Bit()s) on every topic whose name matches one of `topics`, fnmatch(3) patterns
+// without flags: `*` any run of characters (dots too), `?` one character, `[a-z]` one of a set.
+struct TokenGrant {
+  std::uint8_t permissions = 0;
+  std::vector<std::string> topics;
+};
+
+struct AccessToken {
+  std::string name;   // appears in logs and PERMISSION_DENIED messages; the token itself never does
+  std::string token;  // the secret, sent by clients as `authorization: Bearer <token>`
+  std::vector<TokenGrant> grants;
+};
+
+// Bearer-token access control. Absent from the config (enabled false): every call is allowed.
+struct AuthConfig {
+  bool enabled = false;
+  std::vector<AccessToken> tokens;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:50051";
   std::string log_level = "info";
@@ -38,6 +72,8 @@ struct ServerConfig {
   std::uint32_t max_events_per_produce = 10000;
   std::uint32_t max_concurrent_streams = 1024;
   std::uint32_t max_consume_window = 10000;
+  TlsConfig tls;
+  AuthConfig auth;
 };
 
 struct Config {
