@@ -11,7 +11,8 @@
 //                                     0..64.
 //   max_open_files     uint   1000    table files kept open (file descriptors). 74..50000.
 //   paranoid_checks    bool   true    check data aggressively, so corruption is reported at open
-//                                     and on read instead of silently skipped.
+//                                     and on read instead of silently skipped: table sizes are
+//                                     checked at open, block checksums on every read.
 #include "leveldb_options.h"
 
 #include <string>

@@ -1,12 +1,10 @@
 #include "leveldb_store.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <system_error>
 #include <utility>
 
@@ -16,6 +14,7 @@
 #include "leveldb_iterator.h"
 #include "leveldb_snapshot.h"
 #include "leveldb_status.h"
+#include "store_directory.h"
 
 namespace goethe::kv::leveldb_backend {
 namespace {
@@ -28,25 +27,31 @@ bool IsRealRange(const WriteBatch::Op& op) {
          std::string_view(op.key) < std::string_view(op.value);
 }
 
-// Checks the path up front so that a regular file or a read-only directory gives a clear IoError
-// naming the path, rather than whatever LevelDB says about its LOCK file.
-Status PrepareDirectory(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return Status::IoError("cannot access store directory '" + path + "': " + ec.message());
-  }
-  if (fs::exists(st)) {
-    if (!fs::is_directory(st)) {
-      return Status::IoError("store path '" + path + "' exists and is not a directory");
+// Every table file the MANIFEST lists must be there with the size it records. LevelDB opens a
+// table only when a read needs it, so without this a truncated table would be found, if at all,
+// by some later read and with a message that does not name it.
+Status CheckTableFiles(leveldb::DB& db, const std::string& path) {
+  std::string tables;
+  if (!db.GetProperty("leveldb.sstables", &tables)) return Status::Ok();
+  std::istringstream lines(tables);
+  for (std::string line; std::getline(lines, line);) {
+    unsigned long long number = 0, recorded = 0;  // " 12:4096['a' @ 1 : 1 .. 'z' @ 9 : 1]"
+    if (std::sscanf(line.c_str(), " %llu:%llu[", &number, &recorded) != 2) continue;
+    char name[32];
+    std::snprintf(name, sizeof name, "%06llu.ldb", number);
+    std::string file = path + "/" + name;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      std::snprintf(name, sizeof name, "%06llu.sst", number);  // LevelDB's older name for tables
+      if (std::filesystem::exists(path + "/" + name, ec)) file = path + "/" + name;
     }
-  } else if (fs::create_directories(path, ec); ec) {
-    return Status::IoError("cannot create store directory '" + path + "': " + ec.message());
-  }
-  if (::access(path.c_str(), W_OK | X_OK) != 0) {
-    return Status::IoError("store directory '" + path + "' is not writable: " +
-                           std::strerror(errno));
+    const std::uintmax_t actual = std::filesystem::file_size(file, ec);
+    if (ec) return Status::Corruption("table file '" + file + "' listed in the MANIFEST is missing: the store is damaged");
+    if (actual != recorded) {
+      return Status::Corruption("table file '" + file + "' is " + std::to_string(actual) +
+                                " bytes but the MANIFEST records " + std::to_string(recorded) +
+                                ": the file is damaged (truncated or overwritten)");
+    }
   }
   return Status::Ok();
 }
@@ -56,7 +61,8 @@ Status PrepareDirectory(const std::string& path) {
 Status LevelDbStore::Open(const std::string& path, const LevelDbConfig& config,
                           std::unique_ptr<Store>* store) {
   if (path.empty()) return Status::InvalidArgument("empty store path");
-  if (Status s = PrepareDirectory(path); !s.ok()) return s;
+  if (Status s = backend_common::PrepareDirectory(path); !s.ok()) return s;
+  if (Status s = backend_common::RequireCurrentFile(path, "LevelDB"); !s.ok()) return s;
 
   std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(config.block_cache_size));
   std::unique_ptr<const leveldb::FilterPolicy> filter;
@@ -76,21 +82,34 @@ Status LevelDbStore::Open(const std::string& path, const LevelDbConfig& config,
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(options, path, &raw);
   std::unique_ptr<leveldb::DB> db(raw);
-  if (!s.ok()) return FromLevelDb(s, "opening LevelDB store '" + path + "'");
-  store->reset(new LevelDbStore(std::move(cache), std::move(filter), std::move(db)));
+  if (!s.ok()) {
+    Status failed = FromLevelDb(s, "opening LevelDB store '" + path + "'");
+    if (s.IsCorruption() && failed.message().find("MANIFEST") == std::string::npos) {
+      return Status(failed.code(), failed.message() + backend_common::NameTheManifest(path));
+    }
+    return failed;
+  }
+  if (config.paranoid_checks) {
+    if (Status tables = CheckTableFiles(*db, path); !tables.ok()) return tables;
+  }
+  store->reset(new LevelDbStore(std::move(cache), std::move(filter), std::move(db), config.paranoid_checks));
   return Status::Ok();
 }
 
 LevelDbStore::LevelDbStore(std::unique_ptr<leveldb::Cache> cache,
                            std::unique_ptr<const leveldb::FilterPolicy> filter,
-                           std::unique_ptr<leveldb::DB> db)
-    : cache_(std::move(cache)), filter_(std::move(filter)), db_(std::move(db)) {}
+                           std::unique_ptr<leveldb::DB> db, bool verify_checksums)
+    : cache_(std::move(cache)),
+      filter_(std::move(filter)),
+      db_(std::move(db)),
+      verify_checksums_(verify_checksums) {}
 
 LevelDbStore::~LevelDbStore() {
   db_.reset();  // closes the database while the cache and filter policy still exist
 }
 
 Status LevelDbStore::ToLevelDb(const ReadOptions& options, leveldb::ReadOptions* out) const {
+  out->verify_checksums = verify_checksums_;
   if (options.snapshot == nullptr) return Status::Ok();
   const auto* snapshot = dynamic_cast<const LevelDbSnapshot*>(options.snapshot);
   if (snapshot == nullptr || snapshot->db() != db_.get()) {
@@ -113,6 +132,7 @@ Status LevelDbStore::ConvertExpandingRanges(const WriteBatch& batch, leveldb::Wr
   // put later in the batch follows the deletes and so survives, as the batch order requires.
   std::set<std::string_view> put_in_batch;
   leveldb::ReadOptions read;
+  read.verify_checksums = verify_checksums_;
   read.fill_cache = false;  // a bulk delete should not evict the readers' working set
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read));
   for (const WriteBatch::Op& op : batch.ops()) {
@@ -155,12 +175,29 @@ Status LevelDbStore::Write(const WriteOptions& options, const WriteBatch& batch)
     if (!has_range) {
       ConvertPlain(batch, &converted);  // reads nothing from the store, so no lock needed yet
       std::shared_lock lock(write_mutex_);
-      return FromLevelDb(db_->Write(write, &converted), "write");
+      return WriteOnce(write, &converted);
     }
     std::unique_lock lock(write_mutex_);
     if (Status s = ConvertExpandingRanges(batch, &converted); !s.ok()) return s;
-    return FromLevelDb(db_->Write(write, &converted), "write");
+    return WriteOnce(write, &converted);
   });
+}
+
+Status LevelDbStore::WriteOnce(const leveldb::WriteOptions& options, leveldb::WriteBatch* batch) {
+  {
+    std::lock_guard lock(failure_mutex_);
+    if (failed_write_) {
+      return Status(failed_write_->code(),
+                    "writes are refused since an earlier one failed (" + failed_write_->message() +
+                        "); restart once the cause is fixed, so that LevelDB recovers its log");
+    }
+  }
+  Status status = FromLevelDb(db_->Write(options, batch), "write");
+  if (!status.ok()) {
+    std::lock_guard lock(failure_mutex_);
+    if (!failed_write_) failed_write_ = status;
+  }
+  return status;
 }
 
 Status LevelDbStore::Get(const ReadOptions& options, std::string_view key, std::string* value) {
@@ -227,7 +264,7 @@ Status LevelDbStore::Flush() {
     leveldb::WriteOptions write;
     write.sync = true;
     leveldb::WriteBatch empty;
-    return FromLevelDb(db_->Write(write, &empty), "flush");
+    return WriteOnce(write, &empty);
   });
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -34,7 +36,7 @@ class LevelDbStore final : public Store {
  private:
   LevelDbStore(std::unique_ptr<leveldb::Cache> cache,
                std::unique_ptr<const leveldb::FilterPolicy> filter,
-               std::unique_ptr<leveldb::DB> db);
+               std::unique_ptr<leveldb::DB> db, bool verify_checksums);
 
   // Fills the library's read options from ours; refuses a snapshot made by another store.
   Status ToLevelDb(const ReadOptions& options, leveldb::ReadOptions* out) const;
@@ -43,11 +45,17 @@ class LevelDbStore final : public Store {
   // Converts a batch with range deletes, expanding each into point deletes of the keys in range.
   // The caller holds write_mutex_ exclusively so the keys read cannot change before the write.
   Status ConvertExpandingRanges(const WriteBatch& batch, leveldb::WriteBatch* out);
+  // Writes through LevelDB unless an earlier write failed; remembers a failure (see failed_write_).
+  Status WriteOnce(const leveldb::WriteOptions& options, leveldb::WriteBatch* batch);
 
   // Declared before db_ so they are destroyed after it: the DB uses both until it closes.
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
+  // Every read checks the checksum of each block it reads (with paranoid_checks, the default).
+  // LevelDB's own default does not, and serves a damaged uncompressed block as data
+  // (tests/server_fault_corrupt_test.cc).
+  const bool verify_checksums_;
 
   // LevelDB has no DeleteRange, so a batch with one reads the range and then writes point
   // deletes. Ordinary batches take this lock shared (LevelDB serialises and group-commits them
@@ -55,6 +63,14 @@ class LevelDbStore final : public Store {
   // and its write and the batch stays atomic. In effect all writers are serialised, and a
   // range-delete batch briefly blocks other writers (never readers).
   std::shared_mutex write_mutex_;
+
+  // The first failed write (a full disk, say), after which every write is refused until the store
+  // is reopened. LevelDB itself goes on appending to its log after a failed append, behind the
+  // partly written record, and recovery then stops at that record: later writes, acknowledged as
+  // durable, vanished on the next open (tests/server_fault_disk_test.cc). Reopening recovers up to
+  // the last whole record and starts a new log.
+  std::mutex failure_mutex_;
+  std::optional<Status> failed_write_;
 };
 
 }  // namespace goethe::kv::leveldb_backend

@@ -1,6 +1,7 @@
 #include "lmdb_environment.h"
 
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "lmdb_status.h"
+#include "store_directory.h"
 
 namespace goethe::kv::lmdb_backend {
 namespace {
@@ -40,26 +42,43 @@ bool CanReserve(std::uint64_t size) {
   return true;
 }
 
-Status CheckDirectory(const std::string& path) {
-  namespace fs = std::filesystem;
+// data.mdb exists but cannot hold LMDB's two meta pages. LMDB would take an empty file for a new
+// environment, and the server would start on an empty store (tests/server_fault_corrupt_test.cc).
+Status CheckDataFileBeforeOpen(const std::string& path) {
+  const std::string file = path + "/data.mdb";
   std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return Status::IoError("cannot inspect '" + path + "': " + ec.message());
-  }
-  if (fs::exists(status)) {
-    if (!fs::is_directory(status)) {
-      return Status::IoError("'" + path + "' exists and is not a directory");
-    }
-  } else if (fs::create_directories(path, ec); ec) {
-    return Status::IoError("cannot create directory '" + path + "': " + ec.message());
-  }
-  // LMDB would fail too, but later and less plainly (often on lock.mdb).
-  if (access(path.c_str(), W_OK | X_OK) != 0) {
-    const int error = errno;
-    return Status::IoError("directory '" + path + "' is not writable: " + std::strerror(error));
+  if (!std::filesystem::exists(file, ec)) return Status::Ok();
+  const std::uintmax_t size = std::filesystem::file_size(file, ec);
+  if (ec) return Status::IoError("cannot read the size of '" + file + "': " + ec.message());
+  if (size < 2 * PageSize()) {
+    return Status::Corruption("'" + file + "' is " + std::to_string(size) +
+                              " bytes, too short for LMDB's meta pages: the file is damaged (truncated); if the "
+                              "store never held data, delete the file");
   }
   return Status::Ok();
+}
+
+// Every page the newest meta page says is in use must be in the file. LMDB maps the file and
+// would read past its end, and the process dies of SIGBUS on the first such read.
+Status CheckDataFileSize(MDB_env* env, const std::string& path) {
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (mdb_env_info(env, &info) != MDB_SUCCESS || mdb_env_stat(env, &stat) != MDB_SUCCESS) return Status::Ok();
+  const std::uint64_t in_use = (std::uint64_t{info.me_last_pgno} + 1) * stat.ms_psize;
+  const std::string file = path + "/data.mdb";
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(file, ec);
+  if (!ec && size < in_use) {
+    return Status::Corruption("'" + file + "' is " + std::to_string(size) + " bytes but LMDB's meta page says " +
+                              std::to_string(in_use) + " bytes are in use: the file is damaged (truncated)");
+  }
+  return Status::Ok();
+}
+
+// The file an error of mdb_env_open is about: the data file's header for these codes.
+std::string OpenErrorSubject(int rc, const std::string& path) {
+  const bool data_file = rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED;
+  return data_file ? "'" + path + "/data.mdb'" : "'" + path + "'";
 }
 
 }  // namespace
@@ -74,7 +93,9 @@ Environment::Environment(lmdb::env env, MDB_dbi dbi, const LmdbOptions& options,
 
 Status Environment::Open(const std::string& path, const LmdbOptions& options,
                          std::unique_ptr<Environment>* out) {
-  if (Status s = CheckDirectory(path); !s.ok()) return s;
+  // LMDB would fail on a missing or read-only directory too, but later and less plainly.
+  if (Status s = backend_common::PrepareDirectory(path); !s.ok()) return s;
+  if (Status s = CheckDataFileBeforeOpen(path); !s.ok()) return s;
 
   const std::uint64_t map_size = RoundUp(options.map_size, PageSize());
   if (map_size > std::numeric_limits<std::size_t>::max()) {
@@ -93,6 +114,8 @@ Status Environment::Open(const std::string& path, const LmdbOptions& options,
     env.set_mapsize(static_cast<std::size_t>(map_size));
     env.set_max_readers(options.max_readers);
     env.open(path.c_str(), flags, 0644);
+
+    if (Status s = CheckDataFileSize(env.handle(), path); !s.ok()) return s;
 
     // The unnamed database always exists; opening its handle in a read transaction is enough.
     MDB_txn* txn = nullptr;
@@ -114,7 +137,7 @@ Status Environment::Open(const std::string& path, const LmdbOptions& options,
 
     out->reset(new Environment(std::move(env), dbi, options, actual_map_size, path));
   } catch (const lmdb::error& e) {
-    return FromMdb(e.code(), std::string(e.origin()) + " on '" + path + "'");
+    return FromMdb(e.code(), std::string(e.origin()) + " on " + OpenErrorSubject(e.code(), path));
   }
   return Status::Ok();
 }
@@ -144,6 +167,20 @@ Status Environment::Grow(std::uint64_t batch_bytes) {
 }
 
 Status Environment::AdoptMapSize() { return Resize(0); }
+
+Status Environment::WriteFailure(int rc, const std::string& where, std::uint64_t batch_bytes) const {
+  struct statvfs fs {};
+  if (rc == EIO && statvfs(path_.c_str(), &fs) == 0) {
+    const std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+    // A batch needs its bytes plus pages of tree overhead; a margin tells "full" from "nearly full".
+    constexpr std::uint64_t kMargin = std::uint64_t{1} << 20;
+    if (free_bytes < batch_bytes + kMargin) {
+      return Status::NoSpace("cannot write '" + path_ + "/data.mdb': No space left on device (" +
+                             std::to_string(free_bytes) + " bytes free; " + where + " failed with a short write)");
+    }
+  }
+  return FromMdb(rc, where + " on '" + path_ + "/data.mdb'");
+}
 
 Status Environment::Resize(std::uint64_t size) {
   if (!gate_.TryLockFor(kResizeWait)) {

@@ -50,6 +50,11 @@ class Environment {
   // AdoptMapSize: after MDB_MAP_RESIZED, takes on the bigger map another process set.
   Status AdoptMapSize();
 
+  // The Status for a write transaction that failed with `rc` at `where`. LMDB reports a short
+  // write of its data file as EIO, which is what a full file system causes: then it is NoSpace,
+  // naming the file system's free space, rather than an I/O error.
+  Status WriteFailure(int rc, const std::string& where, std::uint64_t batch_bytes) const;
+
  private:
   Environment(lmdb::env env, MDB_dbi dbi, const LmdbOptions& options, std::uint64_t map_size,
               std::string path);

@@ -107,7 +107,7 @@ Status LmdbStore::Write(const WriteOptions& options, const WriteBatch& batch) {
         const int rc = ApplyOnce(batch, &where);
         if (rc == MDB_SUCCESS) break;
         if (attempt == kMaxAttempts || (rc != MDB_MAP_FULL && rc != MDB_MAP_RESIZED)) {
-          return FromMdb(rc, where);
+          return env_->WriteFailure(rc, where, batch.ByteSize());
         }
         // The transaction is gone, so no transaction of this thread blocks the resize.
         Status grown = rc == MDB_MAP_FULL ? env_->Grow(batch.ByteSize()) : env_->AdoptMapSize();

@@ -1,11 +1,5 @@
 #include "rocksdb_store.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include <rocksdb/cache.h>
@@ -14,37 +8,16 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include "rocksdb_info_log.h"
 #include "rocksdb_iterator.h"
 #include "rocksdb_snapshot.h"
 #include "rocksdb_status.h"
+#include "store_directory.h"
 
 namespace goethe::kv::rocksdb_backend {
 namespace {
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-
-// Checks the path up front so that a regular file or a read-only directory gives a clear IoError
-// naming the path, rather than whatever RocksDB says about its LOCK file.
-Status PrepareDirectory(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) {
-    return Status::IoError("cannot access store directory '" + path + "': " + ec.message());
-  }
-  if (fs::exists(st)) {
-    if (!fs::is_directory(st)) {
-      return Status::IoError("store path '" + path + "' exists and is not a directory");
-    }
-  } else if (fs::create_directories(path, ec); ec) {
-    return Status::IoError("cannot create store directory '" + path + "': " + ec.message());
-  }
-  if (::access(path.c_str(), W_OK | X_OK) != 0) {
-    return Status::IoError("store directory '" + path + "' is not writable: " +
-                           std::strerror(errno));
-  }
-  return Status::Ok();
-}
 
 rocksdb::Options ToRocksDbOptions(const RocksDbConfig& config) {
   rocksdb::BlockBasedTableOptions table;
@@ -78,10 +51,13 @@ rocksdb::Options ToRocksDbOptions(const RocksDbConfig& config) {
 Status RocksDbStore::Open(const std::string& path, const RocksDbConfig& config,
                           std::unique_ptr<Store>* store) {
   if (path.empty()) return Status::InvalidArgument("empty store path");
-  if (Status s = PrepareDirectory(path); !s.ok()) return s;
+  if (Status s = backend_common::PrepareDirectory(path); !s.ok()) return s;
+  if (Status s = backend_common::RequireCurrentFile(path, "RocksDB"); !s.ok()) return s;
 
+  rocksdb::Options options = ToRocksDbOptions(config);
+  options.info_log = OpenInfoLog(path);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(ToRocksDbOptions(config), path, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
   std::unique_ptr<rocksdb::DB> db(raw);
   if (!s.ok()) return FromRocksDb(s, "opening RocksDB store '" + path + "'");
   store->reset(new RocksDbStore(std::move(db)));

@@ -195,7 +195,11 @@ Status EventLog::Impl::Recover() {
     if (!record) return DataLoss("damaged record of topic '" + name + "'");
     auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
     auto& loop = topic->loop;
-    if (store_->Get({}, keys::Head(record->id), &value).ok()) {
+    // A head or low-water record that cannot be read is not an absent one: taking it for absent
+    // would serve the topic as empty.
+    kv::Status got = store_->Get({}, keys::Head(record->id), &value);
+    if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the head record of topic '" + name + "'");
+    if (got.ok()) {
       auto head = records::DecodeHead(value);
       if (!head) return DataLoss("damaged head record of topic '" + name + "'");
       loop.next_offset = head->next_offset;
@@ -203,7 +207,9 @@ Status EventLog::Impl::Recover() {
       loop.last_ns = head->last_ns;
       loop.last_bucket = head->next_offset > 0 ? topic->BucketOf(head->last_ns) : -1;
     }
-    if (store_->Get({}, keys::Low(record->id), &value).ok()) {
+    got = store_->Get({}, keys::Low(record->id), &value);
+    if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the retention record of topic '" + name + "'");
+    if (got.ok()) {
       auto low = records::DecodeLow(value);
       if (!low) return DataLoss("damaged retention record of topic '" + name + "'");
       loop.first_offset = low->first_offset;

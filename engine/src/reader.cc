@@ -13,6 +13,12 @@ Status DamagedEvent(const TopicState& topic, std::string_view key) {
                   (offset ? std::to_string(*offset) : std::string("?")));
 }
 
+// Events the published head promises but the store does not return: lost, never skipped silently.
+Status MissingEvents(const TopicState& topic, std::uint64_t from, std::uint64_t to) {
+  return DataLoss("topic '" + topic.name + "': events " + std::to_string(from) + " to " + std::to_string(to - 1) +
+                  " are missing from the store");
+}
+
 }  // namespace
 
 Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
@@ -36,6 +42,12 @@ Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
     auto offset = keys::EventOffset(it->key());
     auto event = records::DecodeEvent(it->value());
     if (!offset || !event) return DamagedEvent(topic, it->key());
+    // Below the head, events are dense; only the first may lie past `from` (retention moved on).
+    if (!result.events.empty() && *offset != result.next_offset) {
+      // The store may know why (LevelDB skips a block that fails its checksum and says so here).
+      if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
+      return MissingEvents(topic, result.next_offset, *offset);
+    }
     if (!result.events.empty() && bytes + event->payload.size() > request.max_bytes) break;
     bytes += event->payload.size();
     if (result.events.empty()) result.resolved_offset = *offset;  // retention may have moved on
@@ -43,6 +55,13 @@ Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
     result.next_offset = *offset + 1;
   }
   if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
+  // The store ran out of events before the head, though the page had room for more. (Retention
+  // only ever removes a prefix, atomically, so once one event is found the rest up to the head
+  // must follow; an empty page may be retention racing this read.)
+  const bool page_full = result.events.size() >= request.max_events || it->Valid();
+  if (!result.events.empty() && !page_full && result.next_offset < result.head) {
+    return MissingEvents(topic, result.next_offset, result.head);
+  }
   return result;
 }
 

@@ -144,13 +144,19 @@ inline CommandResult RunCommand(const TempDir& dir, const std::string& program, 
 class ServerProcess {
  public:
   // Starts goethe-server with `config_path` and waits until it serves. Throws with the server's
-  // output when it exits or does not get ready within `timeout`.
+  // output when it exits or does not get ready within `timeout`. A `launcher` (a program and its
+  // arguments, e.g. nsenter into a namespace) runs the server and must exec it, so pid() stays its.
   ServerProcess(const TempDir& dir, const std::string& config_path,
-                std::chrono::milliseconds timeout = std::chrono::seconds(30))
+                std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                const std::vector<std::string>& launcher = {})
       : stdout_path_(dir.Sub("server-" + std::to_string(++Starts()) + ".out")),
         stderr_path_(stdout_path_ + ".err") {
-    pid_ = Spawn(ServerBinary(), {"--config", config_path, "--listen", "127.0.0.1:0"}, "", stdout_path_,
-                 stderr_path_);
+    std::vector<std::string> command = launcher;
+    for (const std::string& arg : {ServerBinary(), std::string("--config"), config_path, std::string("--listen"),
+                                   std::string("127.0.0.1:0")}) {
+      command.push_back(arg);
+    }
+    pid_ = Spawn(command.front(), {command.begin() + 1, command.end()}, "", stdout_path_, stderr_path_);
     const std::string ready = "goethe-server listening on ";
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
