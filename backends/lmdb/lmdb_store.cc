@@ -67,10 +67,10 @@ int LmdbStore::ApplyOnce(const WriteBatch& batch, std::string* where) {
   const auto& ops = batch.ops();
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const WriteBatch::Op& op = ops[i];
-    lmdb::val key(op.key);
+    lmdb::val key(op.key.data(), op.key.size());
     switch (op.type) {
       case WriteBatch::OpType::kPut: {
-        lmdb::val value(op.value);
+        lmdb::val value(op.value.data(), op.value.size());
         rc = mdb_put(txn, env_->dbi(), key, value, 0);
         break;
       }

@@ -137,10 +137,11 @@ Status EventLog::Impl::StageAppend(CommitContext& ctx, const AppendRequest& requ
   }
   outcome.result.first_offset = view.next_offset;
   outcome.result.timestamps.assign(request.payloads.size(), timestamp);
+  kv::WriteBatch& batch = ctx.batch();
   for (const std::string& payload : request.payloads) {
-    std::string value;
-    records::AppendEventValue(&value, timestamp, payload);
-    ctx.batch().PutOwned(keys::Event(topic->id, view.next_offset++), std::move(value));
+    const keys::EventKey key = keys::EventKeyOf(topic->id, view.next_offset++);
+    char* value = batch.PutUninitialized(key.view(), records::kEventHeaderBytes + payload.size());
+    records::EncodeEventValue(value, timestamp, payload);
     view.appended_bytes += payload.size();
   }
   view.last_ns = timestamp;

@@ -19,10 +19,14 @@ std::optional<std::uint64_t> TrailingNumber(char family, std::string_view key) {
 
 }  // namespace
 
+void EncodeBigEndian64(char* out, std::uint64_t value) {
+  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<char>(value & 0xff);
+}
+
 void PutBigEndian64(std::string* out, std::uint64_t value) {
   char bytes[8];
-  for (int i = 7; i >= 0; --i, value >>= 8) bytes[i] = static_cast<char>(value & 0xff);
-  out->append(bytes, 8);  // one append: this runs for every event on the append path
+  EncodeBigEndian64(bytes, value);
+  out->append(bytes, 8);
 }
 
 std::uint64_t ReadBigEndian64(std::string_view bytes) {
@@ -39,6 +43,14 @@ std::string Low(std::uint64_t topic_id) { return Prefixed(kLow, topic_id); }
 std::string Event(std::uint64_t topic_id, std::uint64_t offset) {
   std::string key = Prefixed(kEvent, topic_id);
   PutBigEndian64(&key, offset);
+  return key;
+}
+
+EventKey EventKeyOf(std::uint64_t topic_id, std::uint64_t offset) {
+  EventKey key;
+  key.bytes[0] = kEvent;
+  EncodeBigEndian64(key.bytes + 1, topic_id);
+  EncodeBigEndian64(key.bytes + 9, offset);
   return key;
 }
 

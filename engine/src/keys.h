@@ -22,6 +22,7 @@ inline constexpr char kCursor = 'C';     // C topic-id consumer     -> CursorRec
 inline constexpr char kIdempotency = 'D';// D topic-id key          -> IdempotencyRecord
 
 void PutBigEndian64(std::string* out, std::uint64_t value);
+void EncodeBigEndian64(char* out, std::uint64_t value);  // writes 8 bytes
 std::uint64_t ReadBigEndian64(std::string_view bytes);  // requires bytes.size() >= 8
 
 std::string Meta(std::string_view name);
@@ -29,6 +30,12 @@ std::string Topic(std::string_view name);
 std::string Head(std::uint64_t topic_id);
 std::string Low(std::uint64_t topic_id);
 std::string Event(std::uint64_t topic_id, std::uint64_t offset);
+// The same key without a heap allocation, for the append path, which builds one per event.
+struct EventKey {
+  char bytes[17];
+  std::string_view view() const { return {bytes, sizeof bytes}; }
+};
+EventKey EventKeyOf(std::uint64_t topic_id, std::uint64_t offset);
 std::string Index(std::uint64_t topic_id, std::uint64_t bucket_start_ns);
 std::string Cursor(std::uint64_t topic_id, std::string_view consumer);
 std::string Idempotency(std::uint64_t topic_id, std::string_view key);

@@ -1,6 +1,7 @@
 #include "records.h"
 
 #include <array>
+#include <cstring>
 
 #include "keys.h"
 
@@ -84,6 +85,11 @@ void AppendEventValue(std::string* out, TimestampNs timestamp, std::string_view 
   out->reserve(out->size() + 8 + payload.size());
   keys::PutBigEndian64(out, U(timestamp));
   out->append(payload);
+}
+
+void EncodeEventValue(char* out, TimestampNs timestamp, std::string_view payload) {
+  keys::EncodeBigEndian64(out, U(timestamp));
+  if (!payload.empty()) std::memcpy(out + kEventHeaderBytes, payload.data(), payload.size());
 }
 
 std::optional<EventView> DecodeEvent(std::string_view value) {

@@ -59,6 +59,9 @@ std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes);
 
 // An event's value: its append time, then the payload bytes.
 void AppendEventValue(std::string* out, TimestampNs timestamp, std::string_view payload);
+inline constexpr std::size_t kEventHeaderBytes = 8;
+// Writes the value into kEventHeaderBytes + payload.size() bytes at `out`.
+void EncodeEventValue(char* out, TimestampNs timestamp, std::string_view payload);
 struct EventView {
   TimestampNs timestamp_ns;
   std::string_view payload;

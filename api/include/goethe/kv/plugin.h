@@ -22,7 +22,7 @@
 namespace goethe::kv {
 
 // Bump whenever any header in goethe/kv changes in a way that breaks binary compatibility.
-inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr std::uint32_t kAbiVersion = 2;
 
 inline constexpr const char* kAbiVersionSymbol = "goethe_kv_abi_version";
 inline constexpr const char* kFactorySymbol = "goethe_kv_factory";
