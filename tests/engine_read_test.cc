@@ -36,6 +36,29 @@ TEST_P(EngineReadTest, ReadsEventsInOrderFromAnOffset) {
   EXPECT_EQ(rest->next_offset, 10u);
 }
 
+// ReadEach hands over what Read collects, in order, with the same bounds and positions.
+TEST_P(EngineReadTest, ReadEachVisitsWhatReadReturns) {
+  AppendOk("t", Payloads("e", 10));
+  const ReadRequest request{.topic = "t", .from_offset = 2, .max_events = 5};
+  auto read = log_->Read(request);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  std::vector<Event> visited;
+  auto each = log_->ReadEach(request, [&](std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload) {
+    visited.push_back({offset, timestamp_ns, std::string(payload)});
+  });
+  ASSERT_TRUE(each.ok()) << each.status().ToString();
+  EXPECT_TRUE(each->events.empty());
+  ASSERT_EQ(visited.size(), read->events.size());
+  for (std::size_t i = 0; i < visited.size(); ++i) {
+    EXPECT_EQ(visited[i].offset, read->events[i].offset);
+    EXPECT_EQ(visited[i].timestamp_ns, read->events[i].timestamp_ns);
+    EXPECT_EQ(visited[i].payload, read->events[i].payload);
+  }
+  EXPECT_EQ(each->resolved_offset, read->resolved_offset);
+  EXPECT_EQ(each->next_offset, 7u);
+  EXPECT_EQ(each->head, read->head);
+}
+
 TEST_P(EngineReadTest, ByteBudgetStopsBeforeExceedingButReturnsAtLeastOneEvent) {
   AppendOk("t", std::vector<std::string>(10, std::string(100, 'x')));
   auto two = log_->Read({.topic = "t", .from_offset = 0, .max_events = 1000, .max_bytes = 250});

@@ -92,6 +92,9 @@ AppendOutcome EventLog::Append(AppendRequest request) {
 }
 
 Result<ReadResult> EventLog::Read(const ReadRequest& request) const { return impl_->Read(request); }
+Result<ReadResult> EventLog::ReadEach(const ReadRequest& request, const EventVisitor& visit) const {
+  return impl_->ReadEach(request, visit);
+}
 Result<ResolvedPosition> EventLog::Resolve(const std::string& topic, const StartPosition& position) const {
   return impl_->Resolve(topic, position);
 }

@@ -42,6 +42,7 @@ class EventLog::Impl {
 
   // reader.cc
   Result<ReadResult> Read(const ReadRequest& request) const;
+  Result<ReadResult> ReadEach(const ReadRequest& request, const EventVisitor& visit) const;
   Result<ResolvedPosition> Resolve(const std::string& topic, const StartPosition& position) const;
   Result<std::uint64_t> SeekTime(const TopicState& topic, TimestampNs time, bool* exact) const;
 

@@ -22,6 +22,15 @@ Status MissingEvents(const TopicState& topic, std::uint64_t from, std::uint64_t 
 }  // namespace
 
 Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
+  std::vector<Event> events;
+  auto result = ReadEach(request, [&events](std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload) {
+    events.push_back({offset, timestamp_ns, std::string(payload)});
+  });
+  if (result.ok()) result->events = std::move(events);
+  return result;
+}
+
+Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const EventVisitor& visit) const {
   auto found = FindTopic(request.topic);
   if (!found.ok()) return found.status();
   const TopicState& topic = **found;
@@ -38,28 +47,30 @@ Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
   const std::string upper = keys::Event(topic.id, result.head);
   auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
   std::uint64_t bytes = 0;
-  for (it->SeekToFirst(); it->Valid() && result.events.size() < request.max_events; it->Next()) {
+  std::uint32_t count = 0;
+  for (it->SeekToFirst(); it->Valid() && count < request.max_events; it->Next()) {
     auto offset = keys::EventOffset(it->key());
     auto event = records::DecodeEvent(it->value());
     if (!offset || !event) return DamagedEvent(topic, it->key());
     // Below the head, events are dense; only the first may lie past `from` (retention moved on).
-    if (!result.events.empty() && *offset != result.next_offset) {
+    if (count > 0 && *offset != result.next_offset) {
       // The store may know why (LevelDB skips a block that fails its checksum and says so here).
       if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
       return MissingEvents(topic, result.next_offset, *offset);
     }
-    if (!result.events.empty() && bytes + event->payload.size() > request.max_bytes) break;
+    if (count > 0 && bytes + event->payload.size() > request.max_bytes) break;
     bytes += event->payload.size();
-    if (result.events.empty()) result.resolved_offset = *offset;  // retention may have moved on
-    result.events.push_back({*offset, event->timestamp_ns, std::string(event->payload)});
+    if (count == 0) result.resolved_offset = *offset;  // retention may have moved on
+    visit(*offset, event->timestamp_ns, event->payload);
+    ++count;
     result.next_offset = *offset + 1;
   }
   if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
   // The store ran out of events before the head, though the page had room for more. (Retention
   // only ever removes a prefix, atomically, so once one event is found the rest up to the head
   // must follow; an empty page may be retention racing this read.)
-  const bool page_full = result.events.size() >= request.max_events || it->Valid();
-  if (!result.events.empty() && !page_full && result.next_offset < result.head) {
+  const bool page_full = count >= request.max_events || it->Valid();
+  if (count > 0 && !page_full && result.next_offset < result.head) {
     return MissingEvents(topic, result.next_offset, result.head);
   }
   return result;

@@ -131,24 +131,28 @@ void ConsumeReactor::ContinueLocked() {
   read.from_offset = next_offset_;
   read.max_events = static_cast<std::uint32_t>(std::min<std::uint64_t>(window_ - in_flight_events_, max_batch_events_));
   read.max_bytes = kMaxBatchBytes;
-  Result<ReadResult> result = context_.log->Read(read);
+  // Events go straight from the store's buffer into the response, whose Event messages and
+  // payload strings are reused from the last batch: no allocation per event once warm.
+  v1::EventBatch* batch_proto = response_.mutable_events();
+  google::protobuf::RepeatedPtrField<v1::Event>* events = batch_proto->mutable_events();
+  events->Clear();
+  Result<ReadResult> result =
+      context_.log->ReadEach(read, [events](std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload) {
+        ToProto(offset, timestamp_ns, payload, events->Add());
+      });
   if (!result.ok()) {
     FinishLocked(ToGrpcStatus(result.status()));
     return;
   }
-  if (result->events.empty()) {
+  if (events->empty()) {
     next_offset_ = std::max(next_offset_, result->resolved_offset);
     ArmWakeLocked();
     return;
   }
 
   // Events are consecutive within one read; a gap before them (retention) is skipped.
-  const InFlightBatch batch{result->events.front().offset, result->events.back().offset};
-  response_.Clear();
-  v1::EventBatch* events = response_.mutable_events();
-  events->set_head(result->head);
-  events->mutable_events()->Reserve(static_cast<int>(result->events.size()));
-  for (Event& event : result->events) ToProto(std::move(event), events->add_events());
+  const InFlightBatch batch{events->begin()->offset(), events->rbegin()->offset()};
+  batch_proto->set_head(result->head);
   in_flight_.push_back(batch);
   in_flight_events_ += batch.last - batch.first + 1;
   next_offset_ = std::max(result->next_offset, batch.last + 1);
@@ -156,20 +160,37 @@ void ConsumeReactor::ContinueLocked() {
   StartWrite(&response_);
 }
 
+namespace {
+// The stream arming a wake-up on this thread: the engine may call the wake-up from inside
+// WaitForOffset, while that stream's lock is held here.
+thread_local const void* arming_stream = nullptr;
+}  // namespace
+
 void ConsumeReactor::ArmWakeLocked() {
   waiting_ = true;
-  // The engine calls `wake` on its commit thread (or right here, when the offset is already
-  // durable): it only posts, so that the commit thread never reads or takes a stream's lock.
+  // The engine calls `wake` after the commit that makes the offset durable, on its commit or
+  // completion thread. A live tail goes out from there at once when the stream's lock is free:
+  // a wake-up pool hop would add a thread switch to every event's latency. When the lock is busy
+  // (the stream is writing or taking an ack) or held by this very thread (the offset was durable
+  // already), the wake-up is posted to the wake pool instead; never wait for a stream's lock on the
+  // engine's threads.
   auto fired = std::make_shared<std::atomic<bool>>(false);
   WorkPool* pool = context_.wake_pool;
   std::shared_ptr<Shared> shared = shared_;
+  arming_stream = shared.get();
   wait_id_ = context_.log->WaitForOffset(topic_, next_offset_, [shared, pool, fired] {
     fired->store(true);
+    if (arming_stream != shared.get() && shared->mutex.try_lock()) {
+      std::lock_guard lock(shared->mutex, std::adopt_lock);
+      if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
+      return;
+    }
     pool->Post([shared] {
       std::lock_guard lock(shared->mutex);
       if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
     });
   });
+  arming_stream = nullptr;
   if (wait_id_ == 0 && !fired->load()) {
     waiting_ = false;
     FinishLocked(grpc::Status(grpc::StatusCode::NOT_FOUND, "topic " + topic_ + " no longer exists"));

@@ -1,7 +1,8 @@
-// ConsumeReactor: one Consume call. After the subscribe it reads events with EventLog::Read and
-// writes them in batches, one write at a time, never more than `window` unacknowledged. When it
-// has caught up it asks the engine to wake it at the next offset (EventLog::WaitForOffset); the
-// wake-up, posted to the wake pool, starts reading again. No thread waits for a stream.
+// ConsumeReactor: one Consume call. After the subscribe it reads events with EventLog::ReadEach
+// straight into its response and writes them in batches, one write at a time, never more than
+// `window` unacknowledged. When it has caught up it asks the engine to wake it at the next offset
+// (EventLog::WaitForOffset); the wake-up starts reading again, on the engine's thread when the
+// stream is free, else from the wake pool. No thread waits for a stream.
 //
 // Acks release the window at once; with a consumer name they also commit its cursor. Commits wait
 // for a sync, so they run on the blocking pool, one at a time per stream, each taking the newest

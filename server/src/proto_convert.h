@@ -2,7 +2,9 @@
 // limits and validation are the service's, storage rules the engine's.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <grpcpp/support/status.h>
 
@@ -21,6 +23,7 @@ TopicSettings FromProto(const v1::TopicSettings& proto);
 void ToProto(const TopicInfo& info, std::int64_t default_granularity_ns, v1::Topic* out);
 void ToProto(const CursorInfo& cursor, v1::Cursor* out);
 void ToProto(const Event& event, v1::Event* out);
+void ToProto(std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload, v1::Event* out);
 void ToProto(Event&& event, v1::Event* out);
 void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out);
 // A refused stream batch's error (its code and message).

@@ -18,7 +18,7 @@ struct ServiceContext {
   ProduceLimits produce_limits;
   std::uint32_t max_consume_window = 0;
   WorkPool* blocking_pool = nullptr;  // engine calls that wait for a commit
-  WorkPool* wake_pool = nullptr;      // live-tail wake-ups posted from the engine's commit thread
+  WorkPool* wake_pool = nullptr;      // live-tail wake-ups the engine's thread could not run at once
   StreamRegistry* streams = nullptr;
   const AccessPolicy* access = &AccessPolicy::Open();  // who may call what (open: everyone)
 };

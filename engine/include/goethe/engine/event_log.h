@@ -74,6 +74,10 @@ class EventLog {
 
   // Reads from `from_offset` (nearest rule: before the first retained event starts at it).
   Result<ReadResult> Read(const ReadRequest& request) const;
+  // The same read, handing each event to `visit` instead of collecting copies (result.events
+  // stays empty): a server can encode events straight from the store's buffer. The payload view
+  // is valid only during the call; `visit` must not call back into the log.
+  Result<ReadResult> ReadEach(const ReadRequest& request, const EventVisitor& visit) const;
 
   // Resolves a start position to the next offset to deliver (the nearest rule; docs/engine.md).
   Result<ResolvedPosition> Resolve(const std::string& topic, const StartPosition& position) const;

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace goethe {
@@ -59,6 +61,9 @@ struct ReadRequest {
   std::uint32_t max_events = 1000;
   std::uint64_t max_bytes = 4 << 20;  // payload budget; at least one event is always returned
 };
+
+// Called by EventLog::ReadEach with each event read, in offset order.
+using EventVisitor = std::function<void(std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload)>;
 
 struct ReadResult {
   std::vector<Event> events;
