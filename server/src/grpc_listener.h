@@ -18,8 +18,9 @@ struct Listener {
 };
 
 // The largest request gRPC accepts: room for kEventsPerRequestBound events of the maximum size,
-// plus framing. A bigger message is refused by gRPC with RESOURCE_EXHAUSTED before it is
-// buffered whole; an event just over the limit still reaches the server, which names sizes.
+// plus framing. A bigger message is refused by gRPC with RESOURCE_EXHAUSTED (gRPC 1.51 only
+// after reading it whole: grpc/grpc#43012); an event just over the limit still reaches the
+// server, which names sizes.
 constexpr std::uint64_t kEventsPerRequestBound = 16;
 int MaxRequestBytes(std::uint64_t max_event_bytes);
 
