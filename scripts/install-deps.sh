@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ make pkg-config
   libleveldb-dev librocksdb-dev liblmdb-dev liblmdb++-dev
+  zlib1g-dev  # crc32() for the LMDB plugin's value checksums
   libboost-dev libyaml-cpp-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libcli11-dev

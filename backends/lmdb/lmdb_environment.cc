@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "format_marker.h"
 #include "lmdb_status.h"
 #include "store_directory.h"
 
@@ -89,12 +90,14 @@ Environment::Environment(lmdb::env env, MDB_dbi dbi, const LmdbOptions& options,
       dbi_(dbi),
       options_(options),
       path_(std::move(path)),
+      data_file_(path_ + "/data.mdb"),
       map_size_(map_size) {}
 
 Status Environment::Open(const std::string& path, const LmdbOptions& options,
                          std::unique_ptr<Environment>* out) {
   // LMDB would fail on a missing or read-only directory too, but later and less plainly.
   if (Status s = backend_common::PrepareDirectory(path); !s.ok()) return s;
+  if (Status s = CheckOrWriteFormatMarker(path); !s.ok()) return s;
   if (Status s = CheckDataFileBeforeOpen(path); !s.ok()) return s;
 
   const std::uint64_t map_size = RoundUp(options.map_size, PageSize());
@@ -175,11 +178,11 @@ Status Environment::WriteFailure(int rc, const std::string& where, std::uint64_t
     // A batch needs its bytes plus pages of tree overhead; a margin tells "full" from "nearly full".
     constexpr std::uint64_t kMargin = std::uint64_t{1} << 20;
     if (free_bytes < batch_bytes + kMargin) {
-      return Status::NoSpace("cannot write '" + path_ + "/data.mdb': No space left on device (" +
+      return Status::NoSpace("cannot write '" + data_file_ + "': No space left on device (" +
                              std::to_string(free_bytes) + " bytes free; " + where + " failed with a short write)");
     }
   }
-  return FromMdb(rc, where + " on '" + path_ + "/data.mdb'");
+  return FromMdb(rc, where + " on '" + data_file_ + "'");
 }
 
 Status Environment::Resize(std::uint64_t size) {

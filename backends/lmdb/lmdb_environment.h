@@ -25,7 +25,8 @@ class Environment {
   static constexpr std::chrono::milliseconds kResizeWait{10'000};
 
   // Creates directory `path` if missing and opens the environment in it. A path that is not a
-  // directory, or a directory this process cannot write, gives IoError naming the path.
+  // directory, or a directory this process cannot write, gives IoError naming the path; a store
+  // without this plugin's format marker (format_marker.h) gives NotSupported.
   static Status Open(const std::string& path, const LmdbOptions& options,
                      std::unique_ptr<Environment>* out);
 
@@ -38,6 +39,8 @@ class Environment {
   MDB_dbi dbi() const { return dbi_; }
   ResizeGate& gate() { return gate_; }
   const LmdbOptions& options() const { return options_; }
+  // "<path>/data.mdb", for error messages.
+  const std::string& data_file() const { return data_file_; }
 
   // OK unless a failed resize left the map unmapped, after which every call must fail instead of
   // touching it. Read it while holding the gate (shared or exclusive) or the store's writer lock.
@@ -64,6 +67,7 @@ class Environment {
   MDB_dbi dbi_;
   LmdbOptions options_;
   std::string path_;
+  std::string data_file_;
   ResizeGate gate_;
   std::uint64_t map_size_;  // current map size; changed only by the writer, under the gate
   Status broken_;

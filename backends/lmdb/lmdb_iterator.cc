@@ -4,18 +4,20 @@
 
 #include "goethe/kv/key_rules.h"
 #include "lmdb_status.h"
+#include "value_checksum.h"
 
 namespace goethe::kv::lmdb_backend {
 
 std::unique_ptr<Iterator> LmdbIterator::Open(std::unique_ptr<ReadTxn> owned, MDB_txn* txn,
-                                             MDB_dbi dbi, std::string_view lower_bound,
+                                             MDB_dbi dbi, std::string_view data_file,
+                                             std::string_view lower_bound,
                                              std::string_view upper_bound) {
   MDB_cursor* cursor = nullptr;
   const int rc = mdb_cursor_open(txn, dbi, &cursor);
   if (rc != MDB_SUCCESS) return Failed(FromMdb(rc, "mdb_cursor_open"));
   try {
     // Copies: the caller's views need only outlive the ReadOptions, not be trusted beyond.
-    return std::unique_ptr<Iterator>(new LmdbIterator(std::move(owned), cursor,
+    return std::unique_ptr<Iterator>(new LmdbIterator(std::move(owned), cursor, data_file,
                                                       std::string(lower_bound),
                                                       std::string(upper_bound), Status::Ok()));
   } catch (...) {
@@ -26,13 +28,15 @@ std::unique_ptr<Iterator> LmdbIterator::Open(std::unique_ptr<ReadTxn> owned, MDB
 
 std::unique_ptr<Iterator> LmdbIterator::Failed(Status error) {
   return std::unique_ptr<Iterator>(
-      new LmdbIterator(nullptr, nullptr, {}, {}, std::move(error)));
+      new LmdbIterator(nullptr, nullptr, {}, {}, {}, std::move(error)));
 }
 
-LmdbIterator::LmdbIterator(std::unique_ptr<ReadTxn> owned, MDB_cursor* cursor, std::string lower,
-                           std::string upper, Status status)
+LmdbIterator::LmdbIterator(std::unique_ptr<ReadTxn> owned, MDB_cursor* cursor,
+                           std::string_view data_file, std::string lower, std::string upper,
+                           Status status)
     : owned_(std::move(owned)),
       cursor_(cursor),
+      data_file_(data_file),
       lower_(std::move(lower)),
       upper_(std::move(upper)),
       status_(std::move(status)) {}
@@ -43,7 +47,7 @@ LmdbIterator::~LmdbIterator() {
   if (cursor_ != nullptr) mdb_cursor_close(cursor_);
 }
 
-int LmdbIterator::Move(MDB_cursor_op op) { return mdb_cursor_get(cursor_, key_, value_, op); }
+int LmdbIterator::Move(MDB_cursor_op op) { return mdb_cursor_get(cursor_, key_, stored_, op); }
 
 int LmdbIterator::SetRange(std::string_view target) {
   // LMDB rejects empty and over-long keys with MDB_BAD_VALSIZE even as seek targets.
@@ -71,9 +75,12 @@ int LmdbIterator::PositionBefore(std::string_view target) {
 
 void LmdbIterator::Land(int rc) {
   valid_ = false;
+  value_ = {};
   if (rc == MDB_SUCCESS) {
     const std::string_view key = View(key_);
-    valid_ = key >= lower_ && (upper_.empty() || key < upper_);
+    if (key < lower_ || (!upper_.empty() && key >= upper_)) return;
+    valid_ = UnsealValue(key, View(stored_), &value_);
+    if (!valid_) status_ = ChecksumMismatch(data_file_, key);
   } else if (rc != MDB_NOTFOUND) {
     status_ = FromMdb(rc, "mdb_cursor_get");
   }

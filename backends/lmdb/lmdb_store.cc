@@ -8,6 +8,7 @@
 #include "lmdb_iterator.h"
 #include "lmdb_snapshot.h"
 #include "lmdb_status.h"
+#include "value_checksum.h"
 
 namespace goethe::kv::lmdb_backend {
 namespace {
@@ -70,8 +71,11 @@ int LmdbStore::ApplyOnce(const WriteBatch& batch, std::string* where) {
     lmdb::val key(op.key.data(), op.key.size());
     switch (op.type) {
       case WriteBatch::OpType::kPut: {
-        lmdb::val value(op.value.data(), op.value.size());
-        rc = mdb_put(txn, env_->dbi(), key, value, 0);
+        // MDB_RESERVE: LMDB makes room in the page and returns where; value and checksum
+        // trailer are written there directly, with no sealed copy in between.
+        MDB_val value{op.value.size() + kTrailerBytes, nullptr};
+        rc = mdb_put(txn, env_->dbi(), key, &value, MDB_RESERVE);
+        if (rc == MDB_SUCCESS) SealValue(op.key, op.value, static_cast<char*>(value.mv_data));
         break;
       }
       case WriteBatch::OpType::kDelete:
@@ -156,7 +160,9 @@ Status LmdbStore::Get(const ReadOptions& options, std::string_view key, std::str
     const int rc = mdb_get(txn, env_->dbi(), k, v);
     if (rc == MDB_NOTFOUND) return Status::NotFound("key not found");
     if (rc != MDB_SUCCESS) return FromMdb(rc, "mdb_get");
-    value->assign(v.data(), v.size());  // copy before the transaction ends
+    std::string_view plain;
+    if (!UnsealValue(key, View(v), &plain)) return ChecksumMismatch(env_->data_file(), key);
+    value->assign(plain);  // copy before the transaction ends
     return Status::Ok();
   } catch (...) {
     return FromCurrentException("LMDB Get");
@@ -168,8 +174,8 @@ std::unique_ptr<Iterator> LmdbStore::NewIterator(const ReadOptions& options) {
     std::unique_ptr<ReadTxn> owned;
     MDB_txn* txn = nullptr;
     if (Status s = ReadTxnFor(options, &owned, &txn); !s.ok()) return LmdbIterator::Failed(s);
-    return LmdbIterator::Open(std::move(owned), txn, env_->dbi(), options.lower_bound,
-                              options.upper_bound);
+    return LmdbIterator::Open(std::move(owned), txn, env_->dbi(), env_->data_file(),
+                              options.lower_bound, options.upper_bound);
   } catch (...) {
     try {
       return LmdbIterator::Failed(FromCurrentException("LMDB NewIterator"));
@@ -197,7 +203,8 @@ std::unique_ptr<Snapshot> LmdbStore::GetSnapshot() {
 }
 
 // LMDB keeps no per-range statistics, so this walks the range and sums key and value bytes:
-// exact rather than approximate, and O(keys in range). Page overhead is not counted.
+// exact rather than approximate, and O(keys in range). Page overhead and checksum trailers are
+// not counted; a damaged value in the range makes it fail with Corruption.
 Status LmdbStore::ApproximateSize(std::string_view begin, std::string_view end,
                                   std::uint64_t* bytes) {
   try {
@@ -207,7 +214,8 @@ Status LmdbStore::ApproximateSize(std::string_view begin, std::string_view end,
     std::unique_ptr<ReadTxn> txn;
     if (Status s = ReadTxn::Begin(*env_, &txn); !s.ok()) return s;
     MDB_txn* raw = txn->get();
-    std::unique_ptr<Iterator> it = LmdbIterator::Open(std::move(txn), raw, env_->dbi(), begin, end);
+    std::unique_ptr<Iterator> it = LmdbIterator::Open(std::move(txn), raw, env_->dbi(),
+                                                    env_->data_file(), begin, end);
     std::uint64_t total = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) total += it->key().size() + it->value().size();
     if (Status s = it->status(); !s.ok()) return s;

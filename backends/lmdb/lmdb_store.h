@@ -11,6 +11,10 @@
 // reach the disk before the pages it points to. no_meta_sync (MDB_NOMETASYNC) has no effect while
 // MDB_NOSYNC is set.
 //
+// Checksums: every stored value carries a CRC-32 of key and value (value_checksum.h), checked on
+// every Get and at every iterator position; a mismatch is Corruption naming data.mdb and the key.
+// The store directory holds a format marker (format_marker.h) saying so.
+//
 // Threads: writers are serialised by a mutex, one LMDB write transaction per batch. Readers (Get,
 // iterators, snapshots) run in parallel with each other and with the writer, each holding the
 // ResizeGate shared for as long as its read transaction lives (see resize_gate.h).

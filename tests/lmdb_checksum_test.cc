@@ -1,0 +1,156 @@
+// The LMDB plugin's own guard against damage on disk: LMDB keeps no checksums, so the plugin
+// stores a CRC-32 of key and value with every value (backends/lmdb/value_checksum.h) and a format
+// marker beside data.mdb (backends/lmdb/format_marker.h). Here bytes of data.mdb are overwritten
+// under a closed store, and stores without the marker are opened.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+
+#include "goethe/engine/plugin_loader.h"
+#include "support/plugins.h"
+#include "support/temp_dir.h"
+
+namespace goethe {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// A value no other bytes of the store repeat, so that searching data.mdb finds only its copies.
+const std::string kVictimValue = "victim-value:" + std::string(200, 'v') + ":end-of-victim";
+const std::string kVictimKey = "victim-key";
+const std::string kVictimKeyHex = "0x76696374696d2d6b6579";  // "victim-key"
+
+// Flips one bit in the middle of every copy of `needle` in `file` (LMDB copies pages on write, so
+// a stale copy may sit in a freed page next to the live one); returns how many copies it hit.
+int FlipInEveryCopy(const std::string& file, const std::string& needle) {
+  std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  int hits = 0;
+  for (std::size_t at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + 1)) {
+    const std::size_t target = at + needle.size() / 2;
+    f.clear();
+    f.seekp(static_cast<std::streamoff>(target));
+    f.put(static_cast<char>(bytes[target] ^ 0x01));
+    ++hits;
+  }
+  return hits;
+}
+
+class LmdbChecksumTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto plugin = BackendPlugin::LoadFile(testing::PluginDir() + "/" + BackendPlugin::FileName("lmdb"), "test");
+    ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
+    plugin_.emplace(std::move(plugin).value());
+  }
+
+  std::shared_ptr<kv::Store> OpenOrDie() {
+    auto store = plugin_->Open(Path(), {});
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  // Writes "a", the victim and "z", then closes the store.
+  void WriteThreeKeys() {
+    std::shared_ptr<kv::Store> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    kv::WriteBatch batch;
+    batch.Put("a", "first");
+    batch.Put(kVictimKey, kVictimValue);
+    batch.Put("z", "last");
+    ASSERT_TRUE(store->Write({.sync = true}, batch).ok());
+  }
+
+  std::string Path() const { return dir_.Sub("store"); }
+  std::string DataFile() const { return Path() + "/data.mdb"; }
+  std::string Marker() const { return Path() + "/goethe-lmdb-format"; }
+
+  testing::TempDir dir_;
+  std::optional<BackendPlugin> plugin_;
+};
+
+void ExpectNamesFileAndKey(const kv::Status& s, const std::string& data_file) {
+  EXPECT_EQ(s.code(), kv::Code::kCorruption) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr(data_file));
+  EXPECT_THAT(s.message(), HasSubstr(kVictimKeyHex));
+}
+
+TEST_F(LmdbChecksumTest, DamagedValueIsCorruptionOnGetAndOnTheIterator) {
+  WriteThreeKeys();
+  ASSERT_GE(FlipInEveryCopy(DataFile(), kVictimValue), 1);
+  std::shared_ptr<kv::Store> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+
+  std::string value;
+  ExpectNamesFileAndKey(store->Get({}, kVictimKey, &value), DataFile());
+  EXPECT_EQ(value, "") << "the damaged bytes were handed out";
+  ASSERT_TRUE(store->Get({}, "a", &value).ok());
+  EXPECT_EQ(value, "first");
+
+  auto it = store->NewIterator({});
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->value(), "first");
+  it->Next();
+  EXPECT_FALSE(it->Valid()) << "the iterator stood on the damaged value";
+  ExpectNamesFileAndKey(it->status(), DataFile());
+  it->Seek("z");  // a fresh seek past the damage works again
+  ASSERT_TRUE(it->Valid()) << it->status().ToString();
+  EXPECT_EQ(it->value(), "last");
+  it->Prev();
+  EXPECT_FALSE(it->Valid());
+  ExpectNamesFileAndKey(it->status(), DataFile());
+}
+
+TEST_F(LmdbChecksumTest, DamagedKeyIsCorruptionOnTheIterator) {
+  WriteThreeKeys();
+  ASSERT_GE(FlipInEveryCopy(DataFile(), kVictimKey), 1);
+  std::shared_ptr<kv::Store> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto it = store->NewIterator({});
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  it->Next();
+  EXPECT_FALSE(it->Valid()) << "a damaged key was served with its value";
+  EXPECT_EQ(it->status().code(), kv::Code::kCorruption) << it->status().ToString();
+}
+
+TEST_F(LmdbChecksumTest, NewStoreGetsTheMarkerAndReopens) {
+  WriteThreeKeys();
+  std::ifstream in(Marker());
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line)) << Marker() << " was not written";
+  EXPECT_EQ(line, "goethe-lmdb-format 1");
+  std::shared_ptr<kv::Store> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  std::string value;
+  ASSERT_TRUE(store->Get({}, kVictimKey, &value).ok());
+  EXPECT_EQ(value, kVictimValue);
+}
+
+TEST_F(LmdbChecksumTest, StoreWithoutMarkerIsRefusedNamingTheMarker) {
+  WriteThreeKeys();
+  fs::remove(Marker());
+  auto store = plugin_->Open(Path(), {});
+  ASSERT_FALSE(store.ok()) << "opened a store whose values may carry no checksums";
+  EXPECT_THAT(store.status().message(), HasSubstr(Marker()));
+  EXPECT_THAT(store.status().message(), HasSubstr("is missing"));
+  EXPECT_FALSE(fs::exists(Marker())) << "the refusal wrote a marker";
+}
+
+TEST_F(LmdbChecksumTest, MarkerOfAnotherFormatIsRefusedNamingIt) {
+  WriteThreeKeys();
+  std::ofstream(Marker(), std::ios::trunc) << "goethe-lmdb-format 2\n";
+  auto store = plugin_->Open(Path(), {});
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr(Marker()));
+  EXPECT_THAT(store.status().message(), HasSubstr("goethe-lmdb-format 2"));
+}
+
+}  // namespace
+}  // namespace goethe
