@@ -13,7 +13,7 @@ cd "$ROOT"
 DURATION=${1:-60}
 JOBS=${JOBS:-2}
 BUILD=build-fuzz
-TARGETS=(fuzz_config fuzz_records fuzz_engine_open)
+TARGETS=(fuzz_config fuzz_records fuzz_engine_open fuzz_requests)
 
 case "$DURATION" in
   '' | *[!0-9]*) echo "usage: scripts/run-fuzz.sh [DURATION_SECONDS]" >&2; exit 2 ;;

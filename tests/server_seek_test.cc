@@ -93,6 +93,21 @@ TEST_P(ServerSeekTest, SeekByOffsetResolvesToTheNearestEventAndSaysSo) {
   EXPECT_EQ(SeekOffset("t", end), 3u);
 }
 
+// A Timestamp whose nanos (any int32 on the wire) carry it past int64 nanoseconds is after (or
+// before) everything, like any time beyond that range. It used to overflow (the inputs are in
+// tests/fuzz/regressions/fuzz_requests).
+TEST_P(ServerSeekTest, TimesPastTheRangeOfNanosecondsSaturate) {
+  ASSERT_TRUE(Produce("t", {"a", "b", "c"}).ok());
+  v1::StartPosition late;
+  late.mutable_time()->set_seconds(9'223'372'035);
+  late.mutable_time()->set_nanos(2'000'000'000);
+  EXPECT_EQ(SeekOffset("t", late), 3u) << "after everything: the end";
+  v1::StartPosition early;
+  early.mutable_time()->set_seconds(-9'223'372'035);
+  early.mutable_time()->set_nanos(-2'000'000'000);
+  EXPECT_EQ(SeekOffset("t", early), 0u) << "before everything: the first event";
+}
+
 TEST_P(ServerSeekTest, CursorStartUsesTheFallbackWithoutACursor) {
   ASSERT_TRUE(Produce("t", {"a", "b", "c"}).ok());
   v1::SeekResponse response;

@@ -27,9 +27,8 @@ const char* Name(Permission permission) {
 }
 
 // The token of "Bearer <token>" (the scheme in any case, RFC 6750), or empty.
-std::string_view BearerToken(grpc::string_ref header) {
+std::string_view BearerToken(std::string_view value) {
   constexpr std::string_view kScheme = "bearer ";
-  const std::string_view value(header.data(), header.size());
   if (value.size() <= kScheme.size()) return {};
   for (std::size_t i = 0; i < kScheme.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return {};
@@ -73,16 +72,25 @@ const Principal* AccessPolicy::Authenticate(const grpc::ServerContextBase& call,
   if (!enabled_) return &anonymous_;
   const auto& metadata = call.client_metadata();
   const auto header = metadata.find("authorization");
+  std::optional<std::string_view> authorization;
+  if (header != metadata.end()) authorization.emplace(header->second.data(), header->second.size());
+  const Principal* caller = Authenticate(authorization, refusal);
+  if (caller == nullptr) spdlog::info("auth: refused a call from {}: {}", call.peer(), refusal->error_message());
+  return caller;
+}
+
+const Principal* AccessPolicy::Authenticate(std::optional<std::string_view> authorization,
+                                            grpc::Status* refusal) const {
+  if (!enabled_) return &anonymous_;
   const char* problem = nullptr;
-  if (header == metadata.end()) {
+  if (!authorization) {
     problem = "missing credentials: send the metadata 'authorization: Bearer <token>'";
-  } else if (const std::string_view token = BearerToken(header->second); token.empty()) {
+  } else if (const std::string_view token = BearerToken(*authorization); token.empty()) {
     problem = "malformed credentials: expected the metadata 'authorization: Bearer <token>'";
   } else {
     if (const Principal* caller = Identify(token)) return caller;
     problem = "the bearer token is not valid on this server";
   }
-  spdlog::info("auth: refused a call from {}: {}", call.peer(), problem);
   *refusal = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, problem);
   return nullptr;
 }

@@ -8,7 +8,9 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -42,6 +44,9 @@ class AccessPolicy {
   // The caller named by `call`'s bearer token; nullptr, with UNAUTHENTICATED in `*refusal`, when
   // the token is missing, malformed or unknown. The message never contains the token.
   const Principal* Authenticate(const grpc::ServerContextBase& call, grpc::Status* refusal) const;
+  // The same for the value of the call's `authorization` metadata (nullopt: none sent), without
+  // logging: what Authenticate decides, testable without a call.
+  const Principal* Authenticate(std::optional<std::string_view> authorization, grpc::Status* refusal) const;
   // The caller whose token is `token`; nullptr when no configured token is.
   const Principal* Identify(std::string_view token) const;
 

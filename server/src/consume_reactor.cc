@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proto_convert.h"
+#include "request_validation.h"
 #include "status_mapping.h"
 
 namespace goethe::server {
@@ -58,15 +59,8 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   auto fail = [this](const Status& status) { FinishLocked(ToGrpcStatus(status)); };
   if (grpc::Status denied = context_.access->Check(caller_, Permission::kConsume, subscribe.topic()); !denied.ok())
     return FinishLocked(denied);
-  if (Status s = EventLog::ValidateTopicName(subscribe.topic()); !s.ok()) return fail(s);
-  if (!subscribe.consumer().empty()) {
-    if (Status s = EventLog::ValidateConsumerName(subscribe.consumer()); !s.ok()) return fail(s);
-  }
   const std::uint32_t limit = context_.max_consume_window;
-  if (subscribe.window() > limit)
-    return fail(InvalidArgument("window " + std::to_string(subscribe.window()) + " is above the server's limit of " +
-                                std::to_string(limit) + " (server.max_consume_window)"));
-  Result<StartPosition> start = FromProto(subscribe.start(), subscribe.consumer());
+  Result<StartPosition> start = ToStartPosition(subscribe, limit);
   if (!start.ok()) return fail(start.status());
   Result<ResolvedPosition> resolved = context_.log->Resolve(subscribe.topic(), *start);
   if (!resolved.ok()) return fail(resolved.status());
@@ -94,11 +88,8 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
 }
 
 void ConsumeReactor::AckLocked(std::uint64_t offset) {
-  if (offset >= next_offset_) {
-    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "ack of offset " + std::to_string(offset) +
-                                  ", which this stream has not delivered (the next offset to deliver is " +
-                                  std::to_string(next_offset_) + ")"));
+  if (Status s = ValidateAck(offset, next_offset_); !s.ok()) {
+    FinishLocked(ToGrpcStatus(s));
     return;
   }
   while (!in_flight_.empty()) {

@@ -14,7 +14,11 @@ std::int64_t ToNanos(std::int64_t seconds, std::int64_t nanos) {
   constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
   if (seconds > kMax / kNanosPerSecond - 1) return kMax;
   if (seconds < kMin / kNanosPerSecond + 1) return kMin;
-  return seconds * kNanosPerSecond + nanos;
+  // Valid messages keep nanos within a second, but the wire allows any int32 (about ±2 s), which
+  // can still carry a time at the edge of that range past it.
+  std::int64_t total = 0;
+  if (__builtin_add_overflow(seconds * kNanosPerSecond, nanos, &total)) return nanos > 0 ? kMax : kMin;
+  return total;
 }
 
 std::int64_t ToNanos(const google::protobuf::Duration& d) { return ToNanos(d.seconds(), d.nanos()); }

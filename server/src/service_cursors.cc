@@ -3,14 +3,10 @@
 
 #include "goethe_service.h"
 #include "proto_convert.h"
+#include "request_validation.h"
 
 namespace goethe::server {
 namespace {
-
-Status ValidateNames(const std::string& topic, const std::string& consumer) {
-  if (Status s = EventLog::ValidateTopicName(topic); !s.ok()) return s;
-  return EventLog::ValidateConsumerName(consumer);
-}
 
 // The cursor of `consumer`, or NOT_FOUND naming both when it has none.
 Result<CursorInfo> FindCursor(const EventLog& log, const std::string& topic, const std::string& consumer) {
@@ -27,7 +23,7 @@ grpc::ServerUnaryReactor* GoetheService::GetCursor(grpc::CallbackServerContext* 
                                                    const v1::GetCursorRequest* request,
                                                    v1::GetCursorResponse* response) {
   if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
-  if (Status s = ValidateNames(request->topic(), request->consumer()); !s.ok()) return FinishNow(call, s);
+  if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   Result<CursorInfo> cursor = FindCursor(*context_.log, request->topic(), request->consumer());
   if (!cursor.ok()) return FinishNow(call, cursor.status());
   ToProto(*cursor, response->mutable_cursor());
@@ -38,7 +34,7 @@ grpc::ServerUnaryReactor* GoetheService::CommitCursor(grpc::CallbackServerContex
                                                       const v1::CommitCursorRequest* request,
                                                       v1::CommitCursorResponse* response) {
   if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
-  if (Status s = ValidateNames(request->topic(), request->consumer()); !s.ok()) return FinishNow(call, s);
+  if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request, response]() -> Status {
     const CursorMove move = request->reset() ? CursorMove::kReset : CursorMove::kForwardOnly;
@@ -54,7 +50,7 @@ grpc::ServerUnaryReactor* GoetheService::ListCursors(grpc::CallbackServerContext
                                                      const v1::ListCursorsRequest* request,
                                                      v1::ListCursorsResponse* response) {
   if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
-  if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
+  if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   Result<std::vector<CursorInfo>> cursors = context_.log->ListCursors(request->topic());
   if (!cursors.ok()) return FinishNow(call, cursors.status());
   std::sort(cursors->begin(), cursors->end(),
@@ -67,7 +63,7 @@ grpc::ServerUnaryReactor* GoetheService::DeleteCursor(grpc::CallbackServerContex
                                                       const v1::DeleteCursorRequest* request,
                                                       v1::DeleteCursorResponse* /*response*/) {
   if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
-  if (Status s = ValidateNames(request->topic(), request->consumer()); !s.ok()) return FinishNow(call, s);
+  if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteCursor(request->topic(), request->consumer()); });
 }

@@ -1,21 +1,12 @@
 // Consume, Read and Seek.
-#include <algorithm>
-
 #include "consume_reactor.h"
 #include "goethe_service.h"
 #include "proto_convert.h"
 #include "refused_stream.h"
+#include "request_validation.h"
 #include "status_mapping.h"
 
 namespace goethe::server {
-namespace {
-
-constexpr std::uint32_t kDefaultReadEvents = 100;
-constexpr std::uint32_t kMaxReadEvents = 10000;
-constexpr std::uint64_t kDefaultReadBytes = 1 << 20;
-constexpr std::uint64_t kMaxReadBytes = 16 << 20;
-
-}  // namespace
 
 grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* GoetheService::Consume(
     grpc::CallbackServerContext* call) {
@@ -29,13 +20,9 @@ grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* GoetheService:
 grpc::ServerUnaryReactor* GoetheService::Read(grpc::CallbackServerContext* call, const v1::ReadRequest* request,
                                               v1::ReadResponse* response) {
   if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
-  if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
-  ReadRequest read;
-  read.topic = request->topic();
-  read.from_offset = request->from_offset();
-  read.max_events = request->max_events() == 0 ? kDefaultReadEvents : std::min(request->max_events(), kMaxReadEvents);
-  read.max_bytes = request->max_bytes() == 0 ? kDefaultReadBytes : std::min(request->max_bytes(), kMaxReadBytes);
-  Result<ReadResult> result = context_.log->Read(read);
+  Result<ReadRequest> read = ToReadRequest(*request);
+  if (!read.ok()) return FinishNow(call, read.status());
+  Result<ReadResult> result = context_.log->Read(*read);
   if (!result.ok()) return FinishNow(call, result.status());
   response->mutable_events()->Reserve(static_cast<int>(result->events.size()));
   for (Event& event : result->events) ToProto(std::move(event), response->add_events());
@@ -48,11 +35,7 @@ grpc::ServerUnaryReactor* GoetheService::Read(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* GoetheService::Seek(grpc::CallbackServerContext* call, const v1::SeekRequest* request,
                                               v1::SeekResponse* response) {
   if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
-  if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
-  if (!request->consumer().empty()) {
-    if (Status s = EventLog::ValidateConsumerName(request->consumer()); !s.ok()) return FinishNow(call, s);
-  }
-  Result<StartPosition> start = FromProto(request->start(), request->consumer());
+  Result<StartPosition> start = ToStartPosition(*request);
   if (!start.ok()) return FinishNow(call, start.status());
   Result<ResolvedPosition> resolved = context_.log->Resolve(request->topic(), *start);
   if (!resolved.ok()) return FinishNow(call, resolved.status());

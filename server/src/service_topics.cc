@@ -3,6 +3,7 @@
 
 #include "goethe_service.h"
 #include "proto_convert.h"
+#include "request_validation.h"
 
 namespace goethe::server {
 
@@ -10,17 +11,13 @@ grpc::ServerUnaryReactor* GoetheService::CreateTopic(grpc::CallbackServerContext
                                                      const v1::CreateTopicRequest* request,
                                                      v1::CreateTopicResponse* response) {
   if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
-  if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
-  const v1::TopicSettings& proto = request->settings();
-  if (proto.retention_age().seconds() < 0 || proto.retention_age().nanos() < 0)
-    return FinishNow(call, InvalidArgument("settings.retention_age must not be negative"));
-  if (proto.index_granularity().seconds() < 0 || proto.index_granularity().nanos() < 0 ||
-      (proto.has_index_granularity() && FromProto(proto).index_granularity_ns == 0))
-    return FinishNow(call, InvalidArgument("settings.index_granularity must be positive when set"));
+  Result<TopicSettings> settings = ToTopicSettings(*request);
+  if (!settings.ok()) return FinishNow(call, settings.status());
   EventLog* log = context_.log;
   const std::int64_t default_granularity = DefaultGranularityNs();
-  return FinishOnBlockingPool(call, [log, request, response, default_granularity]() -> Status {
-    Result<TopicInfo> created = log->CreateTopic(request->topic(), FromProto(request->settings()));
+  return FinishOnBlockingPool(call, [log, request, response, default_granularity,
+                                     settings = std::move(settings).value()]() -> Status {
+    Result<TopicInfo> created = log->CreateTopic(request->topic(), settings);
     if (!created.ok()) return created.status();
     ToProto(*created, default_granularity, response->mutable_topic());
     return Status::Ok();
@@ -31,7 +28,7 @@ grpc::ServerUnaryReactor* GoetheService::DeleteTopic(grpc::CallbackServerContext
                                                      const v1::DeleteTopicRequest* request,
                                                      v1::DeleteTopicResponse* /*response*/) {
   if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
-  if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
+  if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteTopic(request->topic()); });
 }
@@ -55,7 +52,7 @@ grpc::ServerUnaryReactor* GoetheService::DescribeTopic(grpc::CallbackServerConte
                                                        const v1::DescribeTopicRequest* request,
                                                        v1::DescribeTopicResponse* response) {
   if (auto* refused = RefuseUnlessVisible(call, request->topic())) return refused;
-  if (Status s = EventLog::ValidateTopicName(request->topic()); !s.ok()) return FinishNow(call, s);
+  if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   Result<TopicInfo> topic = context_.log->DescribeTopic(request->topic());
   if (!topic.ok()) return FinishNow(call, topic.status());
   ToProto(*topic, DefaultGranularityNs(), response->mutable_topic());

@@ -16,11 +16,10 @@
 //   the input takes what is left. Later records win over earlier ones with the same key.
 //
 // GOETHE_FUZZ_VERBOSE=1 prints what each run reached (to check that seeds go deep).
-#include <stdlib.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -28,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "goethe/engine/event_log.h"
-#include "goethe/engine/plugin_loader.h"
 #include "keys.h"
 
 namespace {
@@ -48,33 +47,13 @@ struct Harness {
   bool verbose = false;
 };
 
-// Tmpfs when there is one: each run creates and syncs a store, and that is most of its time.
-fs::path TempBase() {
-  if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && *tmp != '\0') return tmp;
-  std::error_code ec;
-  if (fs::is_directory("/dev/shm", ec)) return "/dev/shm";
-  return fs::temp_directory_path();
-}
-
 Harness& Get() {
   static Harness* harness = [] {
     auto* h = new Harness;
-    const std::string file = std::string(GOETHE_FUZZ_PLUGIN_DIR) + "/" + BackendPlugin::FileName("leveldb");
-    auto plugin = BackendPlugin::LoadFile(file, "fuzz_engine_open");
-    if (!plugin.ok()) {
-      std::fprintf(stderr, "fuzz_engine_open: %s\n", plugin.status().ToString().c_str());
-      std::abort();
-    }
-    h->plugin.emplace(std::move(plugin).value());
-    std::string pattern = (TempBase() / "goethe-fuzz-engine-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      std::perror("mkdtemp");
-      std::abort();
-    }
-    h->root = pattern;
+    h->plugin.emplace(fuzz::LoadLevelDb("fuzz_engine_open"));
+    h->root = fuzz::MakeTempDir("goethe-fuzz-engine-");
     h->store = h->root / "store";
-    const char* verbose = std::getenv("GOETHE_FUZZ_VERBOSE");
-    h->verbose = verbose != nullptr && *verbose != '\0' && *verbose != '0';
+    h->verbose = fuzz::Verbose();
     std::atexit([] {
       std::error_code ec;
       fs::remove_all(Get().root, ec);

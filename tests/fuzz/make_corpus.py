@@ -2,7 +2,8 @@
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
 
 The seeds are checked in; run this again only when the storage layout (engine/src/keys.h,
-engine/src/records.h) or a target's input layout changes:  python3 tests/fuzz/make_corpus.py
+engine/src/records.h), the wire API (api/proto, for fuzz_requests; encoded with protoc) or a
+target's input layout changes:  python3 tests/fuzz/make_corpus.py
 It mirrors the layout by hand, so the fuzz targets' ctest pass checks it: a seed of
 fuzz_records that does not decode is a round-trip no-op, and GOETHE_FUZZ_VERBOSE=1 fuzz_engine_open
 on corpus/fuzz_engine_open shows how far each store gets.
@@ -10,6 +11,7 @@ on corpus/fuzz_engine_open shows how far each store gets.
 import pathlib
 import shutil
 import struct
+import subprocess
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -80,6 +82,23 @@ def topic(tid, name, events, first=0, gran=MINUTE, cursors=(), idem=(), **settin
     for key, off, count in idem:
         recs.append((idem_key(tid, key), idem_rec(off, count, NOW - SECOND)))
     return recs
+
+
+# fuzz_requests: requests encoded by protoc from the text format, after the flags byte.
+RPCS = ["Produce", "ProduceStream", "Consume", "Read", "Seek", "GetCursor", "CommitCursor", "ListCursors",
+        "DeleteCursor", "CreateTopic", "DeleteTopic", "ListTopics", "DescribeTopic"]  # fuzz_requests.cc's enum Rpc
+ACCESS_ON, NO_AUTO_CREATE = 0x10, 0x40
+
+
+def request(rpc, message, text, flags=0, token=None):
+    """fuzz_requests' input: flags (RPC, access), the authorization metadata if any, the message."""
+    encoded = subprocess.run(
+        ["protoc", "--encode=goethe.v1." + message, "-I", str(ROOT / "api" / "proto"), "goethe/v1/goethe.proto"],
+        input=text.encode(), capture_output=True, check=True).stdout
+    out = bytes([RPCS.index(rpc) | flags | (0x20 if token is not None else 0)])
+    if token is not None:
+        out += bytes([len(token)]) + token
+    return out + encoded
 
 
 def write(target, name, data):
@@ -155,6 +174,54 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
     write("fuzz_engine_open", "empty-log-create", store(1 | 8, []))
     write("fuzz_engine_open", "one-topic-delete", store(1 | 16, [(meta(b"next_topic_id"), counter(2))] + orders))
     write("fuzz_engine_open", "not-a-log", store(0, [(b"hello", b"world")]))
+
+    # fuzz_requests: each RPC on the topics the target starts with (orders: offsets 0..19,
+    # metrics.cpu: 0..4, each with a cursor of billing at 2), plus refusals and access control.
+    admin, ingest, reader = b"Bearer fuzz-admin-token", b"Bearer fuzz-ingest-token", b"bearer  fuzz-reader-token"
+    for name, args in {
+        "produce": ("Produce", "ProduceRequest", 'topic: "orders" payloads: "a" payloads: "bb"'),
+        "produce-new-topic-idempotent": ("Produce", "ProduceRequest",
+                                         'topic: "fresh" payloads: "x" expected_next_offset: 0 idempotency_key: "k1"'),
+        "produce-no-auto-create": ("Produce", "ProduceRequest", 'topic: "fresh" payloads: "x"', NO_AUTO_CREATE),
+        "produce-empty-batch": ("Produce", "ProduceRequest", 'topic: "orders"'),
+        "produce-as-ingest": ("Produce", "ProduceRequest", 'topic: "orders.eu" payloads: "e"', ACCESS_ON, ingest),
+        "produce-stream-batch": ("ProduceStream", "ProduceStreamRequest",
+                                 'batch_id: 7 batch { topic: "orders" payloads: "p" expected_next_offset: 20 }'),
+        "consume-subscribe-cursor": ("Consume", "ConsumeRequest",
+                                     'subscribe { topic: "orders" consumer: "billing" window: 10 max_batch_events: 5 '
+                                     'start { cursor { fallback: CURSOR_FALLBACK_END reset_policy: RESET_POLICY_ERROR } } }'),
+        "consume-subscribe-time": ("Consume", "ConsumeRequest",
+                                   'subscribe { topic: "metrics.cpu" start { time { seconds: 1700000000 nanos: 5 } } }'),
+        "consume-subscribe-as-reader": ("Consume", "ConsumeRequest", 'subscribe { topic: "metrics.cpu" read_only: true }',
+                                        ACCESS_ON, reader),
+        "consume-ack": ("Consume", "ConsumeRequest", "ack { offset: 3 }"),
+        "read": ("Read", "ReadRequest", 'topic: "orders" from_offset: 5 max_events: 3 max_bytes: 100'),
+        "seek-time": ("Seek", "SeekRequest", 'topic: "orders" start { time_unix_nanos: 1700000000010000000 }'),
+        "seek-cursor": ("Seek", "SeekRequest", 'topic: "orders" consumer: "billing" start { cursor {} }'),
+        "seek-offset": ("Seek", "SeekRequest", 'topic: "metrics.cpu" start { offset: 7 }'),
+        "get-cursor": ("GetCursor", "GetCursorRequest", 'topic: "orders" consumer: "billing"'),
+        "commit-cursor": ("CommitCursor", "CommitCursorRequest", 'topic: "orders" consumer: "late" offset: 4'),
+        "commit-cursor-reset": ("CommitCursor", "CommitCursorRequest",
+                                'topic: "metrics.cpu" consumer: "billing" offset: 1 reset: true'),
+        "list-cursors": ("ListCursors", "ListCursorsRequest", 'topic: "orders"'),
+        "delete-cursor": ("DeleteCursor", "DeleteCursorRequest", 'topic: "orders" consumer: "billing"'),
+        "create-topic": ("CreateTopic", "CreateTopicRequest",
+                         'topic: "fresh" settings { retention_age { seconds: 1 } retention_bytes: 4 '
+                         'retention_events: 2 index_granularity { nanos: 1000000 } }'),
+        "create-topic-negative-age": ("CreateTopic", "CreateTopicRequest",
+                                      'topic: "fresh" settings { retention_age { seconds: -1 } }'),
+        "create-topic-as-admin": ("CreateTopic", "CreateTopicRequest", 'topic: "audit"', ACCESS_ON, admin),
+        "delete-topic": ("DeleteTopic", "DeleteTopicRequest", 'topic: "orders"'),
+        "delete-topic-as-ingest": ("DeleteTopic", "DeleteTopicRequest", 'topic: "orders"', ACCESS_ON, ingest),
+        "list-topics": ("ListTopics", "ListTopicsRequest", ""),
+        "list-topics-as-reader": ("ListTopics", "ListTopicsRequest", "", ACCESS_ON, reader),
+        "describe-topic": ("DescribeTopic", "DescribeTopicRequest", 'topic: "metrics.cpu"'),
+        "describe-topic-bad-name": ("DescribeTopic", "DescribeTopicRequest", 'topic: "no/such"'),
+        "describe-topic-unknown-token": ("DescribeTopic", "DescribeTopicRequest", 'topic: "orders"', ACCESS_ON,
+                                         b"Bearer guess"),
+        "describe-topic-no-token": ("DescribeTopic", "DescribeTopicRequest", 'topic: "orders"', ACCESS_ON),
+    }.items():
+        write("fuzz_requests", name, request(*args))
 
 
 if __name__ == "__main__":

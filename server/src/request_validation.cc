@@ -1,0 +1,75 @@
+#include "request_validation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "goethe/engine/event_log.h"
+#include "proto_convert.h"
+
+namespace goethe::server {
+namespace {
+
+Status ValidateNames(const std::string& topic, const std::string& consumer) {
+  if (Status s = EventLog::ValidateTopicName(topic); !s.ok()) return s;
+  return EventLog::ValidateConsumerName(consumer);
+}
+
+// Seek and subscribe name a consumer only to start at its cursor (or, subscribing, to commit acks).
+Status ValidateNamesConsumerOptional(const std::string& topic, const std::string& consumer) {
+  if (consumer.empty()) return EventLog::ValidateTopicName(topic);
+  return ValidateNames(topic, consumer);
+}
+
+}  // namespace
+
+Result<ReadRequest> ToReadRequest(const v1::ReadRequest& request) {
+  if (Status s = EventLog::ValidateTopicName(request.topic()); !s.ok()) return s;
+  ReadRequest read;
+  read.topic = request.topic();
+  read.from_offset = request.from_offset();
+  read.max_events = request.max_events() == 0 ? kDefaultReadEvents : std::min(request.max_events(), kMaxReadEvents);
+  read.max_bytes = request.max_bytes() == 0 ? kDefaultReadBytes : std::min(request.max_bytes(), kMaxReadBytes);
+  return read;
+}
+
+Result<StartPosition> ToStartPosition(const v1::SeekRequest& request) {
+  if (Status s = ValidateNamesConsumerOptional(request.topic(), request.consumer()); !s.ok()) return s;
+  return FromProto(request.start(), request.consumer());
+}
+
+Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint32_t max_consume_window) {
+  if (Status s = ValidateNamesConsumerOptional(subscribe.topic(), subscribe.consumer()); !s.ok()) return s;
+  if (subscribe.window() > max_consume_window)
+    return InvalidArgument("window " + std::to_string(subscribe.window()) + " is above the server's limit of " +
+                           std::to_string(max_consume_window) + " (server.max_consume_window)");
+  return FromProto(subscribe.start(), subscribe.consumer());
+}
+
+Status ValidateAck(std::uint64_t offset, std::uint64_t next_offset) {
+  if (offset < next_offset) return Status::Ok();
+  return InvalidArgument("ack of offset " + std::to_string(offset) +
+                         ", which this stream has not delivered (the next offset to deliver is " +
+                         std::to_string(next_offset) + ")");
+}
+
+Status Validate(const v1::GetCursorRequest& request) { return ValidateNames(request.topic(), request.consumer()); }
+Status Validate(const v1::CommitCursorRequest& request) { return ValidateNames(request.topic(), request.consumer()); }
+Status Validate(const v1::ListCursorsRequest& request) { return EventLog::ValidateTopicName(request.topic()); }
+Status Validate(const v1::DeleteCursorRequest& request) { return ValidateNames(request.topic(), request.consumer()); }
+
+Result<TopicSettings> ToTopicSettings(const v1::CreateTopicRequest& request) {
+  if (Status s = EventLog::ValidateTopicName(request.topic()); !s.ok()) return s;
+  const v1::TopicSettings& proto = request.settings();
+  if (proto.retention_age().seconds() < 0 || proto.retention_age().nanos() < 0)
+    return InvalidArgument("settings.retention_age must not be negative");
+  TopicSettings settings = FromProto(proto);
+  if (proto.index_granularity().seconds() < 0 || proto.index_granularity().nanos() < 0 ||
+      (proto.has_index_granularity() && settings.index_granularity_ns == 0))
+    return InvalidArgument("settings.index_granularity must be positive when set");
+  return settings;
+}
+
+Status Validate(const v1::DeleteTopicRequest& request) { return EventLog::ValidateTopicName(request.topic()); }
+Status Validate(const v1::DescribeTopicRequest& request) { return EventLog::ValidateTopicName(request.topic()); }
+
+}  // namespace goethe::server

@@ -1,0 +1,53 @@
+// The checks each RPC makes on its request before anything reaches the engine, as pure functions of
+// the request and the server's limits. The handlers and stream reactors call them, and so does the
+// fuzz target tests/fuzz/fuzz_requests.cc: the fuzzer runs exactly the server's checks.
+//
+// Every refusal is INVALID_ARGUMENT unless said otherwise. Access control (access_policy.h) is not
+// here: it runs first, on the caller and the topic. Produce and each ProduceStream batch go through
+// ToAppendRequest (produce_validation.h).
+#pragma once
+
+#include <cstdint>
+
+#include "goethe/engine/status.h"
+#include "goethe/engine/types.h"
+#include "goethe/v1/goethe.pb.h"
+#include "produce_validation.h"
+
+namespace goethe::server {
+
+// What a Read page holds when the request leaves it open (0), and at most.
+constexpr std::uint32_t kDefaultReadEvents = 100;
+constexpr std::uint32_t kMaxReadEvents = 10000;
+constexpr std::uint64_t kDefaultReadBytes = 1 << 20;
+constexpr std::uint64_t kMaxReadBytes = 16 << 20;
+
+// Read: a valid topic; the page size with defaults filled in and caps applied.
+Result<ReadRequest> ToReadRequest(const v1::ReadRequest& request);
+
+// Seek: a valid topic, a valid consumer when one is named, and a start position (a cursor start
+// needs the consumer).
+Result<StartPosition> ToStartPosition(const v1::SeekRequest& request);
+
+// Consume's subscribe: as Seek, and a window no larger than `max_consume_window`.
+Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint32_t max_consume_window);
+
+// Consume's ack: only an offset the stream has delivered, i.e. below `next_offset`, the next one
+// it would deliver.
+Status ValidateAck(std::uint64_t offset, std::uint64_t next_offset);
+
+// Cursors: a valid topic, and a valid consumer where the RPC names one.
+Status Validate(const v1::GetCursorRequest& request);
+Status Validate(const v1::CommitCursorRequest& request);
+Status Validate(const v1::ListCursorsRequest& request);
+Status Validate(const v1::DeleteCursorRequest& request);
+
+// CreateTopic: a valid topic; no negative retention age; an index granularity that is positive
+// when set.
+Result<TopicSettings> ToTopicSettings(const v1::CreateTopicRequest& request);
+
+// DeleteTopic and DescribeTopic: a valid topic. ListTopics has nothing to check.
+Status Validate(const v1::DeleteTopicRequest& request);
+Status Validate(const v1::DescribeTopicRequest& request);
+
+}  // namespace goethe::server
