@@ -207,19 +207,19 @@ class ServerFaultCorruptTest : public FaultTest {
   }
 
   // LMDB checksums each value: the damaged event is DATA_LOSS, the events around it read fine.
-  // A read fails once its iterator reaches the damaged event, and the engine looks one event past
-  // a full page, so the read from the start fails with the page that ends right before it.
+  // A full page stops at its last event without looking past it, so pages of 500 from the start
+  // deliver every event before the damaged one and then fail.
   void ExpectOnlyTheDamagedEventLost(const ReadOutcome& from_start) {
     EXPECT_EQ(from_start.status.error_code(), grpc::StatusCode::DATA_LOSS) << Describe(from_start.status);
-    EXPECT_GE(from_start.events, kDamagedEvent - 500) << "the read failed a page before the damaged event";
+    EXPECT_EQ(from_start.events, kDamagedEvent) << "the read failed before reaching the damaged event";
+    EXPECT_EQ(from_start.wrong_data, "");
     EXPECT_THAT(from_start.status.error_message(), HasSubstr("data.mdb' for key 0x45"));  // an event key
 
-    // Offsets below kDamagedEvent - 1 in pages whose look-ahead stops at the intact event before
-    // the damaged one: all there.
-    const ReadOutcome before = ReadChecked(0, kDamagedEvent - 1);
+    // A page that ends right before the damaged event is whole.
+    const ReadOutcome before = ReadChecked(0, kDamagedEvent);
     EXPECT_TRUE(before.status.ok()) << Describe(before.status);
     EXPECT_EQ(before.wrong_data, "");
-    EXPECT_EQ(before.events, kDamagedEvent - 1);
+    EXPECT_EQ(before.events, kDamagedEvent);
 
     v1::ReadRequest request;
     request.set_topic(kTopic);

@@ -48,7 +48,7 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
   auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
   std::uint64_t bytes = 0;
   std::uint32_t count = 0;
-  for (it->SeekToFirst(); it->Valid() && count < request.max_events; it->Next()) {
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto offset = keys::EventOffset(it->key());
     auto event = records::DecodeEvent(it->value());
     if (!offset || !event) return DamagedEvent(topic, it->key());
@@ -64,6 +64,9 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
     visit(*offset, event->timestamp_ns, event->payload);
     ++count;
     result.next_offset = *offset + 1;
+    // A full page stops here, without stepping to an entry it will not return: that entry may
+    // be damaged, and its error belongs to the next page.
+    if (count >= request.max_events) break;
   }
   if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
   // The store ran out of events before the head, though the page had room for more. (Retention
