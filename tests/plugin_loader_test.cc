@@ -78,7 +78,8 @@ TEST_F(PluginLoaderTest, AbiVersionMismatchNamesBothVersions) {
   ASSERT_FALSE(plugin.ok());
   EXPECT_EQ(plugin.status().message(),
             File() + ":2: storage.backend: plugin " + Broken() +
-                "/libgoethe_kv_bad_abi.so has ABI version 999, this program needs ABI version 1");
+                "/libgoethe_kv_bad_abi.so has ABI version 999, this program needs ABI version " +
+                std::to_string(kv::kAbiVersion));
 }
 
 TEST_F(PluginLoaderTest, MissingFactorySymbolIsNamed) {
