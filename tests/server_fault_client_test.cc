@@ -52,6 +52,15 @@ class ServerFaultClientTest : public FaultTest {
   std::uint64_t next_sequence_ = 0;
 };
 
+// Under AddressSanitizer the server's memory says nothing about its own use: freed blocks wait in
+// ASan's quarantine and every block is padded. There the scenarios still run (ASan checks them)
+// and file descriptors and threads are still checked; the memory bounds are the normal build's.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMemoryIsMeasurable = false;
+#else
+constexpr bool kMemoryIsMeasurable = true;
+#endif
+
 TEST_P(ServerFaultClientTest, AConsumerThatNeverReadsDoesNotMakeTheServerBuffer) {
   ProduceMegabytes("flood", 4);  // warms the store and the allocator
   grpc::ClientContext stalled_call;
@@ -71,7 +80,9 @@ TEST_P(ServerFaultClientTest, AConsumerThatNeverReadsDoesNotMakeTheServerBuffer)
               Backend().c_str(), Describe(before).c_str(), Describe(after).c_str(), static_cast<long long>(growth_mib));
   // The reactor has one batch (at most 1 MiB of payload) in flight; gRPC's flow control holds
   // the rest back. Buffering what the consumer is owed would be 64 MiB and more.
-  EXPECT_LT(growth_mib, 16) << "the server buffers for a consumer that does not read";
+  if (kMemoryIsMeasurable) {
+    EXPECT_LT(growth_mib, 16) << "the server buffers for a consumer that does not read";
+  }
 
   v1::ProduceResponse served;
   EXPECT_TRUE(Produce("other", {"still serving"}, &served).ok());
@@ -158,10 +169,14 @@ TEST_P(ServerFaultClientTest, ThousandsOfStreamsOpenedAndDroppedLeaveNothingBehi
               Describe(halfway).c_str(), Describe(after).c_str());
   EXPECT_LE(after.open_fds, baseline.open_fds + 2) << "file descriptors leak";
   EXPECT_LE(after.threads, baseline.threads + 2) << "threads leak";
-  EXPECT_LE(after.rss_anon_kib, baseline.rss_anon_kib + 32 * 1024) << "memory grows";
+  if (kMemoryIsMeasurable) {
+    EXPECT_LE(after.rss_anon_kib, baseline.rss_anon_kib + 32 * 1024) << "memory grows";
+  }
   // Allocator noise is a few MiB; a leaked call (gRPC's arena and a reactor: several KiB each)
   // over 2,500 streams would be more than 8.
-  EXPECT_LE(after.rss_anon_kib, halfway.rss_anon_kib + 8 * 1024) << "memory leaks: it grew again in the second half";
+  if (kMemoryIsMeasurable) {
+    EXPECT_LE(after.rss_anon_kib, halfway.rss_anon_kib + 8 * 1024) << "memory leaks: it grew again in the second half";
+  }
 
   ConsumeSession still(stub(), SubscribeTo("streams"));
   EXPECT_EQ(still.Take(100, 10s).size(), 100u) << "the server no longer serves";
@@ -213,7 +228,9 @@ TEST_P(ServerFaultClientTest, AnOversizedRequestIsRefusedWithAClearStatus) {
   // arrived, so the server does hold each oversized request whole (and a copy) before refusing it:
   // about +90 MiB of peak for 64 MiB. What this checks is that nothing more is kept, per request.
   // docs/storage.md has the numbers; a newer gRPC that refuses on the length prefix passes too.
-  EXPECT_LT(peak_growth_mib, 2 * 64 + 32) << "the server kept more than one copy of an oversized request";
+  if (kMemoryIsMeasurable) {
+    EXPECT_LT(peak_growth_mib, 2 * 64 + 32) << "the server kept more than one copy of an oversized request";
+  }
   EXPECT_TRUE(ProduceIds("big", 2, 0, 1).ok()) << "the server no longer serves";
 }
 
