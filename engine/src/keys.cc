@@ -40,11 +40,7 @@ std::string Topic(std::string_view name) { return std::string(1, kTopic).append(
 std::string Head(std::uint64_t topic_id) { return Prefixed(kHead, topic_id); }
 std::string Low(std::uint64_t topic_id) { return Prefixed(kLow, topic_id); }
 
-std::string Event(std::uint64_t topic_id, std::uint64_t offset) {
-  std::string key = Prefixed(kEvent, topic_id);
-  PutBigEndian64(&key, offset);
-  return key;
-}
+std::string Event(std::uint64_t topic_id, std::uint64_t offset) { return std::string(EventKeyOf(topic_id, offset).view()); }
 
 EventKey EventKeyOf(std::uint64_t topic_id, std::uint64_t offset) {
   EventKey key;

@@ -82,9 +82,9 @@ std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes) {
 }
 
 void AppendEventValue(std::string* out, TimestampNs timestamp, std::string_view payload) {
-  out->reserve(out->size() + 8 + payload.size());
-  keys::PutBigEndian64(out, U(timestamp));
-  out->append(payload);
+  const std::size_t at = out->size();
+  out->resize(at + kEventHeaderBytes + payload.size());
+  EncodeEventValue(out->data() + at, timestamp, payload);
 }
 
 void EncodeEventValue(char* out, TimestampNs timestamp, std::string_view payload) {

@@ -112,8 +112,6 @@ void ToProto(std::uint64_t offset, TimestampNs timestamp_ns, std::string_view pa
   out->set_payload(payload.data(), payload.size());  // reuses the string's capacity
 }
 
-void ToProto(const Event& event, v1::Event* out) { ToProto(event.offset, event.timestamp_ns, event.payload, out); }
-
 void ToProto(Event&& event, v1::Event* out) {
   out->set_offset(event.offset);
   out->set_timestamp_unix_nanos(event.timestamp_ns);

@@ -22,7 +22,6 @@ TopicSettings FromProto(const v1::TopicSettings& proto);
 // `default_granularity_ns` fills in the time-index granularity of a topic that uses the default.
 void ToProto(const TopicInfo& info, std::int64_t default_granularity_ns, v1::Topic* out);
 void ToProto(const CursorInfo& cursor, v1::Cursor* out);
-void ToProto(const Event& event, v1::Event* out);
 void ToProto(std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload, v1::Event* out);
 void ToProto(Event&& event, v1::Event* out);
 void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out);
