@@ -23,6 +23,7 @@ struct LoadOptions {
   std::string consumer = "bench";
   double rate = 1000;              // e2e events per second
   double seconds = 5;              // e2e duration
+  std::string e2e_producer = "stream";  // e2e: "stream" (one open ProduceStream) or "unary"
   bool random_payloads = false;    // incompressible payloads instead of repeated 'x' bytes
 };
 

@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
   e2e->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
   e2e->add_option("--seconds", options.seconds)->capture_default_str()->check(CLI::PositiveNumber);
   e2e->add_option("--window", options.window)->capture_default_str();
+  e2e->add_option("--producer", options.e2e_producer,
+                  "stream: one open ProduceStream, each event acknowledged before the next is sent; "
+                  "unary: one Produce call per event")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"stream", "unary"}));
 
   CLI11_PARSE(app, argc, argv);
   grpc::ChannelArguments arguments;
