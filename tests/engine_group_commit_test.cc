@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <latch>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/engine_fixture.h"
@@ -52,6 +54,44 @@ TEST_P(EngineGroupCommitTest, AppendsQueuedDuringAWriteAreCoalescedIntoOneWrite)
   for (int i = 0; i < kQueued; ++i) ASSERT_TRUE(queued->Get(i).status.ok()) << queued->Get(i).status.ToString();
   // The parked write, then one write (and so one sync) for all hundred queued appends.
   EXPECT_EQ(gated_->writes() - writes_before, 2u);
+}
+
+TEST_P(EngineGroupCommitTest, ABlockingAppendCommitsOnItsOwnThreadOnlyWhenTheLoopIsIdle) {
+  // Idle loop: the caller's thread writes, and the events are durable when Append returns.
+  EXPECT_EQ(AppendOk("t", {"0"}).first_offset, 0u);
+  EXPECT_EQ(gated_->last_writer(), std::this_thread::get_id());
+  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0"}));
+
+  // AppendAsync never writes on its caller's thread.
+  auto async = testing::AsyncOutcomes::Make(1);
+  log_->AppendAsync({.topic = "t", .payloads = {"1"}}, async->Callback(0));
+  ASSERT_TRUE(async->WaitAll(seconds(30)));
+  EXPECT_NE(gated_->last_writer(), std::this_thread::get_id());
+
+  // Busy loop: a blocking append queues behind the running write and joins the next group.
+  auto parked = ParkLoop("t");
+  const std::uint64_t writes_before = gated_->writes();
+  auto queued = testing::AsyncOutcomes::Make(1);
+  log_->AppendAsync({.topic = "t", .payloads = {"3"}}, queued->Callback(0));
+  std::latch appending(1);
+  std::thread::id appender_id;
+  AppendOutcome blocking;
+  std::thread appender([&] {
+    appender_id = std::this_thread::get_id();
+    appending.count_down();
+    blocking = log_->Append({.topic = "t", .payloads = {"4"}});
+  });
+  appending.wait();
+  std::this_thread::sleep_for(milliseconds(100));  // lets the appender reach the queue
+  gated_->OpenGate();
+  appender.join();
+  ASSERT_TRUE(parked->WaitAll(seconds(30)));
+  ASSERT_TRUE(queued->WaitAll(seconds(30)));
+  ASSERT_TRUE(blocking.status.ok()) << blocking.status.ToString();
+  EXPECT_EQ(blocking.result.first_offset, 4u);
+  EXPECT_NE(gated_->last_writer(), appender_id);
+  EXPECT_EQ(gated_->writes() - writes_before, 2u) << "the parked write, then one for both queued appends";
+  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1", "parked", "3", "4"}));
 }
 
 TEST_P(EngineGroupCommitTest, TheEventCapSplitsTheQueueAcrossWrites) {

@@ -1,5 +1,6 @@
 // Appends: validation on the caller's thread, then offsets, timestamps, index entries and
 // idempotency keys staged by the commit loop.
+#include <future>
 #include <memory>
 
 #include "event_log_impl.h"
@@ -69,21 +70,38 @@ Result<std::vector<TimestampNs>> StoredTimestamps(kv::Store& store, std::uint64_
 }  // namespace
 
 void EventLog::Impl::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (std::optional<CommitJob> job = MakeAppendJob(std::move(request), std::move(done))) loop_->Submit(std::move(*job));
+}
+
+AppendOutcome EventLog::Impl::Append(AppendRequest request) {
+  AppendOutcome result;
+  // The callback runs before CommitHereOrSubmit returns when the commit ran on this thread.
+  std::promise<void> done;
+  std::optional<CommitJob> job = MakeAppendJob(std::move(request), [&](AppendOutcome outcome) {
+    result = std::move(outcome);
+    done.set_value();
+  });
+  if (job) loop_->CommitHereOrSubmit(std::move(*job));
+  done.get_future().wait();
+  return result;
+}
+
+std::optional<CommitJob> EventLog::Impl::MakeAppendJob(AppendRequest request, AppendCallback done) {
   if (Status s = ValidateRequest(request, options_.max_event_bytes); !s.ok()) {
     done(AppendOutcome{s, {}, 0});
-    return;
+    return std::nullopt;
   }
   auto outcome = std::make_shared<AppendOutcome>();
   const std::size_t events = request.payloads.size();
   auto shared_request = std::make_shared<AppendRequest>(std::move(request));
-  loop_->Submit({.events = events,
-                 .stage = [this, shared_request, outcome](CommitContext& ctx) {
-                   return StageAppend(ctx, *shared_request, *outcome);
-                 },
-                 .finish = [outcome, done = std::move(done)](const Status& status) {
-                   outcome->status = status;
-                   done(std::move(*outcome));
-                 }});
+  return CommitJob{.events = events,
+                   .stage = [this, shared_request, outcome](CommitContext& ctx) {
+                     return StageAppend(ctx, *shared_request, *outcome);
+                   },
+                   .finish = [outcome, done = std::move(done)](const Status& status) {
+                     outcome->status = status;
+                     done(std::move(*outcome));
+                   }};
 }
 
 Status EventLog::Impl::StageAppend(CommitContext& ctx, const AppendRequest& request, AppendOutcome& outcome) {

@@ -31,6 +31,24 @@ void CommitLoop::Submit(CommitJob job) {
   job.finish(Unavailable("the event log is closed"));
 }
 
+void CommitLoop::CommitHereOrSubmit(CommitJob job) {
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_ || committing_ || !pending_.empty()) {
+      lock.unlock();
+      Submit(std::move(job));  // queued behind the others: group commit and order hold
+      return;
+    }
+    committing_ = true;
+  }
+  std::deque<CommitJob> jobs;
+  jobs.push_back(std::move(job));
+  CommitOnce(jobs);
+  std::lock_guard lock(mutex_);
+  committing_ = false;
+  wake_.notify_one();  // the loop takes what was queued meanwhile only once this commit is over
+}
+
 void CommitLoop::Stop() {
   {
     std::lock_guard lock(mutex_);
@@ -47,7 +65,7 @@ void CommitLoop::Run() {
     AwaitWorkBriefly();
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      wake_.wait(lock, [this] { return !committing_ && (stopping_ || !pending_.empty()); });
       if (pending_.empty()) return;  // stopping, and everything queued is done
       // Take everything waiting, up to the event cap (always at least one job).
       std::size_t events = 0;
@@ -57,8 +75,11 @@ void CommitLoop::Run() {
         pending_.pop_front();
       }
       has_pending_.store(!pending_.empty(), std::memory_order_release);
+      committing_ = true;
     }
     CommitOnce(jobs);
+    std::lock_guard lock(mutex_);
+    committing_ = false;
   }
 }
 

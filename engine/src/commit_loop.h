@@ -3,8 +3,8 @@
 // Callers submit jobs; the loop takes everything waiting (up to a cap of events), stages each job
 // into one CommitContext, writes the batch once (one sync when configured), makes it live and
 // hands every job's outcome to the completion thread (or, when nothing else waits, completes them
-// itself). Because offsets are assigned only here, they
-// never collide or skip.
+// itself). A caller that blocks on its job anyway may commit it on its own thread when the loop is
+// idle (CommitHereOrSubmit). One commit runs at a time, so offsets never collide or skip.
 #pragma once
 
 #include <atomic>
@@ -41,6 +41,10 @@ class CommitLoop {
   // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
   // UNAVAILABLE.
   void Submit(CommitJob job);
+  // For a caller that will block until its job is done: when no commit is running and nothing is
+  // queued, commits the job on this thread and completes it before returning, sparing the two
+  // thread switches of a hand-off to the loop and back; otherwise Submit()s it.
+  void CommitHereOrSubmit(CommitJob job);
   // Finishes every queued job and runs every completion, then ends the threads. Idempotent.
   void Stop();
 
@@ -62,6 +66,7 @@ class CommitLoop {
   std::condition_variable wake_;
   std::deque<CommitJob> pending_;
   bool stopping_ = false;
+  bool committing_ = false;  // a commit is running, on the loop's thread or a caller's
   std::atomic<bool> has_pending_{false};  // pending_ is not empty; read without the lock
   CompletionThread completions_;  // declared before thread_: it must exist while the loop runs
   std::thread thread_;

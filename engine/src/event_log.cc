@@ -85,10 +85,7 @@ void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {
   impl_->AppendAsync(std::move(request), std::move(done));
 }
 AppendOutcome EventLog::Append(AppendRequest request) {
-  std::promise<AppendOutcome> promise;
-  auto future = promise.get_future();
-  impl_->AppendAsync(std::move(request), [&promise](AppendOutcome outcome) { promise.set_value(std::move(outcome)); });
-  return future.get();
+  return impl_->Append(std::move(request));
 }
 
 Result<ReadResult> EventLog::Read(const ReadRequest& request) const { return impl_->Read(request); }

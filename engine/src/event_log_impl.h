@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "commit_loop.h"
@@ -31,6 +32,9 @@ class EventLog::Impl {
 
   // append.cc
   void AppendAsync(AppendRequest request, AppendCallback done);
+  AppendOutcome Append(AppendRequest request);  // may commit on the caller's thread
+  // The commit job of an append; nullopt (and `done` called) when the request is invalid.
+  std::optional<CommitJob> MakeAppendJob(AppendRequest request, AppendCallback done);
   Status StageAppend(CommitContext& ctx, const AppendRequest& request, AppendOutcome& outcome);
 
   // topics.cc

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "goethe/kv/store.h"
@@ -39,6 +40,11 @@ class GatedStore : public kv::Store {
     std::lock_guard<std::mutex> lock(mu_);
     return writes_;
   }
+  // The thread that made the last write: the commit loop's, or a blocking Append's own.
+  std::thread::id last_writer() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_writer_;
+  }
 
   kv::Status Write(const kv::WriteOptions& options, const kv::WriteBatch& batch) override {
     {
@@ -54,6 +60,7 @@ class GatedStore : public kv::Store {
     kv::Status s = inner_->Write(options, batch);
     std::lock_guard<std::mutex> lock(mu_);
     ++writes_;
+    last_writer_ = std::this_thread::get_id();
     return s;
   }
   kv::Status Get(const kv::ReadOptions& options, std::string_view key, std::string* value) override {
@@ -75,6 +82,7 @@ class GatedStore : public kv::Store {
   bool closed_ = false;
   int blocked_ = 0;
   std::uint64_t writes_ = 0;
+  std::thread::id last_writer_;
 };
 
 }  // namespace goethe::testing

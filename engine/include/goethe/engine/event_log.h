@@ -70,7 +70,9 @@ class EventLog {
 
   // Queues an append; `done` is called once, when the events are durable or the append failed.
   void AppendAsync(AppendRequest request, AppendCallback done);
-  AppendOutcome Append(AppendRequest request);  // blocks until done
+  // Blocks until done. When no other commit runs or waits, the commit runs on this thread (it
+  // would wait anyway), sparing two thread switches; otherwise it joins the group commit.
+  AppendOutcome Append(AppendRequest request);
 
   // Reads from `from_offset` (nearest rule: before the first retained event starts at it).
   Result<ReadResult> Read(const ReadRequest& request) const;
@@ -83,7 +85,8 @@ class EventLog {
   Result<ResolvedPosition> Resolve(const std::string& topic, const StartPosition& position) const;
 
   // Calls `wake` once, as soon as offset `offset` of `topic` is durable, or the topic is deleted,
-  // or the log closes — on the completion thread, or at once on this thread when that is
+  // or the log closes — on the thread that completes the commit (the engine's, or the caller of a
+  // blocking Append that committed on its own thread), or at once on this thread when that is
   // already so. `wake` must be quick: it should schedule work, not do it. Returns an id for
   // CancelWait, or 0 when `wake` already ran or the topic does not exist (then wake is not called).
   WaitId WaitForOffset(const std::string& topic, std::uint64_t offset, std::function<void()> wake);
