@@ -56,15 +56,21 @@ TEST_P(EngineGroupCommitTest, AppendsQueuedDuringAWriteAreCoalescedIntoOneWrite)
   EXPECT_EQ(gated_->writes() - writes_before, 2u);
 }
 
-TEST_P(EngineGroupCommitTest, ABlockingAppendCommitsOnItsOwnThreadOnlyWhenTheLoopIsIdle) {
-  // Idle loop: the caller's thread writes, and the events are durable when Append returns.
+TEST_P(EngineGroupCommitTest, ABlockingAppendCommitsOnItsOwnThreadOnlyWhenTheLoopIsIdleAndSyncIsOff) {
+  // With sync on, the loop makes every commit (and keeps concurrent appenders in one group).
   EXPECT_EQ(AppendOk("t", {"0"}).first_offset, 0u);
+  EXPECT_NE(gated_->last_writer(), std::this_thread::get_id());
+
+  options_.sync = false;
+  ASSERT_NO_FATAL_FAILURE(Reopen(Wrap::kGate));
+  // Idle loop: the caller's thread writes, and the events are readable when Append returns.
+  EXPECT_EQ(AppendOk("t", {"1"}).first_offset, 1u);
   EXPECT_EQ(gated_->last_writer(), std::this_thread::get_id());
-  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0"}));
+  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1"}));
 
   // AppendAsync never writes on its caller's thread.
   auto async = testing::AsyncOutcomes::Make(1);
-  log_->AppendAsync({.topic = "t", .payloads = {"1"}}, async->Callback(0));
+  log_->AppendAsync({.topic = "t", .payloads = {"2"}}, async->Callback(0));
   ASSERT_TRUE(async->WaitAll(seconds(30)));
   EXPECT_NE(gated_->last_writer(), std::this_thread::get_id());
 
@@ -72,14 +78,14 @@ TEST_P(EngineGroupCommitTest, ABlockingAppendCommitsOnItsOwnThreadOnlyWhenTheLoo
   auto parked = ParkLoop("t");
   const std::uint64_t writes_before = gated_->writes();
   auto queued = testing::AsyncOutcomes::Make(1);
-  log_->AppendAsync({.topic = "t", .payloads = {"3"}}, queued->Callback(0));
+  log_->AppendAsync({.topic = "t", .payloads = {"4"}}, queued->Callback(0));
   std::latch appending(1);
   std::thread::id appender_id;
   AppendOutcome blocking;
   std::thread appender([&] {
     appender_id = std::this_thread::get_id();
     appending.count_down();
-    blocking = log_->Append({.topic = "t", .payloads = {"4"}});
+    blocking = log_->Append({.topic = "t", .payloads = {"5"}});
   });
   appending.wait();
   std::this_thread::sleep_for(milliseconds(100));  // lets the appender reach the queue
@@ -88,10 +94,10 @@ TEST_P(EngineGroupCommitTest, ABlockingAppendCommitsOnItsOwnThreadOnlyWhenTheLoo
   ASSERT_TRUE(parked->WaitAll(seconds(30)));
   ASSERT_TRUE(queued->WaitAll(seconds(30)));
   ASSERT_TRUE(blocking.status.ok()) << blocking.status.ToString();
-  EXPECT_EQ(blocking.result.first_offset, 4u);
+  EXPECT_EQ(blocking.result.first_offset, 5u);
   EXPECT_NE(gated_->last_writer(), appender_id);
   EXPECT_EQ(gated_->writes() - writes_before, 2u) << "the parked write, then one for both queued appends";
-  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1", "parked", "3", "4"}));
+  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1", "2", "parked", "4", "5"}));
 }
 
 TEST_P(EngineGroupCommitTest, TheEventCapSplitsTheQueueAcrossWrites) {

@@ -32,6 +32,12 @@ void CommitLoop::Submit(CommitJob job) {
 }
 
 void CommitLoop::CommitHereOrSubmit(CommitJob job) {
+  // With sync on, the sync dwarfs a thread switch, and a lone commit here would split the group
+  // that concurrent appenders form while the loop syncs: the loop commits those.
+  if (sync_) {
+    Submit(std::move(job));
+    return;
+  }
   {
     std::unique_lock lock(mutex_);
     if (stopping_ || committing_ || !pending_.empty()) {

@@ -41,9 +41,9 @@ class CommitLoop {
   // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
   // UNAVAILABLE.
   void Submit(CommitJob job);
-  // For a caller that will block until its job is done: when no commit is running and nothing is
-  // queued, commits the job on this thread and completes it before returning, sparing the two
-  // thread switches of a hand-off to the loop and back; otherwise Submit()s it.
+  // For a caller that will block until its job is done: with sync off, when no commit is running
+  // and nothing is queued, commits the job on this thread and completes it before returning,
+  // sparing the two thread switches of a hand-off to the loop and back; otherwise Submit()s it.
   void CommitHereOrSubmit(CommitJob job);
   // Finishes every queued job and runs every completion, then ends the threads. Idempotent.
   void Stop();

@@ -70,8 +70,9 @@ class EventLog {
 
   // Queues an append; `done` is called once, when the events are durable or the append failed.
   void AppendAsync(AppendRequest request, AppendCallback done);
-  // Blocks until done. When no other commit runs or waits, the commit runs on this thread (it
-  // would wait anyway), sparing two thread switches; otherwise it joins the group commit.
+  // Blocks until done. With sync off, when no other commit runs or waits, the commit runs on this
+  // thread (it would wait anyway), sparing two thread switches; otherwise it joins the group
+  // commit.
   AppendOutcome Append(AppendRequest request);
 
   // Reads from `from_offset` (nearest rule: before the first retained event starts at it).
