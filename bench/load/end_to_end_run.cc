@@ -63,14 +63,7 @@ int RunEndToEnd(Stub& stub, const LoadOptions& options) {
   subscribe.mutable_subscribe()->set_window(options.window);
   subscribe.mutable_subscribe()->set_read_only(true);
 
-  // The topic must exist before a consumer can subscribe to it.
-  {
-    grpc::ClientContext context;
-    v1::CreateTopicRequest create;
-    v1::CreateTopicResponse created;
-    create.set_topic(options.topic);
-    stub.CreateTopic(&context, create, &created);  // ALREADY_EXISTS is fine
-  }
+  CreateTopic(stub, options.topic);  // a consumer can subscribe only to an existing topic
   v1::ConsumeResponse response;
   if (!stream->Write(subscribe) || !stream->Read(&response) || !response.has_subscribed()) {
     std::fprintf(stderr, "e2e: subscribe failed: %s\n", stream->Finish().error_message().c_str());

@@ -25,9 +25,19 @@ struct LoadOptions {
   double seconds = 5;              // e2e duration
   std::string e2e_producer = "stream";  // e2e: "stream" (one open ProduceStream) or "unary"
   bool random_payloads = false;    // incompressible payloads instead of repeated 'x' bytes
+  bool round_trip_only = false;    // produce-unary's loop with DescribeTopic calls: no storage work
 };
 
 using Stub = v1::Goethe::Stub;
+
+// Creates `topic` when it does not exist (ALREADY_EXISTS is fine): a consumer needs it to subscribe.
+inline void CreateTopic(Stub& stub, const std::string& topic) {
+  grpc::ClientContext context;
+  v1::CreateTopicRequest create;
+  v1::CreateTopicResponse created;
+  create.set_topic(topic);
+  stub.CreateTopic(&context, create, &created);
+}
 
 int RunProduceStream(Stub& stub, const LoadOptions& options);
 int RunProduceUnary(Stub& stub, const LoadOptions& options);

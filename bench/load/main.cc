@@ -1,5 +1,5 @@
 // goethe-bench: load against a running goethe-server.
-//   goethe-bench [--server ADDR] produce-stream|produce-unary|consume|e2e [options]
+//   goethe-bench [--server ADDR] produce-stream|produce-unary|round-trip|consume|e2e [options]
 // Readable figures go to stderr (with a progress line during long runs); one RESULT line per
 // measurement goes to stdout for scripts.
 #include <cstdio>
@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   unary->add_option("--events", options.events)->capture_default_str();
   unary->add_option("--concurrency", options.concurrency, "calls in flight")->capture_default_str()->check(CLI::Range(1u, 4096u));
 
+  auto* round_trip = app.add_subcommand(
+      "round-trip", "unary DescribeTopic calls: a gRPC round trip with no storage work, the floor under produce-unary");
+  round_trip->add_option("--calls", options.events)->capture_default_str();
+  round_trip->add_option("--concurrency", options.concurrency, "calls in flight")->capture_default_str()->check(CLI::Range(1u, 4096u));
+
   auto* consume = app.add_subcommand("consume", "Consume catch-up with the cursor kept by the server");
   consume->add_option("--events", options.events)->capture_default_str();
   consume->add_option("--consumer", options.consumer)->capture_default_str();
@@ -59,6 +64,10 @@ int main(int argc, char** argv) {
   auto stub = goethe::v1::Goethe::NewStub(channel);
   if (stream->parsed()) return RunProduceStream(*stub, options);
   if (unary->parsed()) return RunProduceUnary(*stub, options);
+  if (round_trip->parsed()) {
+    options.round_trip_only = true;
+    return RunProduceUnary(*stub, options);
+  }
   if (consume->parsed()) return RunConsume(*stub, options);
   return RunEndToEnd(*stub, options);
 }

@@ -1,5 +1,6 @@
 // Unary Produce, one event per call, `concurrency` calls in flight (the callback API: no thread
-// per caller); per-call latency percentiles.
+// per caller); per-call latency percentiles. With `round_trip_only`, DescribeTopic calls instead:
+// a gRPC round trip that does no storage work, the floor under a unary Produce.
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -27,6 +28,8 @@ struct UnaryCaller {
   std::unique_ptr<grpc::ClientContext> context;  // one per call
   v1::ProduceRequest request;
   v1::ProduceResponse response;
+  v1::DescribeTopicRequest describe;
+  v1::DescribeTopicResponse described;
   Clock::time_point sent;
 
   // Sends the next call, or when the budget is spent, retires this caller. The run's locals live
@@ -42,11 +45,7 @@ struct UnaryCaller {
       ++*started;
     }
     context = std::make_unique<grpc::ClientContext>();
-    request.Clear();
-    request.set_topic(options->topic);
-    request.add_payloads(payloads->Next());
-    sent = Clock::now();
-    stub->async()->Produce(context.get(), &request, &response, [this](grpc::Status status) {
+    auto answered = [this](grpc::Status status) {
       const double micros = std::chrono::duration<double, std::micro>(Clock::now() - sent).count();
       {
         std::lock_guard lock(*mutex);
@@ -57,26 +56,39 @@ struct UnaryCaller {
         done->notify_all();
       }
       Next();
-    });
+    };
+    if (options->round_trip_only) {
+      describe.set_topic(options->topic);
+      sent = Clock::now();
+      stub->async()->DescribeTopic(context.get(), &describe, &described, std::move(answered));
+      return;
+    }
+    request.Clear();
+    request.set_topic(options->topic);
+    request.add_payloads(payloads->Next());
+    sent = Clock::now();
+    stub->async()->Produce(context.get(), &request, &response, std::move(answered));
   }
 };
 
 }  // namespace
 
 int RunProduceUnary(Stub& stub, const LoadOptions& options) {
+  const std::string what = options.round_trip_only ? "round-trip" : "produce-unary";
+  if (options.round_trip_only) CreateTopic(stub, options.topic);
   std::mutex mutex;
   std::condition_variable done;
   std::uint64_t started = 0, finished = 0, failures = 0;
   std::uint32_t running = options.concurrency;
   Latencies latencies;
-  Progress progress("produce-unary", options.events);
+  Progress progress(what, options.events);
   PayloadSource payloads(options.payload_bytes, options.random_payloads);
   std::vector<std::unique_ptr<UnaryCaller>> callers;
   const auto start = Clock::now();
   for (std::uint32_t i = 0; i < options.concurrency; ++i) {
     callers.push_back(std::make_unique<UnaryCaller>(UnaryCaller{&stub, &options, &mutex, &done, &started, &finished,
                                                                 &failures, &running, &latencies, &progress, &payloads,
-                                                                nullptr, {}, {}, {}}));
+                                                                nullptr, {}, {}, {}, {}, {}}));
   }
   for (auto& caller : callers) caller->Next();
   std::unique_lock lock(mutex);
@@ -84,14 +96,14 @@ int RunProduceUnary(Stub& stub, const LoadOptions& options) {
   const double seconds = SecondsSince(start);
   done.wait(lock, [&] { return running == 0; });
   if (failures > 0) {
-    std::fprintf(stderr, "produce-unary: %llu calls failed\n", static_cast<unsigned long long>(failures));
+    std::fprintf(stderr, "%s: %llu calls failed\n", what.c_str(), static_cast<unsigned long long>(failures));
     return 1;
   }
   const double rate = finished / seconds;
-  std::fprintf(stderr, "produce-unary: %llu events in %.2f s = %.0f events/s, %u in flight, p50 %.0f us p99 %.0f us\n",
-               static_cast<unsigned long long>(finished), seconds, rate, options.concurrency,
+  std::fprintf(stderr, "%s: %llu calls in %.2f s = %.0f calls/s, %u in flight, p50 %.0f us p99 %.0f us\n",
+               what.c_str(), static_cast<unsigned long long>(finished), seconds, rate, options.concurrency,
                latencies.Percentile(50), latencies.Percentile(99));
-  PrintResult("produce-unary-c" + std::to_string(options.concurrency),
+  PrintResult(what + "-c" + std::to_string(options.concurrency),
               {{"n", std::to_string(finished)}, {"secs", Fixed(seconds, 3)}, {"rate", Fixed(rate, 0)},
                {"p50_us", Fixed(latencies.Percentile(50))}, {"p99_us", Fixed(latencies.Percentile(99))},
                {"max_us", Fixed(latencies.Percentile(100))}});

@@ -7,7 +7,7 @@ import subprocess
 
 import workloads as wl
 
-RATE_UNITS = ("ev/s", "ops/s", "seeks/s")
+RATE_UNITS = ("ev/s", "ops/s", "seeks/s", "calls/s")
 COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948"]
 
 

@@ -2,7 +2,8 @@
 # The server workloads of one backend and durability, once (repetition REP): starts goethe-server
 # on a free 127.0.0.1 port with a generated config and a fresh store, warms it up, then runs
 # goethe-bench produce-stream, consume (catch-up of what produce-stream wrote), produce-unary at
-# concurrency 1, 8 and 64, and e2e (live-tail latency at a fixed rate), each on its own topic.
+# concurrency 1, 8 and 64, round-trip (DescribeTopic: the gRPC floor under produce-unary), and e2e
+# (live-tail latency at a fixed rate), each on its own topic.
 # Stops the server by PID (SIGTERM, then SIGKILL after 30 s). RESULT lines go to raw/results.txt.
 # usage: run-server.sh BACKEND on|off REP    env: BIN OUT DATA EVENTS REPS QUICK PAYLOAD RANDOM_FLAG
 set -euo pipefail
@@ -94,6 +95,7 @@ for c in 1 8 64; do
   n=$unary; [ $c = 8 ] && n=$((unary * 2)); [ $c = 64 ] && n=$((unary * 4))
   bench "$tags" "produce-unary c$c, $at" --topic "unary-$c" produce-unary --concurrency $c --events $n
 done
+bench "$tags" "round-trip, $at" --topic round-trip round-trip --calls "$unary"
 bench "$tags" "e2e at $e2e_rate/s, $at" --topic e2e e2e --rate $e2e_rate --seconds $e2e_secs
 progress_end
 stop_server

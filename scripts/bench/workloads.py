@@ -26,6 +26,8 @@ CATALOGUE = [
     ("produce-unary-c1", "server", "ev/s", True, "unary Produce of 1 event, 1 call in flight"),
     ("produce-unary-c8", "server", "ev/s", True, "unary Produce of 1 event, 8 calls in flight"),
     ("produce-unary-c64", "server", "ev/s", True, "unary Produce of 1 event, 64 calls in flight"),
+    ("round-trip-c1", "server", "calls/s", True,
+     "unary DescribeTopic, 1 call in flight: gRPC's round trip without storage work, the floor under produce-unary-c1"),
     ("consume-catch-up", "server", "ev/s", True, "Consume from the start of what produce-stream wrote, acking"),
     ("e2e-p50", "server", "us", False, "live tail at a fixed rate: produce (one open stream, each event acked) to delivery, median"),
     ("e2e-p90", "server", "us", False, "live tail at a fixed rate: 90th percentile"),
@@ -43,7 +45,7 @@ SYNC_DEPENDENT = {"kv-put-b1", "kv-put-b100", "kv-put-b1000", "engine-append-b1"
                   "engine-append-b1000", "produce-stream", "produce-unary-c1", "produce-unary-c8",
                   "produce-unary-c64", "consume-catch-up", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9"}
 # The durability the others run with: "on", "off", or "-" (reads: no writes measured).
-FIXED_SYNC = {"kv-get": "-", "kv-scan": "-", "engine-read": "-", "seek-by-time-10k": "-", "seek-by-time-1M": "-",
+FIXED_SYNC = {"round-trip-c1": "-", "kv-get": "-", "kv-scan": "-", "engine-read": "-", "seek-by-time-10k": "-", "seek-by-time-1M": "-",
               "sync-appenders-1": "on", "sync-appenders-8": "on", "sync-appenders-64": "on",
               "async-appenders-1": "on", "async-appenders-8": "on", "async-appenders-64": "on",
               "space-after-append": "off", "space-after-retention": "off",
@@ -86,7 +88,7 @@ def engine_run(run_name):
 def result_values(fields):
     """[(name, value)] for one RESULT line of goethe-bench or goethe-storage-bench."""
     test = fields.get("test", "")
-    if test in ("produce-stream", "consume-catch-up") or test.startswith("produce-unary-c"):
+    if test in ("produce-stream", "consume-catch-up") or test.startswith(("produce-unary-c", "round-trip-c")):
         return [(test, float(fields["rate"]))]
     if test == "e2e":
         return [("e2e-p50", float(fields["p50_us"])), ("e2e-p90", float(fields["p90_us"])),
