@@ -108,7 +108,8 @@ int RunEndToEnd(Stub& stub, const LoadOptions& options) {
     return 1;
   }
   std::fprintf(stderr, "e2e at %.0f events/s, %s producer: p50 %.0f us, p90 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
-               options.rate, options.e2e_producer.c_str(), latencies.Percentile(50), latencies.Percentile(90), latencies.Percentile(99), latencies.Percentile(99.9));
+               options.rate, options.e2e_producer.c_str(), latencies.Percentile(50), latencies.Percentile(90),
+               latencies.Percentile(99), latencies.Percentile(99.9));
   PrintResult("e2e", {{"n", std::to_string(latencies.size())}, {"rate_target", Fixed(options.rate, 0)},
                       {"producer", options.e2e_producer},
                       {"p50_us", Fixed(latencies.Percentile(50))}, {"p90_us", Fixed(latencies.Percentile(90))},
