@@ -13,18 +13,22 @@ namespace {
 
 // Keys and values shaped like the engine's event records: 17-byte keys, 8 + 100-byte values.
 std::string EventKey(std::uint64_t offset) {
-  std::string key(1, 'E');
+  std::string key(1, 'e');  // as the engine keys events (docs/storage.md)
   key.append(8, '\0');  // topic id 0
   for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((offset >> shift) & 0xff));
   return key;
 }
+
+// A value shaped as the engine stores an event: a 16-byte header (append time and running payload
+// total, docs/storage.md), then the payload.
+std::string EventValue(const std::string& payload) { return std::string(16, '\0') + payload; }
 
 void RawPut(benchmark::State& state, const std::string& backend, std::size_t batch_size, bool sync) {
   auto store = OpenFreshStore(backend, "raw-put");
   std::vector<std::string> values;
   // Distinct values over a long stretch, so that random payloads stay incompressible in batches of 1.
   for (const std::string& payload : Payloads(std::max<std::size_t>(batch_size, 4096))) {
-    values.push_back(std::string(8, '\0') + payload);
+    values.push_back(EventValue(payload));
   }
   std::uint64_t offset = 0;
   for (auto _ : state) {
@@ -45,7 +49,7 @@ kv::Store& FilledStore(const std::string& backend) {
     store = OpenFreshStore(backend, "raw-read");
     for (std::uint64_t offset = 0; offset < PreparedEvents();) {
       kv::WriteBatch batch;
-      for (int i = 0; i < 1000; ++i) batch.Put(EventKey(offset++), std::string(8, '\0') + Payload());
+      for (int i = 0; i < 1000; ++i) batch.Put(EventKey(offset++), EventValue(Payload()));
       (void)store->Write({}, batch);
     }
   }

@@ -213,7 +213,9 @@ class ServerFaultCorruptTest : public FaultTest {
     EXPECT_EQ(from_start.status.error_code(), grpc::StatusCode::DATA_LOSS) << Describe(from_start.status);
     EXPECT_EQ(from_start.events, kDamagedEvent) << "the read failed before reaching the damaged event";
     EXPECT_EQ(from_start.wrong_data, "");
-    EXPECT_THAT(from_start.status.error_message(), HasSubstr("data.mdb' for key 0x45"));  // an event key
+    // The damaged event's key (docs/storage.md): 'e', topic id 1, offset kDamagedEvent (1000).
+    EXPECT_THAT(from_start.status.error_message(),
+                HasSubstr("data.mdb' for key 0x65" "0000000000000001" "00000000000003e8"));
 
     // A page that ends right before the damaged event is whole.
     const ReadOutcome before = ReadChecked(0, kDamagedEvent);

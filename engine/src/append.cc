@@ -159,11 +159,10 @@ Status EventLog::Impl::StageAppend(CommitContext& ctx, const AppendRequest& requ
   for (const std::string& payload : request.payloads) {
     const keys::EventKey key = keys::EventKeyOf(topic->id, view.next_offset++);
     char* value = batch.PutUninitialized(key.view(), records::kEventHeaderBytes + payload.size());
-    records::EncodeEventValue(value, timestamp, payload);
     view.appended_bytes += payload.size();
+    records::EncodeEventValue(value, timestamp, view.appended_bytes, payload);
   }
   view.last_ns = timestamp;
-  ctx.MarkHeadChanged(topic);
   outcome.next_offset = view.next_offset;
 
   if (!request.idempotency_key.empty()) {

@@ -37,7 +37,6 @@ void CommitContext::StageDelete(const TopicPtr& topic) {
   for (char family : {keys::kEvent, keys::kIndex, keys::kCursor, keys::kIdempotency}) {
     batch_.DeleteRange(keys::FamilyStart(family, id), keys::FamilyEnd(family, id));
   }
-  batch_.Delete(keys::Head(id));
   batch_.Delete(keys::Low(id));
   staged_.erase(topic.get());
   if (created_.erase(topic->name) == 0) deleted_[topic->name] = topic;
@@ -92,14 +91,10 @@ void CommitContext::StageIdempotency(std::uint64_t topic_id, const std::string& 
 
 void CommitContext::Finalize() {
   for (auto& [raw, staged] : staged_) {
+    if (!staged.low_changed) continue;
     const auto& v = staged.view;
-    const std::uint64_t id = staged.topic->id;
-    if (staged.head_changed) {
-      batch_.Put(keys::Head(id), records::Encode(records::HeadRecord{v.next_offset, v.appended_bytes, v.last_ns}));
-    }
-    if (staged.low_changed) {
-      batch_.Put(keys::Low(id), records::Encode(records::LowRecord{v.first_offset, v.deleted_bytes}));
-    }
+    batch_.Put(keys::Low(staged.topic->id),
+               records::Encode(records::LowRecord{v.first_offset, v.deleted_bytes, v.last_deleted_ns}));
   }
 }
 

@@ -45,7 +45,6 @@ class CommitContext {
   TopicPtr Find(const std::string& name) const;
   // The topic's loop view staged in this batch; copied from the topic on first use.
   TopicState::LoopView& View(const TopicPtr& topic);
-  void MarkHeadChanged(const TopicPtr& topic) { staged_[topic.get()].head_changed = true; }
   void MarkLowChanged(const TopicPtr& topic) { staged_[topic.get()].low_changed = true; }
 
   // Stages a new topic (id from the loop state) and its record; Find sees it from now on.
@@ -60,7 +59,8 @@ class CommitContext {
   Result<std::optional<IdempotencyEntry>> Idempotency(std::uint64_t topic_id, const std::string& key);
   void StageIdempotency(std::uint64_t topic_id, const std::string& key, std::optional<IdempotencyEntry> entry);
 
-  // Adds the head and low-water records of every changed topic to the batch: once per topic.
+  // Adds the retention record of every topic trimmed in this batch: once per topic. (A topic's
+  // head needs no record: its newest event holds it.)
   void Finalize();
   // After the batch is durable: makes the staged changes live. Returns the topics whose tailing
   // readers are to be woken.
@@ -70,7 +70,6 @@ class CommitContext {
   struct Staged {
     TopicPtr topic;
     TopicState::LoopView view;
-    bool head_changed = false;
     bool low_changed = false;
   };
 

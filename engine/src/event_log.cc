@@ -1,17 +1,12 @@
-// EventLog: the public facade, opening (recovery from the store alone) and closing.
+// EventLog: the public facade, opening and closing.
 #include "goethe/engine/event_log.h"
 
 #include <future>
 
 #include "event_log_impl.h"
-#include "goethe/engine/kv_status.h"
-#include "keys.h"
-#include "records.h"
 
 namespace goethe {
 namespace {
-
-constexpr std::string_view kFormatMarker = "goethe-log-1";
 
 TimestampNs SystemClock() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -156,86 +151,7 @@ Status EventLog::DeleteCursor(const std::string& topic, const std::string& consu
 }
 Status EventLog::EnforceRetention() { return impl_->EnforceRetention(); }
 
-// ---- Impl: recovery, start, close, blocking commits ----------------------------------------
-
-Status EventLog::Impl::Recover() {
-  std::string value;
-  kv::Status s = store_->Get({}, keys::Meta("format"), &value);
-  if (s.IsNotFound()) {
-    auto probe = store_->NewIterator({});
-    probe->SeekToFirst();
-    if (probe->Valid()) return FailedPrecondition("the store holds data that is not a Goethe event log");
-    probe.reset();
-    kv::WriteBatch init;
-    init.Put(keys::Meta("format"), kFormatMarker);
-    if (kv::Status w = store_->Write({.sync = true}, init); !w.ok()) return FromKv(w, "initialising the store");
-  } else if (!s.ok()) {
-    return FromKv(s, "reading the store format");
-  } else if (value != kFormatMarker) {
-    return FailedPrecondition("the store has format '" + value + "', this program reads '" +
-                              std::string(kFormatMarker) + "'");
-  }
-
-  s = store_->Get({}, keys::Meta("next_topic_id"), &value);
-  if (s.ok()) {
-    auto next = records::DecodeCounter(value);
-    if (!next) return DataLoss("damaged next-topic-id record");
-    loop_state_.next_topic_id = *next;
-  } else if (!s.IsNotFound()) {
-    return FromKv(s, "reading the next topic id");
-  }
-
-  const std::string topics_begin(1, keys::kTopic), topics_end(1, keys::kTopic + 1);
-  auto it = store_->NewIterator({.lower_bound = topics_begin, .upper_bound = topics_end});
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto key_name = keys::TopicName(it->key());  // the bare key "T" has none
-    if (!key_name) return DataLoss("damaged topic record: its key names no topic");
-    const std::string name(*key_name);
-    auto record = records::DecodeTopic(it->value());
-    if (!record) return DataLoss("damaged record of topic '" + name + "'");
-    auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
-    auto& loop = topic->loop;
-    // A head or low-water record that cannot be read is not an absent one: taking it for absent
-    // would serve the topic as empty.
-    kv::Status got = store_->Get({}, keys::Head(record->id), &value);
-    if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the head record of topic '" + name + "'");
-    if (got.ok()) {
-      auto head = records::DecodeHead(value);
-      if (!head) return DataLoss("damaged head record of topic '" + name + "'");
-      loop.next_offset = head->next_offset;
-      loop.appended_bytes = head->appended_bytes;
-      loop.last_ns = head->last_ns;
-      loop.last_bucket = head->next_offset > 0 ? topic->BucketOf(head->last_ns) : -1;
-    }
-    got = store_->Get({}, keys::Low(record->id), &value);
-    if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the retention record of topic '" + name + "'");
-    if (got.ok()) {
-      auto low = records::DecodeLow(value);
-      if (!low) return DataLoss("damaged retention record of topic '" + name + "'");
-      loop.first_offset = low->first_offset;
-      loop.deleted_bytes = low->deleted_bytes;
-    }
-    // Counters that contradict each other mean a damaged store: refuse it rather than let
-    // retention act on wrapped-around figures.
-    if (record->id == UINT64_MAX || loop.first_offset > loop.next_offset || loop.deleted_bytes > loop.appended_bytes) {
-      return DataLoss("topic '" + name + "': its head and retention records contradict each other");
-    }
-    // The head record is written in the same batch as the events; check it against them.
-    if (loop.next_offset > loop.first_offset) {
-      std::string last_key = keys::Event(record->id, loop.next_offset - 1);
-      std::string ignored;
-      kv::Status last = store_->Get({}, last_key, &ignored);
-      if (!last.ok()) {
-        return DataLoss("topic '" + name + "': event " + std::to_string(loop.next_offset - 1) +
-                        " named by the head record is missing (" + last.ToString() + ")");
-      }
-    }
-    topic->Publish();
-    registry_.Add(std::move(topic));
-  }
-  if (!it->status().ok()) return FromKv(it->status(), "reading topics");
-  return Status::Ok();
-}
+// ---- Impl: start, close, blocking commits (recovery is in recovery.cc) ----------------------------------------
 
 void EventLog::Impl::Start() {
   loop_ = std::make_unique<CommitLoop>(*store_, registry_, loop_state_, options_.sync,

@@ -1,5 +1,5 @@
 // EventLog::Impl: the engine's parts, wired together. Each group of methods lives in its own file:
-// event_log.cc (open, recovery, close), append.cc, topics.cc, reader.cc, cursors.cc, retention.cc.
+// event_log.cc (open, close), recovery.cc, append.cc, topics.cc, reader.cc, cursors.cc, retention.cc.
 #pragma once
 
 #include <atomic>
@@ -21,7 +21,7 @@ class EventLog::Impl {
   Impl(std::shared_ptr<kv::Store> store, EventLogOptions options)
       : store_(std::move(store)), options_(std::move(options)) {}
 
-  Status Recover();
+  Status Recover();  // recovery.cc
   void Start();
   void Close();
 

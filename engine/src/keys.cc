@@ -37,7 +37,6 @@ std::uint64_t ReadBigEndian64(std::string_view bytes) {
 
 std::string Meta(std::string_view name) { return std::string(1, kMeta).append(name); }
 std::string Topic(std::string_view name) { return std::string(1, kTopic).append(name); }
-std::string Head(std::uint64_t topic_id) { return Prefixed(kHead, topic_id); }
 std::string Low(std::uint64_t topic_id) { return Prefixed(kLow, topic_id); }
 
 std::string Event(std::uint64_t topic_id, std::uint64_t offset) { return std::string(EventKeyOf(topic_id, offset).view()); }

@@ -12,14 +12,20 @@
 
 namespace goethe::keys {
 
-inline constexpr char kMeta = 'M';       // M name                  -> store-wide values
-inline constexpr char kTopic = 'T';      // T topic-name            -> TopicRecord
-inline constexpr char kHead = 'H';       // H topic-id              -> HeadRecord
-inline constexpr char kLow = 'L';        // L topic-id              -> LowRecord (retention)
-inline constexpr char kEvent = 'E';      // E topic-id offset       -> append-ns + payload
-inline constexpr char kIndex = 'I';      // I topic-id bucket-start -> first offset in bucket
-inline constexpr char kCursor = 'C';     // C topic-id consumer     -> CursorRecord
-inline constexpr char kIdempotency = 'D';// D topic-id key          -> IdempotencyRecord
+// The order of the families is chosen for LSM stores (LevelDB, RocksDB). Appends add event keys in
+// increasing order; a flushed table that holds only those overlaps no other and is moved down the
+// levels without being rewritten. A table that also holds a key of another family spans from that
+// key to its events, and overlaps every table in between. So the families written often (cursors,
+// idempotency keys, retention records) sort above all events (lowercase), where such a table
+// overlaps only the topmost one; those written seldom (store metadata, topics, one index entry per
+// time bucket) sort below them (uppercase).
+inline constexpr char kMeta = 'M';        // M name                  -> store-wide values
+inline constexpr char kIndex = 'I';       // I topic-id bucket-start -> first offset in bucket
+inline constexpr char kTopic = 'T';       // T topic-name            -> TopicRecord
+inline constexpr char kEvent = 'e';       // e topic-id offset       -> time, running total, payload
+inline constexpr char kIdempotency = 'k'; // k topic-id key          -> IdempotencyRecord
+inline constexpr char kLow = 'l';         // l topic-id              -> LowRecord (retention)
+inline constexpr char kCursor = 'p';      // p topic-id consumer     -> CursorRecord (position)
 
 void PutBigEndian64(std::string* out, std::uint64_t value);
 void EncodeBigEndian64(char* out, std::uint64_t value);  // writes 8 bytes
@@ -27,7 +33,6 @@ std::uint64_t ReadBigEndian64(std::string_view bytes);  // requires bytes.size()
 
 std::string Meta(std::string_view name);
 std::string Topic(std::string_view name);
-std::string Head(std::uint64_t topic_id);
 std::string Low(std::uint64_t topic_id);
 std::string Event(std::uint64_t topic_id, std::uint64_t offset);
 // The same key without a heap allocation, for the append path, which builds one per event.

@@ -53,18 +53,11 @@ std::optional<TopicRecord> DecodeTopic(std::string_view bytes) {
   return r;
 }
 
-std::string Encode(const HeadRecord& r) { return Pack<3>({r.next_offset, r.appended_bytes, U(r.last_ns)}); }
-std::optional<HeadRecord> DecodeHead(std::string_view bytes) {
+std::string Encode(const LowRecord& r) { return Pack<3>({r.first_offset, r.deleted_bytes, U(r.last_deleted_ns)}); }
+std::optional<LowRecord> DecodeLow(std::string_view bytes) {
   auto f = Unpack<3>(bytes);
   if (!f) return std::nullopt;
-  return HeadRecord{(*f)[0], (*f)[1], S((*f)[2])};
-}
-
-std::string Encode(const LowRecord& r) { return Pack<2>({r.first_offset, r.deleted_bytes}); }
-std::optional<LowRecord> DecodeLow(std::string_view bytes) {
-  auto f = Unpack<2>(bytes);
-  if (!f) return std::nullopt;
-  return LowRecord{(*f)[0], (*f)[1]};
+  return LowRecord{(*f)[0], (*f)[1], S((*f)[2])};
 }
 
 std::string Encode(const CursorRecord& r) { return Pack<2>({r.offset, U(r.updated_ns)}); }
@@ -81,20 +74,25 @@ std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes) {
   return IdempotencyRecord{(*f)[0], (*f)[1], S((*f)[2])};
 }
 
-void AppendEventValue(std::string* out, TimestampNs timestamp, std::string_view payload) {
+void AppendEventValue(std::string* out, TimestampNs timestamp, std::uint64_t appended_bytes,
+                      std::string_view payload) {
   const std::size_t at = out->size();
   out->resize(at + kEventHeaderBytes + payload.size());
-  EncodeEventValue(out->data() + at, timestamp, payload);
+  EncodeEventValue(out->data() + at, timestamp, appended_bytes, payload);
 }
 
-void EncodeEventValue(char* out, TimestampNs timestamp, std::string_view payload) {
+void EncodeEventValue(char* out, TimestampNs timestamp, std::uint64_t appended_bytes, std::string_view payload) {
   keys::EncodeBigEndian64(out, U(timestamp));
+  keys::EncodeBigEndian64(out + 8, appended_bytes);
   if (!payload.empty()) std::memcpy(out + kEventHeaderBytes, payload.data(), payload.size());
 }
 
 std::optional<EventView> DecodeEvent(std::string_view value) {
-  if (value.size() < 8) return std::nullopt;
-  return EventView{S(keys::ReadBigEndian64(value)), value.substr(8)};
+  if (value.size() < kEventHeaderBytes) return std::nullopt;
+  const std::string_view payload = value.substr(kEventHeaderBytes);
+  const std::uint64_t appended_bytes = keys::ReadBigEndian64(value.substr(8));
+  if (appended_bytes < payload.size()) return std::nullopt;  // the total includes this payload
+  return EventView{S(keys::ReadBigEndian64(value)), appended_bytes, payload};
 }
 
 }  // namespace goethe::records

@@ -53,6 +53,7 @@ Status EventLog::Impl::EnforceRetention(const TopicPtr& topic) {
     const std::string upper = keys::Event(topic->id, head);
     auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
     std::uint64_t new_first = first, deleted_bytes = 0;
+    TimestampNs last_deleted_time = 0;
     TimestampNs new_first_time = topic->last_ns.load(std::memory_order_acquire);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto offset = keys::EventOffset(it->key());
@@ -65,6 +66,7 @@ Status EventLog::Impl::EnforceRetention(const TopicPtr& topic) {
         break;
       }
       deleted_bytes += event->payload.size();
+      last_deleted_time = event->timestamp_ns;
       new_first = *offset + 1;
     }
     if (!it->status().ok()) return FromKv(it->status(), "reading for retention");
@@ -82,6 +84,7 @@ Status EventLog::Impl::EnforceRetention(const TopicPtr& topic) {
       ctx.batch().DeleteRange(keys::FamilyStart(keys::kIndex, topic->id), keys::Index(topic->id, keep_bucket));
       view.first_offset = new_first;
       view.deleted_bytes += deleted_bytes;
+      view.last_deleted_ns = last_deleted_time;
       ctx.MarkLowChanged(topic);
       return Status::Ok();
     });

@@ -31,6 +31,7 @@ struct TopicState {
     std::uint64_t appended_bytes = 0;
     std::uint64_t deleted_bytes = 0;
     TimestampNs last_ns = 0;
+    TimestampNs last_deleted_ns = 0;  // of the newest event retention removed
     std::int64_t last_bucket = -1;  // start of the newest indexed time bucket; -1 for none
   } loop;
 

@@ -8,7 +8,7 @@
 // every cursor, and, as the input's flags ask, appends, trims, creates and deletes.
 //
 // Input layout (see make_corpus.py, which writes the seeds in corpus/fuzz_engine_open):
-//   byte 0      flags: 1 = write the format marker (M"format" = "goethe-log-1") before the records,
+//   byte 0      flags: 1 = write the format marker (M"format" = "goethe-log-2") before the records,
 //               2 = append one event (idempotency key "k") to every topic, 4 = run retention,
 //               8 = create a new topic, 16 = commit and delete cursors, then delete every topic
 //   then records, each: key length (1 byte), key, value length (2 bytes, big-endian), value.
@@ -36,7 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace goethe;
 
-constexpr std::string_view kFormatMarker = "goethe-log-1";  // event_log.cc's kFormatMarker
+constexpr std::string_view kFormatMarker = "goethe-log-2";  // event_log.cc's kFormatMarker
 constexpr TimestampNs kNow = 1'700'000'000'000'000'000;      // the engine's fixed clock
 constexpr std::uint8_t kWriteMarker = 1, kAppend = 2, kRetention = 4, kCreate = 8, kDelete = 16;
 

@@ -40,7 +40,6 @@ void Records(std::string_view bytes) {
     FUZZ_CHECK(r->id != 0 && r->settings.index_granularity_ns > 0);
     FUZZ_CHECK(records::Encode(*r) == bytes);
   }
-  if (auto r = records::DecodeHead(bytes)) FUZZ_CHECK(records::Encode(*r) == bytes);
   if (auto r = records::DecodeLow(bytes)) FUZZ_CHECK(records::Encode(*r) == bytes);
   if (auto r = records::DecodeCursor(bytes)) FUZZ_CHECK(records::Encode(*r) == bytes);
   if (auto r = records::DecodeIdempotency(bytes)) {
@@ -48,9 +47,10 @@ void Records(std::string_view bytes) {
     FUZZ_CHECK(records::Encode(*r) == bytes);
   }
   if (auto e = records::DecodeEvent(bytes)) {
-    FUZZ_CHECK(e->payload.size() + 8 == bytes.size());
+    FUZZ_CHECK(e->payload.size() + records::kEventHeaderBytes == bytes.size());
+    FUZZ_CHECK(e->appended_bytes >= e->payload.size());
     std::string encoded;
-    records::AppendEventValue(&encoded, e->timestamp_ns, Copy(e->payload));
+    records::AppendEventValue(&encoded, e->timestamp_ns, e->appended_bytes, Copy(e->payload));
     FUZZ_CHECK(encoded == bytes);
   }
 }
@@ -115,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string variant(bytes);
     variant[0] = records::kFormat;
     Records(variant);
-    for (char family : {keys::kMeta, keys::kTopic, keys::kHead, keys::kLow, keys::kEvent, keys::kIndex,
+    for (char family : {keys::kMeta, keys::kTopic, keys::kLow, keys::kEvent, keys::kIndex,
                         keys::kCursor, keys::kIdempotency}) {
       variant[0] = family;
       Keys(variant);

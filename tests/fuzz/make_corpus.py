@@ -32,23 +32,21 @@ def pack(*fields):
 # keys.h
 def meta(name): return b"M" + name
 def topic_key(name): return b"T" + name
-def head_key(tid): return b"H" + u64(tid)
-def low_key(tid): return b"L" + u64(tid)
-def event_key(tid, off): return b"E" + u64(tid) + u64(off)
+def low_key(tid): return b"l" + u64(tid)
+def event_key(tid, off): return b"e" + u64(tid) + u64(off)
 def index_key(tid, bucket): return b"I" + u64(tid) + u64(bucket)
-def cursor_key(tid, consumer): return b"C" + u64(tid) + consumer
-def idem_key(tid, key): return b"D" + u64(tid) + key
+def cursor_key(tid, consumer): return b"p" + u64(tid) + consumer
+def idem_key(tid, key): return b"k" + u64(tid) + key
 
 
 # records.h
 def topic_rec(tid, created, age=0, nbytes=0, count=0, gran=MINUTE):
     return pack(tid, created, age, nbytes, count, gran)
-def head_rec(next_offset, appended, last_ns): return pack(next_offset, appended, last_ns)
-def low_rec(first, deleted): return pack(first, deleted)
+def low_rec(first, deleted, last_deleted_ns): return pack(first, deleted, last_deleted_ns)
 def cursor_rec(offset, updated): return pack(offset, updated)
 def idem_rec(first, count, created): return pack(first, count, created)
 def counter(v): return pack(v)
-def event_val(ts, payload): return u64(ts) + payload
+def event_val(ts, appended, payload): return u64(ts) + u64(appended) + payload
 
 
 def store(flags, records):
@@ -63,16 +61,14 @@ def store(flags, records):
 def topic(tid, name, events, first=0, gran=MINUTE, cursors=(), idem=(), **settings):
     """The records of one topic with `events` [(timestamp, payload)] from offset `first`."""
     recs = [(topic_key(name), topic_rec(tid, NOW - 3600 * SECOND, gran=gran, **settings))]
-    next_offset = first + len(events)
-    if events:
-        # appended bytes count every event ever appended, the deleted ones (low record) included
-        appended = 10 * first + sum(len(p) for _, p in events)
-        recs.append((head_key(tid), head_rec(next_offset, appended, events[-1][0])))
+    # the events retention removed were 10 bytes each; each event carries the running total
+    appended = 10 * first
     if first:
-        recs.append((low_key(tid), low_rec(first, 10 * first)))
+        recs.append((low_key(tid), low_rec(first, appended, events[0][0] if events else NOW)))
     last_bucket = None
     for i, (ts, payload) in enumerate(events):
-        recs.append((event_key(tid, first + i), event_val(ts, payload)))
+        appended += len(payload)
+        recs.append((event_key(tid, first + i), event_val(ts, appended, payload)))
         bucket = ts - ts % gran
         if bucket != last_bucket:
             recs.append((index_key(tid, bucket), u64(first + i)))
@@ -147,12 +143,11 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
     # fuzz_records: one valid encoding of each record and key.
     for name, data in {
         "topic": topic_rec(7, NOW, 3600 * SECOND, 1 << 20, 1000, MINUTE),
-        "head": head_rec(42, 4200, NOW),
-        "low": low_rec(10, 1000),
+        "low": low_rec(10, 1000, NOW),
         "cursor": cursor_rec(41, NOW),
         "idempotency": idem_rec(40, 2, NOW),
         "counter": counter(8),
-        "event-value": event_val(NOW, b"hello"),
+        "event-value": event_val(NOW, 4205, b"hello"),
         "key-event": event_key(7, 42),
         "key-index": index_key(7, NOW - NOW % MINUTE),
         "key-cursor": cursor_key(7, b"billing"),

@@ -1,14 +1,17 @@
 // CountingStore: a kv::Store decorator that forwards everything to a real store and counts the
 // reads made through it — point gets, iterator seeks and iterator steps — so that a test can show
-// how many reads an engine operation costs without knowing the engine's key layout.
+// how many reads an engine operation costs without knowing the engine's key layout. It also keeps
+// the key of every put, so that a test can see which keys the engine writes more than once.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "goethe/kv/store.h"
 
@@ -36,8 +39,21 @@ class CountingStore : public kv::Store {
     iterators_ = 0;
   }
 
+  // The keys of every put written through this store, in order.
+  std::vector<std::string> put_keys() const {
+    std::lock_guard lock(put_keys_mutex_);
+    return put_keys_;
+  }
+
   kv::Status Write(const kv::WriteOptions& options, const kv::WriteBatch& batch) override {
-    return inner_->Write(options, batch);
+    kv::Status s = inner_->Write(options, batch);
+    if (s.ok()) {
+      std::lock_guard lock(put_keys_mutex_);
+      for (const kv::WriteBatch::Op& op : batch.ops()) {
+        if (op.type == kv::WriteBatch::OpType::kPut) put_keys_.emplace_back(op.key);
+      }
+    }
+    return s;
   }
   kv::Status Get(const kv::ReadOptions& options, std::string_view key, std::string* value) override {
     ++gets_;
@@ -98,6 +114,8 @@ class CountingStore : public kv::Store {
   std::atomic<std::uint64_t> seeks_{0};
   std::atomic<std::uint64_t> steps_{0};
   std::atomic<std::uint64_t> iterators_{0};
+  mutable std::mutex put_keys_mutex_;
+  std::vector<std::string> put_keys_;
 };
 
 }  // namespace goethe::testing

@@ -1,0 +1,140 @@
+// Recovery: what EventLog::Open finds in the store alone. Each topic's head comes from its newest
+// event (offset, timestamp and running payload total); its retention record says what was removed,
+// and stands for the head when retention has removed every event.
+#include "event_log_impl.h"
+#include "keys.h"
+#include "records.h"
+
+namespace goethe {
+namespace {
+
+// The store's format marker. Format 1 kept a head record per topic that every append rewrote;
+// format 2 keeps the head in the events themselves (docs/storage.md).
+constexpr std::string_view kFormatMarker = "goethe-log-2";
+
+// An event at one end of a topic's retained range.
+struct EdgeEvent {
+  std::uint64_t offset = 0;
+  records::EventView event{};
+};
+
+// The first (or last) event stored under the topic's id; nullopt when there is none.
+Result<std::optional<EdgeEvent>> ReadEdgeEvent(kv::Store& store, std::uint64_t topic_id,
+                                               const std::string& name, bool last) {
+  const std::string lower = keys::FamilyStart(keys::kEvent, topic_id);
+  const std::string upper = keys::FamilyEnd(keys::kEvent, topic_id);
+  auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
+  if (last) it->SeekToLast();
+  else it->SeekToFirst();
+  if (!it->Valid()) {
+    if (!it->status().ok()) return FromKv(it->status(), "reading the events of topic '" + name + "'");
+    return std::optional<EdgeEvent>();
+  }
+  auto offset = keys::EventOffset(it->key());
+  auto event = records::DecodeEvent(it->value());
+  if (!offset || !event) {
+    return DataLoss("topic '" + name + "': damaged " + (last ? "newest" : "oldest") + " event record");
+  }
+  return std::optional<EdgeEvent>(EdgeEvent{*offset, *event});
+}
+
+// Fills the topic's loop view from its retention record and its oldest and newest events, and
+// checks them against each other: a damaged store is refused, never served with wrong counters.
+Status RecoverTopic(kv::Store& store, TopicState& topic) {
+  const std::string& name = topic.name;
+  auto& loop = topic.loop;
+  // A retention record that cannot be read is not an absent one: taking it for absent would
+  // serve deleted offsets again.
+  std::string value;
+  kv::Status got = store.Get({}, keys::Low(topic.id), &value);
+  if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the retention record of topic '" + name + "'");
+  if (got.ok()) {
+    auto low = records::DecodeLow(value);
+    if (!low) return DataLoss("damaged retention record of topic '" + name + "'");
+    loop.first_offset = low->first_offset;
+    loop.deleted_bytes = low->deleted_bytes;
+    loop.last_deleted_ns = low->last_deleted_ns;
+  }
+  auto newest = ReadEdgeEvent(store, topic.id, name, /*last=*/true);
+  if (!newest.ok()) return newest.status();
+  auto oldest = ReadEdgeEvent(store, topic.id, name, /*last=*/false);
+  if (!oldest.ok()) return oldest.status();
+  if (newest->has_value() != oldest->has_value()) {
+    return DataLoss("topic '" + name + "': its events changed while the store was opened");
+  }
+  if (!newest->has_value()) {  // never appended to, or retention removed everything
+    loop.next_offset = loop.first_offset;
+    loop.appended_bytes = loop.deleted_bytes;
+    loop.last_ns = loop.last_deleted_ns;
+  } else {
+    const EdgeEvent& first = **oldest;
+    const EdgeEvent& last = **newest;
+    // Retention removes a prefix and records what it removed in the same batch, so the oldest
+    // event must follow on from the record exactly.
+    if (first.offset != loop.first_offset ||
+        first.event.appended_bytes - first.event.payload.size() != loop.deleted_bytes) {
+      return DataLoss("topic '" + name + "': its oldest event (offset " + std::to_string(first.offset) +
+                      ") does not follow on from its retention record (first offset " +
+                      std::to_string(loop.first_offset) + ")");
+    }
+    if (last.offset == UINT64_MAX || last.event.appended_bytes < first.event.appended_bytes ||
+        last.event.timestamp_ns < first.event.timestamp_ns) {
+      return DataLoss("topic '" + name + "': its newest and oldest events contradict each other");
+    }
+    loop.next_offset = last.offset + 1;
+    loop.appended_bytes = last.event.appended_bytes;
+    loop.last_ns = last.event.timestamp_ns;
+  }
+  if (loop.next_offset > 0) loop.last_bucket = topic.BucketOf(loop.last_ns);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status EventLog::Impl::Recover() {
+  std::string value;
+  kv::Status s = store_->Get({}, keys::Meta("format"), &value);
+  if (s.IsNotFound()) {
+    auto probe = store_->NewIterator({});
+    probe->SeekToFirst();
+    if (probe->Valid()) return FailedPrecondition("the store holds data that is not a Goethe event log");
+    probe.reset();
+    kv::WriteBatch init;
+    init.Put(keys::Meta("format"), kFormatMarker);
+    if (kv::Status w = store_->Write({.sync = true}, init); !w.ok()) return FromKv(w, "initialising the store");
+  } else if (!s.ok()) {
+    return FromKv(s, "reading the store format");
+  } else if (value != kFormatMarker) {
+    return FailedPrecondition("the store has format '" + value + "', this program reads '" +
+                              std::string(kFormatMarker) +
+                              "': serve it with the Goethe version that wrote it, or move it aside to start an empty store");
+  }
+
+  s = store_->Get({}, keys::Meta("next_topic_id"), &value);
+  if (s.ok()) {
+    auto next = records::DecodeCounter(value);
+    if (!next) return DataLoss("damaged next-topic-id record");
+    loop_state_.next_topic_id = *next;
+  } else if (!s.IsNotFound()) {
+    return FromKv(s, "reading the next topic id");
+  }
+
+  const std::string topics_begin(1, keys::kTopic), topics_end(1, keys::kTopic + 1);
+  auto it = store_->NewIterator({.lower_bound = topics_begin, .upper_bound = topics_end});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key_name = keys::TopicName(it->key());  // the bare key "T" has none
+    if (!key_name) return DataLoss("damaged topic record: its key names no topic");
+    const std::string name(*key_name);
+    auto record = records::DecodeTopic(it->value());
+    if (!record) return DataLoss("damaged record of topic '" + name + "'");
+    if (record->id == UINT64_MAX) return DataLoss("damaged record of topic '" + name + "': id out of range");
+    auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
+    if (Status recovered = RecoverTopic(*store_, *topic); !recovered.ok()) return recovered;
+    topic->Publish();
+    registry_.Add(std::move(topic));
+  }
+  if (!it->status().ok()) return FromKv(it->status(), "reading topics");
+  return Status::Ok();
+}
+
+}  // namespace goethe
