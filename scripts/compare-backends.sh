@@ -42,7 +42,7 @@ for w in ${WORKLOADS//,/ }; do
     *) echo "compare-backends: unknown workload '$w' (known: in-process, server, space, recovery)" >&2; exit 2 ;; esac
 done
 is_number() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]; }
-if [ "$QUICK" = 1 ]; then EVENTS=${EVENTS:-20000}; REPS=${REPS:-1}; else EVENTS=${EVENTS:-1000000}; REPS=${REPS:-3}; fi
+if [ "$QUICK" = 1 ]; then EVENTS=${EVENTS:-20000}; REPS=${REPS:-1}; else EVENTS=${EVENTS:-1000000}; REPS=${REPS:-5}; fi
 for v in "$PAYLOAD" "$EVENTS" "$REPS"; do
   is_number "$v" || { echo "compare-backends: --payload-bytes, --events and --repetitions take a positive number, not '$v'" >&2; exit 2; }
 done
