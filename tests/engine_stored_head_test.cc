@@ -19,20 +19,18 @@ using testing::Printable;
 
 class EngineStoredHeadTest : public testing::EngineTest {
  protected:
-  // The key of an event, as docs/storage.md lays it out: 'e', topic id, offset (big-endian).
-  static std::string EventKey(std::uint64_t topic_id, std::uint64_t offset) {
-    std::string key(1, 'e');
-    for (std::uint64_t v : {topic_id, offset}) {
-      for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(v >> shift));
-    }
-    return key;
+  static std::string BigEndian(std::uint64_t v) {
+    std::string bytes;
+    for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(v >> shift));
+    return bytes;
   }
-
-  // An event's value as docs/storage.md lays it out: time (0 here), running total, payload.
+  // An event's key and value as docs/storage.md lays them out: 'e', topic id, offset; time (0
+  // here), running payload total, payload.
+  static std::string EventKey(std::uint64_t topic_id, std::uint64_t offset) {
+    return "e" + BigEndian(topic_id) + BigEndian(offset);
+  }
   static std::string EventValue(std::uint64_t running_total, const std::string& payload) {
-    std::string value(8, '\0');
-    for (int shift = 56; shift >= 0; shift -= 8) value.push_back(static_cast<char>(running_total >> shift));
-    return value + payload;
+    return BigEndian(0) + BigEndian(running_total) + payload;
   }
   static void Put(kv::Store& store, const std::string& key, const std::string& value) {
     kv::WriteBatch batch;
@@ -147,6 +145,20 @@ TEST_P(EngineStoredHeadTest, AMissingFirstEventOfAnUntrimmedTopicIsDataLossAtOpe
   Status opened = ReopenAfter([&](kv::Store& store) { Delete(store, EventKey(id, 0)); });
   EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
   EXPECT_NE(opened.message().find("oldest event (offset 1)"), std::string::npos) << opened.ToString();
+}
+
+TEST_P(EngineStoredHeadTest, LostNewestEventsThatTheTimeIndexNamesAreDataLossAtOpen) {
+  ASSERT_TRUE(log_->CreateTopic("t", {.index_granularity_ns = kSecond}).ok());
+  AppendOk("t", Payloads("a", 3));
+  clock_.Advance(2 * kSecond);
+  AppendOk("t", Payloads("b", 3));  // a new bucket, whose index entry names offset 3
+  const std::uint64_t id = Describe("t").id;
+  Status opened = ReopenAfter([&](kv::Store& store) {
+    for (std::uint64_t offset = 3; offset < 6; ++offset) Delete(store, EventKey(id, offset));
+  });
+  EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
+  EXPECT_NE(opened.message().find("time index names offset 3, but its newest event is 2"), std::string::npos)
+      << opened.ToString();
 }
 
 TEST_P(EngineStoredHeadTest, AnOldestEventWhoseRunningTotalDisagreesWithRetentionIsDataLossAtOpen) {

@@ -1,6 +1,7 @@
 // Recovery: what EventLog::Open finds in the store alone. Each topic's head comes from its newest
 // event (offset, timestamp and running payload total); its retention record says what was removed,
-// and stands for the head when retention has removed every event.
+// and stands for the head when retention has removed every event. The oldest event and the newest
+// time-index entry check both ends against loss.
 #include "event_log_impl.h"
 #include "keys.h"
 #include "records.h"
@@ -36,6 +37,22 @@ Result<std::optional<EdgeEvent>> ReadEdgeEvent(kv::Store& store, std::uint64_t t
     return DataLoss("topic '" + name + "': damaged " + (last ? "newest" : "oldest") + " event record");
   }
   return std::optional<EdgeEvent>(EdgeEvent{*offset, *event});
+}
+
+// The offset the topic's newest time-index entry names (the first event of its bucket); nullopt
+// when the topic has no index entry.
+Result<std::optional<std::uint64_t>> NewestIndexedOffset(kv::Store& store, std::uint64_t topic_id,
+                                                         const std::string& name) {
+  const std::string lower = keys::FamilyStart(keys::kIndex, topic_id);
+  const std::string upper = keys::FamilyEnd(keys::kIndex, topic_id);
+  auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
+  it->SeekToLast();
+  if (!it->Valid()) {
+    if (!it->status().ok()) return FromKv(it->status(), "reading the time index of topic '" + name + "'");
+    return std::optional<std::uint64_t>();
+  }
+  if (it->value().size() != 8) return DataLoss("topic '" + name + "': damaged time-index entry");
+  return std::optional<std::uint64_t>(keys::ReadBigEndian64(it->value()));
 }
 
 // Fills the topic's loop view from its retention record and its oldest and newest events, and
@@ -84,6 +101,16 @@ Status RecoverTopic(kv::Store& store, TopicState& topic) {
     loop.next_offset = last.offset + 1;
     loop.appended_bytes = last.event.appended_bytes;
     loop.last_ns = last.event.timestamp_ns;
+  }
+  // The newest index entry was written with the first event of its bucket: a head below that event
+  // means the store lost the newest events, and serving it would hand their offsets out again.
+  auto indexed = NewestIndexedOffset(store, topic.id, name);
+  if (!indexed.ok()) return indexed.status();
+  if (indexed->has_value() && **indexed >= loop.next_offset) {
+    return DataLoss("topic '" + name + "': its time index names offset " + std::to_string(**indexed) +
+                    ", but its newest event is " +
+                    (loop.next_offset == 0 ? std::string("none") : std::to_string(loop.next_offset - 1)) +
+                    ": events are missing from the store");
   }
   if (loop.next_offset > 0) loop.last_bucket = topic.BucketOf(loop.last_ns);
   return Status::Ok();
