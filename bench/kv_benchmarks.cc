@@ -11,7 +11,7 @@
 namespace goethe::bench {
 namespace {
 
-// Keys and values shaped like the engine's event records: 17-byte keys, 8 + 100-byte values.
+// Keys and values shaped like the engine's event records: 17-byte keys, 16-byte header + payload values.
 std::string EventKey(std::uint64_t offset) {
   std::string key(1, 'e');  // as the engine keys events (docs/storage.md)
   key.append(8, '\0');  // topic id 0

@@ -151,7 +151,7 @@ Status EventLog::DeleteCursor(const std::string& topic, const std::string& consu
 }
 Status EventLog::EnforceRetention() { return impl_->EnforceRetention(); }
 
-// ---- Impl: start, close, blocking commits (recovery is in recovery.cc) ----------------------------------------
+// ---- Impl: start, close, blocking commits (recovery is in recovery.cc) ----------------------
 
 void EventLog::Impl::Start() {
   loop_ = std::make_unique<CommitLoop>(*store_, registry_, loop_state_, options_.sync,

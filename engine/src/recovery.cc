@@ -13,39 +13,59 @@ namespace {
 // format 2 keeps the head in the events themselves (docs/storage.md).
 constexpr std::string_view kFormatMarker = "goethe-log-2";
 
-// An event at one end of a topic's retained range.
+// An iterator over one family of a topic's keys.
+std::unique_ptr<kv::Iterator> FamilyIterator(kv::Store& store, char family, std::uint64_t topic_id) {
+  return store.NewIterator({.lower_bound = keys::FamilyStart(family, topic_id),
+                            .upper_bound = keys::FamilyEnd(family, topic_id)});
+}
+
+// What recovery needs of an event at one end of a topic's retained range (no views into the
+// iterator, which moves on).
 struct EdgeEvent {
   std::uint64_t offset = 0;
-  records::EventView event{};
+  TimestampNs timestamp_ns = 0;
+  std::uint64_t appended_bytes = 0;  // running payload total, this event included
+  std::uint64_t payload_bytes = 0;
 };
 
-// The first (or last) event stored under the topic's id; nullopt when there is none.
-Result<std::optional<EdgeEvent>> ReadEdgeEvent(kv::Store& store, std::uint64_t topic_id,
-                                               const std::string& name, bool last) {
-  const std::string lower = keys::FamilyStart(keys::kEvent, topic_id);
-  const std::string upper = keys::FamilyEnd(keys::kEvent, topic_id);
-  auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
-  if (last) it->SeekToLast();
-  else it->SeekToFirst();
+// The event at the iterator's position, which must be valid.
+Result<EdgeEvent> DecodeEdge(const kv::Iterator& it, const std::string& name, const char* which) {
+  auto offset = keys::EventOffset(it.key());
+  auto event = records::DecodeEvent(it.value());
+  if (!offset || !event) return DataLoss("topic '" + name + "': damaged " + which + " event record");
+  return EdgeEvent{*offset, event->timestamp_ns, event->appended_bytes, event->payload.size()};
+}
+
+struct EdgeEvents {
+  EdgeEvent oldest, newest;
+};
+
+// The topic's oldest and newest events, read through one iterator, so from one view of the store;
+// nullopt when the topic has none.
+Result<std::optional<EdgeEvents>> ReadEdgeEvents(kv::Store& store, std::uint64_t topic_id, const std::string& name) {
+  auto it = FamilyIterator(store, keys::kEvent, topic_id);
+  it->SeekToLast();
   if (!it->Valid()) {
     if (!it->status().ok()) return FromKv(it->status(), "reading the events of topic '" + name + "'");
-    return std::optional<EdgeEvent>();
+    return std::optional<EdgeEvents>();
   }
-  auto offset = keys::EventOffset(it->key());
-  auto event = records::DecodeEvent(it->value());
-  if (!offset || !event) {
-    return DataLoss("topic '" + name + "': damaged " + (last ? "newest" : "oldest") + " event record");
+  auto newest = DecodeEdge(*it, name, "newest");
+  if (!newest.ok()) return newest.status();
+  it->SeekToFirst();
+  if (!it->Valid()) {
+    if (!it->status().ok()) return FromKv(it->status(), "reading the events of topic '" + name + "'");
+    return DataLoss("topic '" + name + "': its newest event can be read but no oldest one");
   }
-  return std::optional<EdgeEvent>(EdgeEvent{*offset, *event});
+  auto oldest = DecodeEdge(*it, name, "oldest");
+  if (!oldest.ok()) return oldest.status();
+  return std::optional<EdgeEvents>(EdgeEvents{*oldest, *newest});
 }
 
 // The offset the topic's newest time-index entry names (the first event of its bucket); nullopt
 // when the topic has no index entry.
 Result<std::optional<std::uint64_t>> NewestIndexedOffset(kv::Store& store, std::uint64_t topic_id,
                                                          const std::string& name) {
-  const std::string lower = keys::FamilyStart(keys::kIndex, topic_id);
-  const std::string upper = keys::FamilyEnd(keys::kIndex, topic_id);
-  auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
+  auto it = FamilyIterator(store, keys::kIndex, topic_id);
   it->SeekToLast();
   if (!it->Valid()) {
     if (!it->status().ok()) return FromKv(it->status(), "reading the time index of topic '" + name + "'");
@@ -72,35 +92,29 @@ Status RecoverTopic(kv::Store& store, TopicState& topic) {
     loop.deleted_bytes = low->deleted_bytes;
     loop.last_deleted_ns = low->last_deleted_ns;
   }
-  auto newest = ReadEdgeEvent(store, topic.id, name, /*last=*/true);
-  if (!newest.ok()) return newest.status();
-  auto oldest = ReadEdgeEvent(store, topic.id, name, /*last=*/false);
-  if (!oldest.ok()) return oldest.status();
-  if (newest->has_value() != oldest->has_value()) {
-    return DataLoss("topic '" + name + "': its events changed while the store was opened");
-  }
-  if (!newest->has_value()) {  // never appended to, or retention removed everything
+  auto edges = ReadEdgeEvents(store, topic.id, name);
+  if (!edges.ok()) return edges.status();
+  if (!edges->has_value()) {  // never appended to, or retention removed everything
     loop.next_offset = loop.first_offset;
     loop.appended_bytes = loop.deleted_bytes;
     loop.last_ns = loop.last_deleted_ns;
   } else {
-    const EdgeEvent& first = **oldest;
-    const EdgeEvent& last = **newest;
+    const EdgeEvent& first = (*edges)->oldest;
+    const EdgeEvent& last = (*edges)->newest;
     // Retention removes a prefix and records what it removed in the same batch, so the oldest
     // event must follow on from the record exactly.
-    if (first.offset != loop.first_offset ||
-        first.event.appended_bytes - first.event.payload.size() != loop.deleted_bytes) {
+    if (first.offset != loop.first_offset || first.appended_bytes - first.payload_bytes != loop.deleted_bytes) {
       return DataLoss("topic '" + name + "': its oldest event (offset " + std::to_string(first.offset) +
                       ") does not follow on from its retention record (first offset " +
                       std::to_string(loop.first_offset) + ")");
     }
-    if (last.offset == UINT64_MAX || last.event.appended_bytes < first.event.appended_bytes ||
-        last.event.timestamp_ns < first.event.timestamp_ns) {
+    if (last.offset == UINT64_MAX || last.appended_bytes < first.appended_bytes ||
+        last.timestamp_ns < first.timestamp_ns) {
       return DataLoss("topic '" + name + "': its newest and oldest events contradict each other");
     }
     loop.next_offset = last.offset + 1;
-    loop.appended_bytes = last.event.appended_bytes;
-    loop.last_ns = last.event.timestamp_ns;
+    loop.appended_bytes = last.appended_bytes;
+    loop.last_ns = last.timestamp_ns;
   }
   // The newest index entry was written with the first event of its bucket: a head below that event
   // means the store lost the newest events, and serving it would hand their offsets out again.
