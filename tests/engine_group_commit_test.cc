@@ -121,6 +121,40 @@ TEST_P(EngineGroupCommitTest, TheEventCapSplitsTheQueueAcrossWrites) {
   EXPECT_EQ(payloads.back(), "big24");
 }
 
+// Blocking appenders sleep until the commit they expect rings; those the cap moves to a later
+// commit must still wake, each with its own outcome. A lost wake-up hangs the test (the CTest
+// timeout fails it).
+TEST_P(EngineGroupCommitTest, BlockingAppendersMovedToLaterCommitsByTheCapAllReturnTheirOwnOffsets) {
+  options_.max_commit_events = 4;
+  ASSERT_NO_FATAL_FAILURE(Reopen(Wrap::kGate));
+  auto parked = ParkLoop("t");
+  const std::uint64_t writes_before = gated_->writes();
+  constexpr int kAppenders = 12;
+  std::vector<AppendOutcome> outcomes(kAppenders);
+  std::latch started(kAppenders);
+  std::vector<std::thread> appenders;
+  for (int i = 0; i < kAppenders; ++i) {
+    appenders.emplace_back([&, i] {
+      started.count_down();
+      outcomes[i] = log_->Append({.topic = "t", .payloads = {"b" + std::to_string(i)}});
+    });
+  }
+  started.wait();
+  std::this_thread::sleep_for(milliseconds(100));  // lets every appender reach the queue
+  gated_->OpenGate();
+  for (std::thread& appender : appenders) appender.join();
+  ASSERT_TRUE(parked->WaitAll(seconds(30)));
+
+  EXPECT_GE(gated_->writes() - writes_before, 1u + kAppenders / 4) << "the cap did not split the queue";
+  const std::vector<std::string> payloads = ReadPayloads("t");
+  ASSERT_EQ(payloads.size(), 1u + kAppenders);
+  for (int i = 0; i < kAppenders; ++i) {
+    ASSERT_TRUE(outcomes[i].status.ok()) << outcomes[i].status.ToString();
+    ASSERT_LT(outcomes[i].result.first_offset, payloads.size());
+    EXPECT_EQ(payloads[outcomes[i].result.first_offset], "b" + std::to_string(i)) << "appender " << i;
+  }
+}
+
 TEST_P(EngineGroupCommitTest, ReadersNeitherWaitForAWriteNorSeeItsEventsEarly) {
   AppendOk("t", Payloads("e", 3));
   ASSERT_TRUE(log_->CommitCursor("t", "c", 1).ok());

@@ -1,6 +1,5 @@
 // Appends: validation on the caller's thread, then offsets, timestamps, index entries and
 // idempotency keys staged by the commit loop.
-#include <future>
 #include <memory>
 
 #include "event_log_impl.h"
@@ -75,14 +74,10 @@ void EventLog::Impl::AppendAsync(AppendRequest request, AppendCallback done) {
 
 AppendOutcome EventLog::Impl::Append(AppendRequest request) {
   AppendOutcome result;
-  // The callback runs before CommitHereOrSubmit returns when the commit ran on this thread.
-  std::promise<void> done;
-  std::optional<CommitJob> job = MakeAppendJob(std::move(request), [&](AppendOutcome outcome) {
-    result = std::move(outcome);
-    done.set_value();
-  });
-  if (job) loop_->CommitHereOrSubmit(std::move(*job));
-  done.get_future().wait();
+  // A request that fails validation is answered before MakeAppendJob returns.
+  std::optional<CommitJob> job =
+      MakeAppendJob(std::move(request), [&result](AppendOutcome outcome) { result = std::move(outcome); });
+  if (job) loop_->CommitAndAwait(std::move(*job));
   return result;
 }
 

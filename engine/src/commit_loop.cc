@@ -18,41 +18,52 @@ CommitLoop::CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& sta
 
 CommitLoop::~CommitLoop() { Stop(); }
 
-void CommitLoop::Submit(CommitJob job) {
+void CommitLoop::Submit(CommitJob job) { (void)Enqueue(std::move(job)); }
+
+std::uint64_t CommitLoop::Enqueue(CommitJob job) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       pending_.push_back(std::move(job));
       has_pending_.store(true, std::memory_order_release);
       wake_.notify_one();
-      return;
+      return commits_started_ + 1;
     }
   }
   job.finish(Unavailable("the event log is closed"));
+  return 0;
 }
 
-void CommitLoop::CommitHereOrSubmit(CommitJob job) {
+void CommitLoop::CommitAndAwait(CommitJob job) {
+  std::atomic<bool> finished{false};
+  job.finish = [finish = std::move(job.finish), &finished](const Status& outcome) {
+    finish(outcome);
+    finished.store(true, std::memory_order_release);  // the last touch of the caller's frame
+  };
+  bells_.Await(finished, CommitHereOrEnqueue(std::move(job)));
+}
+
+std::uint64_t CommitLoop::CommitHereOrEnqueue(CommitJob job) {
   // With sync on, the sync dwarfs a thread switch, and a lone commit here would split the group
   // that concurrent appenders form while the loop syncs: the loop commits those.
-  if (sync_) {
-    Submit(std::move(job));
-    return;
-  }
+  if (sync_) return Enqueue(std::move(job));
+  std::uint64_t number = 0;
   {
     std::unique_lock lock(mutex_);
     if (stopping_ || committing_ || !pending_.empty()) {
       lock.unlock();
-      Submit(std::move(job));  // queued behind the others: group commit and order hold
-      return;
+      return Enqueue(std::move(job));  // queued behind the others: group commit and order hold
     }
     committing_ = true;
+    number = ++commits_started_;
   }
   std::deque<CommitJob> jobs;
   jobs.push_back(std::move(job));
-  CommitOnce(jobs);
+  CommitOnce(jobs, number);
   std::lock_guard lock(mutex_);
   committing_ = false;
   wake_.notify_one();  // the loop takes what was queued meanwhile only once this commit is over
+  return number;
 }
 
 void CommitLoop::Stop() {
@@ -68,6 +79,7 @@ void CommitLoop::Stop() {
 void CommitLoop::Run() {
   for (;;) {
     std::deque<CommitJob> jobs;
+    std::uint64_t number = 0;
     AwaitWorkBriefly();
     {
       std::unique_lock lock(mutex_);
@@ -82,8 +94,9 @@ void CommitLoop::Run() {
       }
       has_pending_.store(!pending_.empty(), std::memory_order_release);
       committing_ = true;
+      number = ++commits_started_;
     }
-    CommitOnce(jobs);
+    CommitOnce(jobs, number);
     std::lock_guard lock(mutex_);
     committing_ = false;
   }
@@ -99,7 +112,7 @@ void CommitLoop::AwaitWorkBriefly() const {
   }
 }
 
-void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs) {
+void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs, std::uint64_t number) {
   CommitContext context(store_, registry_, state_, clock_());
   std::vector<Status> staged;
   staged.reserve(jobs.size());
@@ -111,7 +124,7 @@ void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs) {
     written = FromKv(store_.Write({.sync = sync_}, context.batch()), "writing a batch");
   }
   std::vector<std::function<void()>> callbacks;
-  callbacks.reserve(jobs.size() + 1);
+  callbacks.reserve(jobs.size() + 2);
   if (written.ok()) {
     callbacks.push_back([topics = context.Apply()] {
       for (const TopicPtr& topic : topics) topic->WakeReaders();
@@ -122,6 +135,7 @@ void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs) {
       finish(outcome);
     });
   }
+  callbacks.push_back([this, number] { bells_.Ring(number); });
   // With nothing else queued, nobody waits on this thread: complete inline and save a thread hop.
   if (has_pending_.load(std::memory_order_acquire)) {
     completions_.Post(std::move(callbacks));

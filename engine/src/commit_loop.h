@@ -4,19 +4,21 @@
 // into one CommitContext, writes the batch once (one sync when configured), makes it live and
 // hands every job's outcome to the completion thread (or, when nothing else waits, completes them
 // itself). A caller that blocks on its job anyway may commit it on its own thread when the loop is
-// idle (CommitHereOrSubmit). One commit runs at a time, so offsets never collide or skip.
+// idle (CommitAndAwait). One commit runs at a time, so offsets never collide or skip.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
 
 #include "commit_context.h"
+#include "completion_bells.h"
 #include "completion_thread.h"
 #include "goethe/engine/status.h"
 
@@ -41,19 +43,23 @@ class CommitLoop {
   // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
   // UNAVAILABLE.
   void Submit(CommitJob job);
-  // For a caller that will block until its job is done: with sync off, when no commit is running
-  // and nothing is queued, commits the job on this thread and completes it before returning,
-  // sparing the two thread switches of a hand-off to the loop and back; otherwise Submit()s it.
-  void CommitHereOrSubmit(CommitJob job);
+  // Commits the job and returns once its finish has run. With sync off, when no commit is running
+  // and nothing is queued, commits it on this thread, sparing the two thread switches of a
+  // hand-off to the loop and back. Otherwise the caller sleeps until its commit rings the bells.
+  void CommitAndAwait(CommitJob job);
   // Finishes every queued job and runs every completion, then ends the threads. Idempotent.
   void Stop();
 
  private:
   static constexpr std::chrono::microseconds kSpinBeforeSleep{50};
 
+  // As Submit, and returns the number of the commit the job should be in (the event cap may move
+  // it to a later one), or 0 when it finished at once.
+  std::uint64_t Enqueue(CommitJob job);
+  std::uint64_t CommitHereOrEnqueue(CommitJob job);
   void Run();
   void AwaitWorkBriefly() const;
-  void CommitOnce(std::deque<CommitJob>& jobs);
+  void CommitOnce(std::deque<CommitJob>& jobs, std::uint64_t number);
 
   kv::Store& store_;
   TopicRegistry& registry_;
@@ -68,6 +74,8 @@ class CommitLoop {
   bool stopping_ = false;
   bool committing_ = false;  // a commit is running, on the loop's thread or a caller's
   std::atomic<bool> has_pending_{false};  // pending_ is not empty; read without the lock
+  std::uint64_t commits_started_ = 0;  // numbers the commits, for the bells
+  CompletionBells bells_;  // where CommitAndAwait's callers sleep
   CompletionThread completions_;  // declared before thread_: it must exist while the loop runs
   std::thread thread_;
 };
