@@ -105,7 +105,7 @@ Status Environment::Open(const std::string& path, const LmdbOptions& options,
     return Status::InvalidArgument("option 'map_size': too large for this platform");
   }
   // MDB_NOTLS: read transactions belong to iterators and snapshots, not to threads.
-  // MDB_NOSYNC: commits never flush; LmdbStore::Write flushes after a sync write instead.
+  // MDB_NOSYNC: commits do not flush; LmdbStore::Write clears it for a synced write.
   unsigned int flags = MDB_NOTLS | MDB_NOSYNC;
   if (options.no_meta_sync) flags |= MDB_NOMETASYNC;
 

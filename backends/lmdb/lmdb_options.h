@@ -11,9 +11,10 @@
 //   no_sync       bool  false   Never flush to disk on Write, even with WriteOptions::sync: a
 //                               machine crash may lose (and, see lmdb_store.h, may damage) recent
 //                               writes. Flush() still flushes.
-//   no_meta_sync  bool  false   Sets MDB_NOMETASYNC. Commits already run with MDB_NOSYNC (see
-//                               lmdb_store.h), so this changes nothing today; kept so configs stay
-//                               valid if the sync scheme changes.
+//   no_meta_sync  bool  false   Sets MDB_NOMETASYNC: a synced write still flushes its pages before
+//                               it writes the meta page, but does not flush the meta page, so a
+//                               machine crash may undo the newest synced writes (the store stays
+//                               whole). Saves one flush per synced write.
 //   max_readers   uint  126     Most read transactions open at once: each Get in flight, open
 //                               Iterator and Snapshot takes one. Beyond it reads fail with Busy.
 //                               1..65536.

@@ -103,33 +103,33 @@ int LmdbStore::ApplyOnce(const WriteBatch& batch, std::string* where) {
 Status LmdbStore::Write(const WriteOptions& options, const WriteBatch& batch) {
   try {
     if (Status s = batch.Validate(); !s.ok()) return s;
-    {
-      std::lock_guard lock(write_mu_);
-      if (!env_->Usable().ok()) return env_->Usable();
-      for (int attempt = 1;; ++attempt) {
-        std::string where;
-        const int rc = ApplyOnce(batch, &where);
-        if (rc == MDB_SUCCESS) break;
-        if (attempt == kMaxAttempts || (rc != MDB_MAP_FULL && rc != MDB_MAP_RESIZED)) {
-          return env_->WriteFailure(rc, where, batch.ByteSize());
-        }
-        // The transaction is gone, so no transaction of this thread blocks the resize.
-        Status grown = rc == MDB_MAP_FULL ? env_->Grow(batch.ByteSize()) : env_->AdoptMapSize();
-        if (!grown.ok()) return grown;
+    std::lock_guard lock(write_mu_);
+    if (!env_->Usable().ok()) return env_->Usable();
+    // LMDB itself orders a synced commit's writes (pages, flush, meta page); syncing after a
+    // MDB_NOSYNC commit instead would flush pages and meta page together, in any order.
+    const bool durable = options.sync && !env_->options().no_sync;
+    if (const int rc = SetCommitsSync(durable); rc != MDB_SUCCESS) return FromMdb(rc, "mdb_env_set_flags");
+    for (int attempt = 1;; ++attempt) {
+      std::string where;
+      const int rc = ApplyOnce(batch, &where);
+      if (rc == MDB_SUCCESS) return Status::Ok();
+      if (attempt == kMaxAttempts || (rc != MDB_MAP_FULL && rc != MDB_MAP_RESIZED)) {
+        return env_->WriteFailure(rc, where, batch.ByteSize());
       }
+      // The transaction is gone, so no transaction of this thread blocks the resize.
+      Status grown = rc == MDB_MAP_FULL ? env_->Grow(batch.ByteSize()) : env_->AdoptMapSize();
+      if (!grown.ok()) return grown;
     }
-    // Outside the writer lock, so that writers queued meanwhile share this flush.
-    if (options.sync && !env_->options().no_sync) {
-      const int rc = mdb_env_sync(env_->handle(), 1);
-      if (rc != MDB_SUCCESS) {
-        return FromMdb(rc, "mdb_env_sync after commit (the batch is applied but may not be "
-                           "durable)");
-      }
-    }
-    return Status::Ok();
   } catch (...) {
     return FromCurrentException("LMDB Write");
   }
+}
+
+int LmdbStore::SetCommitsSync(bool durable) {
+  if (durable == commits_sync_) return MDB_SUCCESS;
+  const int rc = mdb_env_set_flags(env_->handle(), MDB_NOSYNC, durable ? 0 : 1);
+  if (rc == MDB_SUCCESS) commits_sync_ = durable;
+  return rc;
 }
 
 Status LmdbStore::ReadTxnFor(const ReadOptions& options, std::unique_ptr<ReadTxn>* owned,

@@ -1,15 +1,14 @@
 // LmdbStore: goethe::kv::Store on one LMDB environment with one unnamed database. LMDB's default
 // key order (memcmp, then the shorter key first) is the bytewise order the interface asks for.
 //
-// Durability: the environment always runs with MDB_NOSYNC, so a commit writes its pages to the
-// OS but never waits for the disk; a batch then survives a crash of this process, not a power
-// loss. A Write with WriteOptions::sync calls mdb_env_sync(env, 1) after its commit, which makes
-// that batch and every earlier one durable before Write returns, unless the option no_sync is set
-// (the operator chose speed over durability; the sync is skipped). Flush() always syncs.
-// Caveat from LMDB's documentation: with MDB_NOSYNC a machine crash between flushes may also
-// leave the database inconsistent unless the filesystem keeps write order, since a meta page can
-// reach the disk before the pages it points to. no_meta_sync (MDB_NOMETASYNC) has no effect while
-// MDB_NOSYNC is set.
+// Durability: a Write with WriteOptions::sync commits in LMDB's safe order: the new pages, one
+// fdatasync, then the meta page that names them through LMDB's O_DSYNC descriptor; so it is durable
+// when Write returns, and a power loss leaves the old or the new meta page, each naming pages on
+// disk. Any other Write commits with MDB_NOSYNC: it survives a crash of this process, not a power
+// loss, and (LMDB's caveat) a power loss before the next synced write or Flush() can leave the
+// store unreadable, since its meta page may reach the disk before its pages. The option no_sync
+// makes every write unsynced; no_meta_sync (MDB_NOMETASYNC) keeps the order but skips the meta
+// page's sync, so a power loss may undo the newest synced writes without damaging the store.
 //
 // Checksums: every stored value carries a CRC-32 of key and value (value_checksum.h), checked on
 // every Get and at every iterator position; a mismatch is Corruption naming data.mdb and the key.
@@ -63,8 +62,12 @@ class LmdbStore final : public Store {
   // The snapshot's transaction, or a new ReadTxn in *owned.
   Status ReadTxnFor(const ReadOptions& options, std::unique_ptr<ReadTxn>* owned, MDB_txn** txn);
 
+  // Makes the commits that follow sync (durable) or not, by MDB_NOSYNC; under write_mu_.
+  int SetCommitsSync(bool durable);
+
   std::unique_ptr<Environment> env_;
   std::mutex write_mu_;
+  bool commits_sync_ = false;  // MDB_NOSYNC is clear; the environment opens with it set
 };
 
 }  // namespace goethe::kv::lmdb_backend
