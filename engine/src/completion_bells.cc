@@ -24,18 +24,22 @@ void WakeAll(std::atomic<std::uint32_t>& bell) {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&bell), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 
-// Sleeps on `bell` until it rings or `finished` is set. The bell is read before `finished`, so a
-// ring between the two reads ends the wait at once.
-bool WaitForRing(std::atomic<std::uint32_t>& bell, const std::atomic<bool>& finished) {
+}  // namespace
+
+// The bell is read before `finished`, so a ring between the two reads ends the wait at once.
+bool CompletionBells::WaitForRing(std::atomic<std::uint32_t>& bell, const std::atomic<bool>& finished) {
   const std::uint32_t rung = bell.load(std::memory_order_acquire);
   while (!finished.load(std::memory_order_acquire)) {
-    if (bell.load(std::memory_order_acquire) != rung) return finished.load(std::memory_order_acquire);
-    SleepWhileUnrung(bell, rung);
+    // Counted before the bell is checked (both sequentially consistent, as in Ring): a ring that
+    // finds no sleeper has moved the bell before this check, which then does not sleep.
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    const bool rang = bell.load(std::memory_order_seq_cst) != rung;
+    if (!rang) SleepWhileUnrung(bell, rung);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    if (rang) return finished.load(std::memory_order_acquire);
   }
   return true;
 }
-
-}  // namespace
 
 void CompletionBells::Await(const std::atomic<bool>& finished, std::uint64_t expected_commit) {
   if (WaitForRing(by_commit_[expected_commit % kBells], finished)) return;
@@ -45,9 +49,10 @@ void CompletionBells::Await(const std::atomic<bool>& finished, std::uint64_t exp
 
 void CompletionBells::Ring(std::uint64_t commit) {
   std::atomic<std::uint32_t>& bell = by_commit_[commit % kBells];
-  bell.fetch_add(1, std::memory_order_release);
+  bell.fetch_add(1, std::memory_order_seq_cst);
+  every_commit_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
   WakeAll(bell);
-  every_commit_.fetch_add(1, std::memory_order_release);
   WakeAll(every_commit_);
 }
 

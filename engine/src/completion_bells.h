@@ -27,8 +27,14 @@ class CompletionBells {
   // Enough that a bell is not shared by commits in flight at once (one writing, a few completing).
   static constexpr std::size_t kBells = 8;
 
+  // Sleeps on `bell` until it rings or `finished` is set; returns `finished`.
+  bool WaitForRing(std::atomic<std::uint32_t>& bell, const std::atomic<bool>& finished);
+
   std::array<std::atomic<std::uint32_t>, kBells> by_commit_{};
   std::atomic<std::uint32_t> every_commit_{0};
+  // Callers asleep or about to sleep: a ring with none skips the wake-up system calls, which a
+  // lone caller committing on its own thread (sync off) would otherwise pay on every append.
+  std::atomic<std::uint32_t> sleepers_{0};
 };
 
 }  // namespace goethe
