@@ -67,7 +67,7 @@ class LmdbStore final : public Store {
 
   std::unique_ptr<Environment> env_;
   std::mutex write_mu_;
-  bool commits_sync_ = false;  // MDB_NOSYNC is clear; the environment opens with it set
+  bool commits_sync_ = false;  // true while MDB_NOSYNC is clear (the environment opens with it set)
 };
 
 }  // namespace goethe::kv::lmdb_backend
