@@ -142,7 +142,7 @@ class EngineCrashTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EngineCrashTest, AcknowledgedAppendsSurviveSigkillWholeAndInOrder) {
   const std::string backend = GetParam();
-  const std::string plugin_file = testing::PluginDir() + "/" + BackendPlugin::FileName(backend);
+  const std::string plugin_file = testing::PluginFile(backend);
   auto plugin = BackendPlugin::LoadFile(plugin_file, "crash test");
   ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
   testing::TempDir dir;

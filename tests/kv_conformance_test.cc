@@ -25,8 +25,7 @@ using testing::TempDir;
 class KvConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto plugin = BackendPlugin::LoadFile(testing::PluginDir() + "/" + BackendPlugin::FileName(GetParam()),
-                                          "test");
+    auto plugin = BackendPlugin::LoadFile(testing::PluginFile(GetParam()), "test");
     ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
     plugin_.emplace(std::move(plugin).value());
     Reopen();

@@ -44,7 +44,7 @@ int FlipInEveryCopy(const std::string& file, const std::string& needle) {
 class LmdbChecksumTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto plugin = BackendPlugin::LoadFile(testing::PluginDir() + "/" + BackendPlugin::FileName("lmdb"), "test");
+    auto plugin = BackendPlugin::LoadFile(testing::PluginFile("lmdb"), "test");
     ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
     plugin_.emplace(std::move(plugin).value());
   }

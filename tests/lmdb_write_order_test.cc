@@ -88,7 +88,7 @@ namespace {
 class LmdbWriteOrderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto plugin = BackendPlugin::LoadFile(testing::PluginDir() + "/" + BackendPlugin::FileName("lmdb"), "test");
+    auto plugin = BackendPlugin::LoadFile(testing::PluginFile("lmdb"), "test");
     ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
     plugin_.emplace(std::move(plugin).value());
     auto store = plugin_->Open(dir_.Sub("store"), {});

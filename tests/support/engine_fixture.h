@@ -133,7 +133,7 @@ class AsyncOutcomes : public std::enable_shared_from_this<AsyncOutcomes> {
 class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto plugin = BackendPlugin::LoadFile(PluginDir() + "/" + BackendPlugin::FileName(GetParam()), "test");
+    auto plugin = BackendPlugin::LoadFile(PluginFile(GetParam()), "test");
     ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
     plugin_.emplace(std::move(plugin).value());
     options_.sync = false;  // tests that need durability across a crash turn it on

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "goethe/engine/plugin_loader.h"
+
 namespace goethe::testing {
 
 inline const std::vector<std::string>& AllBackends() {
@@ -12,6 +14,8 @@ inline const std::vector<std::string>& AllBackends() {
 }
 
 inline std::string PluginDir() { return GOETHE_TEST_PLUGIN_DIR; }
+// The built plugin file of `backend`.
+inline std::string PluginFile(const std::string& backend) { return PluginDir() + "/" + BackendPlugin::FileName(backend); }
 inline std::string BrokenPluginDir() { return GOETHE_TEST_BROKEN_PLUGIN_DIR; }
 
 }  // namespace goethe::testing
