@@ -43,8 +43,8 @@ TEST_P(EngineReadTest, ReadEachVisitsWhatReadReturns) {
   auto read = log_->Read(request);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   std::vector<Event> visited;
-  auto each = log_->ReadEach(request, [&](std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload) {
-    visited.push_back({offset, timestamp_ns, std::string(payload)});
+  auto each = log_->ReadEach(request, [&](const EventView& event) {
+    visited.push_back({event.offset, event.timestamp_ns, std::string(event.payload)});
   });
   ASSERT_TRUE(each.ok()) << each.status().ToString();
   EXPECT_TRUE(each->events.empty());

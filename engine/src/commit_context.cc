@@ -21,6 +21,17 @@ TopicState::LoopView& CommitContext::View(const TopicPtr& topic) {
   return it->second.view;
 }
 
+const TopicState::LoopView& CommitContext::PeekView(const TopicPtr& topic) const {
+  auto it = staged_.find(topic.get());
+  return it != staged_.end() ? it->second.view : topic->loop;
+}
+
+void CommitContext::UseAttributesFormat() {
+  if (loop_.attributes_format || marks_attributes_format_) return;
+  batch_.Put(keys::Meta("format"), records::kFormatWithAttributes);
+  marks_attributes_format_ = true;
+}
+
 TopicPtr CommitContext::StageCreate(const std::string& name, const TopicSettings& settings) {
   if (next_topic_id_ == 0) next_topic_id_ = loop_.next_topic_id;
   auto topic = std::make_shared<TopicState>(next_topic_id_++, name, settings, now_);
@@ -101,6 +112,7 @@ void CommitContext::Finalize() {
 std::vector<TopicPtr> CommitContext::Apply() {
   std::vector<TopicPtr> to_wake;
   if (next_topic_id_ != 0) loop_.next_topic_id = next_topic_id_;
+  if (marks_attributes_format_) loop_.attributes_format = true;
   for (auto& [key, cursor] : cursors_) loop_.cursors[key] = cursor;
   // Deletions first: a topic deleted and created again in this batch must end up registered.
   for (auto& [name, topic] : deleted_) {

@@ -23,6 +23,9 @@ namespace goethe {
 // State that only the commit loop owns and that outlives one batch.
 struct LoopState {
   std::uint64_t next_topic_id = 1;
+  // The store's format marker says format 3: events may carry keys and headers. A format-2 store
+  // is marked so in the batch that writes its first such event (records.h).
+  bool attributes_format = false;
   // Committed cursors by KV key; filled lazily from the store. nullopt caches "no cursor".
   std::map<std::string, std::optional<records::CursorRecord>> cursors;
 };
@@ -45,6 +48,8 @@ class CommitContext {
   TopicPtr Find(const std::string& name) const;
   // The topic's loop view staged in this batch; copied from the topic on first use.
   TopicState::LoopView& View(const TopicPtr& topic);
+  // The same view, read only: staged when this batch changed it, else the topic's.
+  const TopicState::LoopView& PeekView(const TopicPtr& topic) const;
   void MarkLowChanged(const TopicPtr& topic) { staged_[topic.get()].low_changed = true; }
 
   // Stages a new topic (id from the loop state) and its record; Find sees it from now on.
@@ -58,6 +63,9 @@ class CommitContext {
 
   Result<std::optional<IdempotencyEntry>> Idempotency(std::uint64_t topic_id, const std::string& key);
   void StageIdempotency(std::uint64_t topic_id, const std::string& key, std::optional<IdempotencyEntry> entry);
+
+  // An event with a key or headers is staged: the store must be marked format 3 (once).
+  void UseAttributesFormat();
 
   // Adds the retention record of every topic trimmed in this batch: once per topic. (A topic's
   // head needs no record: its newest event holds it.)
@@ -84,6 +92,7 @@ class CommitContext {
   std::map<std::string, std::optional<records::CursorRecord>> cursors_;
   std::map<std::string, std::optional<IdempotencyEntry>> idempotency_;
   std::uint64_t next_topic_id_ = 0;  // 0: unchanged in this batch
+  bool marks_attributes_format_ = false;
 };
 
 }  // namespace goethe

@@ -40,6 +40,8 @@ Status ReadStorage(Config& c, const YAML::Node& node, const YAML::Mark& mark) {
 Status ReadEngine(Config& c, const YAML::Node& node, const YAML::Mark& mark) {
   SectionReader r(c, "engine");
   r.On("max_event_bytes", Size(r, &c.engine.max_event_bytes));
+  r.On("max_key_bytes", Count(r, &c.engine.max_key_bytes, 0));
+  r.On("max_headers", Count(r, &c.engine.max_headers, 0));
   r.On("idempotency_window", Duration(r, &c.engine.idempotency_window));
   r.On("time_index_granularity", Duration(r, &c.engine.time_index_granularity));
   r.On("retention_interval", Duration(r, &c.engine.retention_interval));

@@ -36,6 +36,8 @@ EventLogOptions EventLogOptions::FromConfig(const Config& config) {
   EventLogOptions options;
   options.sync = config.storage.sync;
   options.max_event_bytes = config.engine.max_event_bytes;
+  options.max_key_bytes = config.engine.max_key_bytes;
+  options.max_headers = config.engine.max_headers;
   options.idempotency_window = config.engine.idempotency_window;
   options.default_index_granularity = config.engine.time_index_granularity;
   options.retention_interval = config.engine.retention_interval;
@@ -45,6 +47,15 @@ EventLogOptions EventLogOptions::FromConfig(const Config& config) {
 
 Status EventLog::ValidateTopicName(const std::string& name) { return ValidateName(name, "topic"); }
 Status EventLog::ValidateConsumerName(const std::string& name) { return ValidateName(name, "consumer"); }
+Status EventLog::ValidateHeaderName(const std::string& name) {
+  if (name.empty() || name.size() > 255)
+    return InvalidArgument("a header name must be 1 to 255 bytes, got " + std::to_string(name.size()));
+  for (char c : name) {
+    if (c < 0x21 || c > 0x7E)
+      return InvalidArgument("a header name may only contain printable ASCII without spaces (0x21-0x7E)");
+  }
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(std::shared_ptr<kv::Store> store, EventLogOptions options) {
   if (!options.clock) options.clock = SystemClock;
@@ -82,6 +93,11 @@ void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {
 AppendOutcome EventLog::Append(AppendRequest request) {
   return impl_->Append(std::move(request));
 }
+
+void EventLog::AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done) {
+  impl_->AppendMultiAsync(std::move(request), std::move(done));
+}
+MultiAppendOutcome EventLog::AppendMulti(MultiAppendRequest request) { return impl_->AppendMulti(std::move(request)); }
 
 Result<ReadResult> EventLog::Read(const ReadRequest& request) const { return impl_->Read(request); }
 Result<ReadResult> EventLog::ReadEach(const ReadRequest& request, const EventVisitor& visit) const {

@@ -35,7 +35,22 @@ class EventLog::Impl {
   AppendOutcome Append(AppendRequest request);  // may commit on the caller's thread
   // The commit job of an append; nullopt (and `done` called) when the request is invalid.
   std::optional<CommitJob> MakeAppendJob(AppendRequest request, AppendCallback done);
-  Status StageAppend(CommitContext& ctx, const AppendRequest& request, AppendOutcome& outcome);
+  void AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done);
+  MultiAppendOutcome AppendMulti(MultiAppendRequest request);
+  std::optional<CommitJob> MakeMultiAppendJob(MultiAppendRequest request, MultiAppendCallback done);
+  Status StageMultiAppend(CommitContext& ctx, const MultiAppendRequest& request, MultiAppendOutcome& outcome);
+
+  // What CheckAppend decided for one topic's part, for WriteAppend.
+  struct AppendPlan {
+    TopicPtr topic;                    // null: the topic is created when written
+    TopicSettings new_topic_settings;  // for a topic to create
+    bool duplicate = false;            // an idempotent retry: nothing to write
+  };
+  // Checks an append against the staged state without changing the context; fills `outcome`
+  // with a duplicate's first answer or a conflict's next offset.
+  Status CheckAppend(CommitContext& ctx, const AppendRequest& request, AppendPlan* plan, AppendOutcome& outcome);
+  // Stages what CheckAppend allowed: events, index entry, idempotency key, the topic if new.
+  void WriteAppend(CommitContext& ctx, const AppendRequest& request, const AppendPlan& plan, AppendOutcome& outcome);
 
   // topics.cc
   Result<TopicInfo> CreateTopic(const std::string& name, const TopicSettings& settings);

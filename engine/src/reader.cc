@@ -1,5 +1,7 @@
 // Reads: pages of events, start positions and seeking by time. Readers take the published head,
 // so they see only durable events, and never wait for the commit loop.
+#include <algorithm>
+
 #include "event_log_impl.h"
 #include "keys.h"
 #include "records.h"
@@ -23,12 +25,31 @@ Status MissingEvents(const TopicState& topic, std::uint64_t from, std::uint64_t 
 
 Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
   std::vector<Event> events;
-  auto result = ReadEach(request, [&events](std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload) {
-    events.push_back({offset, timestamp_ns, std::string(payload)});
+  auto result = ReadEach(request, [&events](const EventView& view) {
+    Event& event = events.emplace_back();
+    event.offset = view.offset;
+    event.timestamp_ns = view.timestamp_ns;
+    event.payload = view.payload;
+    event.key = view.key;
+    event.headers.reserve(view.headers->size());
+    for (const HeaderView& h : *view.headers) event.headers.push_back({std::string(h.name), std::string(h.value)});
   });
   if (result.ok()) result->events = std::move(events);
   return result;
 }
+
+namespace {
+
+bool Matches(const EventFilter& filter, const EventView& event) {
+  if (filter.key && event.key != *filter.key) return false;
+  for (const Header& wanted : filter.headers) {
+    auto same = [&wanted](const HeaderView& h) { return h.name == wanted.name && h.value == wanted.value; };
+    if (std::none_of(event.headers->begin(), event.headers->end(), same)) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const EventVisitor& visit) const {
   auto found = FindTopic(request.topic);
@@ -46,34 +67,44 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
   const std::string lower = keys::Event(topic.id, from);
   const std::string upper = keys::Event(topic.id, result.head);
   auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
+  const bool filtered = !request.filter.empty();
+  std::vector<HeaderView> headers;  // reused for every event
   std::uint64_t bytes = 0;
-  std::uint32_t count = 0;
+  std::uint32_t delivered = 0;
+  std::uint64_t scanned = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto offset = keys::EventOffset(it->key());
     auto event = records::DecodeEvent(it->value());
     if (!offset || !event) return DamagedEvent(topic, it->key());
     // Below the head, events are dense; only the first may lie past `from` (retention moved on).
-    if (count > 0 && *offset != result.next_offset) {
+    if (scanned > 0 && *offset != result.next_offset) {
       // The store may know why (LevelDB skips a block that fails its checksum and says so here).
       if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
       return MissingEvents(topic, result.next_offset, *offset);
     }
-    if (count > 0 && bytes + event->payload.size() > request.max_bytes) break;
-    bytes += event->payload.size();
-    if (count == 0) result.resolved_offset = *offset;  // retention may have moved on
-    visit(*offset, event->timestamp_ns, event->payload);
-    ++count;
+    headers.clear();
+    records::DecodeHeaders(*event, &headers);
+    const EventView view{*offset, event->timestamp_ns, event->key, &headers, event->payload};
+    const bool wanted = !filtered || Matches(request.filter, view);
+    if (wanted && delivered > 0 && bytes + event->event_bytes > request.max_bytes) break;
+    if (scanned == 0) result.resolved_offset = *offset;  // retention may have moved on
+    ++scanned;
     result.next_offset = *offset + 1;
+    if (wanted) {
+      bytes += event->event_bytes;
+      visit(view);
+      ++delivered;
+    }
     // A full page stops here, without stepping to an entry it will not return: that entry may
     // be damaged, and its error belongs to the next page.
-    if (count >= request.max_events) break;
+    if (delivered >= request.max_events || (filtered && scanned >= request.max_scanned)) break;
   }
   if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
   // The store ran out of events before the head, though the page had room for more. (Retention
   // only ever removes a prefix, atomically, so once one event is found the rest up to the head
   // must follow; an empty page may be retention racing this read.)
-  const bool page_full = count >= request.max_events || it->Valid();
-  if (count > 0 && !page_full && result.next_offset < result.head) {
+  const bool page_full = delivered >= request.max_events || (filtered && scanned >= request.max_scanned) || it->Valid();
+  if (scanned > 0 && !page_full && result.next_offset < result.head) {
     return MissingEvents(topic, result.next_offset, result.head);
   }
   return result;

@@ -74,25 +74,118 @@ std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes) {
   return IdempotencyRecord{(*f)[0], (*f)[1], S((*f)[2])};
 }
 
-void AppendEventValue(std::string* out, TimestampNs timestamp, std::uint64_t appended_bytes,
-                      std::string_view payload) {
-  const std::size_t at = out->size();
-  out->resize(at + kEventHeaderBytes + payload.size());
-  EncodeEventValue(out->data() + at, timestamp, appended_bytes, payload);
+std::uint64_t EventBytes(std::string_view payload, const EventAttributes* attributes) {
+  std::uint64_t bytes = payload.size();
+  if (attributes == nullptr) return bytes;
+  bytes += attributes->key.size();
+  for (const Header& h : attributes->headers) bytes += h.name.size() + h.value.size();
+  return bytes;
 }
 
-void EncodeEventValue(char* out, TimestampNs timestamp, std::uint64_t appended_bytes, std::string_view payload) {
+std::size_t EventValueSize(std::string_view payload, const EventAttributes* attributes) {
+  std::size_t size = kEventHeaderBytes + payload.size();
+  if (attributes == nullptr || attributes->empty()) return size;
+  size += 1 + attributes->key.size() + 2;
+  for (const Header& h : attributes->headers) size += 1 + h.name.size() + 4 + h.value.size();
+  return size;
+}
+
+namespace {
+char* Put(char* out, std::string_view bytes) {
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+}  // namespace
+
+void EncodeEventValue(char* out, TimestampNs timestamp, std::uint64_t appended_bytes, std::string_view payload,
+                      const EventAttributes* attributes) {
+  const bool has_attributes = attributes != nullptr && !attributes->empty();
   keys::EncodeBigEndian64(out, U(timestamp));
-  keys::EncodeBigEndian64(out + 8, appended_bytes);
-  if (!payload.empty()) std::memcpy(out + kEventHeaderBytes, payload.data(), payload.size());
+  keys::EncodeBigEndian64(out + 8, appended_bytes | (has_attributes ? kHasAttributes : 0));
+  out += kEventHeaderBytes;
+  if (has_attributes) {
+    *out++ = static_cast<char>(attributes->key.size());
+    out = Put(out, attributes->key);
+    const auto count = static_cast<std::uint16_t>(attributes->headers.size());
+    *out++ = static_cast<char>(count >> 8);
+    *out++ = static_cast<char>(count & 0xFF);
+    for (const Header& h : attributes->headers) {
+      *out++ = static_cast<char>(h.name.size());
+      out = Put(out, h.name);
+      const auto size = static_cast<std::uint32_t>(h.value.size());
+      for (int shift = 24; shift >= 0; shift -= 8) *out++ = static_cast<char>((size >> shift) & 0xFF);
+      out = Put(out, h.value);
+    }
+  }
+  Put(out, payload);
 }
 
-std::optional<EventView> DecodeEvent(std::string_view value) {
+void AppendEventValue(std::string* out, TimestampNs timestamp, std::uint64_t appended_bytes,
+                      std::string_view payload, const EventAttributes* attributes) {
+  const std::size_t at = out->size();
+  out->resize(at + EventValueSize(payload, attributes));
+  EncodeEventValue(out->data() + at, timestamp, appended_bytes, payload, attributes);
+}
+
+namespace {
+
+// Reads the attributes section at the start of `rest`; advances `rest` past it. False when damaged.
+bool ReadAttributes(std::string_view* rest, StoredEvent* event) {
+  auto take = [rest](std::size_t n, std::string_view* out) {
+    if (rest->size() < n) return false;
+    *out = rest->substr(0, n);
+    rest->remove_prefix(n);
+    return true;
+  };
+  auto byte_at = [](std::string_view bytes, std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  std::string_view field;
+  if (!take(1, &field) || !take(byte_at(field, 0), &event->key)) return false;
+  if (!take(2, &field)) return false;
+  event->header_count = byte_at(field, 0) << 8 | byte_at(field, 1);
+  if (event->key.empty() && event->header_count == 0) return false;  // the flag promised attributes
+  const char* headers_begin = rest->data();
+  for (std::size_t i = 0; i < event->header_count; ++i) {
+    std::string_view name, value;
+    if (!take(1, &field) || byte_at(field, 0) == 0 || !take(byte_at(field, 0), &name)) return false;
+    if (!take(4, &field)) return false;
+    std::uint32_t size = 0;
+    for (std::size_t b = 0; b < 4; ++b) size = size << 8 | byte_at(field, b);
+    if (!take(size, &value)) return false;
+    event->event_bytes += name.size() + value.size();
+  }
+  event->headers = std::string_view(headers_begin, static_cast<std::size_t>(rest->data() - headers_begin));
+  event->event_bytes += event->key.size();
+  return true;
+}
+
+}  // namespace
+
+std::optional<StoredEvent> DecodeEvent(std::string_view value) {
   if (value.size() < kEventHeaderBytes) return std::nullopt;
-  const std::string_view payload = value.substr(kEventHeaderBytes);
-  const std::uint64_t appended_bytes = keys::ReadBigEndian64(value.substr(8));
-  if (appended_bytes < payload.size()) return std::nullopt;  // the total includes this payload
-  return EventView{S(keys::ReadBigEndian64(value)), appended_bytes, payload};
+  const std::uint64_t total = keys::ReadBigEndian64(value.substr(8));
+  StoredEvent event{S(keys::ReadBigEndian64(value)), total & ~kHasAttributes, 0, {}, {}, 0, {}};
+  std::string_view rest = value.substr(kEventHeaderBytes);
+  if ((total & kHasAttributes) != 0 && !ReadAttributes(&rest, &event)) return std::nullopt;
+  event.payload = rest;
+  event.event_bytes += rest.size();
+  if (event.appended_bytes < event.event_bytes) return std::nullopt;  // the total includes this event
+  return event;
+}
+
+void DecodeHeaders(const StoredEvent& event, std::vector<HeaderView>* out) {
+  std::string_view rest = event.headers;
+  auto size_at = [&rest](std::size_t at, std::size_t width) {
+    std::size_t size = 0;
+    for (std::size_t b = 0; b < width; ++b) size = size << 8 | static_cast<unsigned char>(rest[at + b]);
+    return size;
+  };
+  for (std::size_t i = 0; i < event.header_count; ++i) {
+    const std::size_t name_size = size_at(0, 1);
+    const std::string_view name = rest.substr(1, name_size);
+    const std::size_t value_size = size_at(1 + name_size, 4);
+    out->push_back({name, rest.substr(1 + name_size + 4, value_size)});
+    rest.remove_prefix(1 + name_size + 4 + value_size);
+  }
 }
 
 }  // namespace goethe::records

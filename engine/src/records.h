@@ -6,12 +6,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "goethe/engine/types.h"
 
 namespace goethe::records {
 
 inline constexpr char kFormat = 1;
+
+// The store's format marker (`M format`). Format 2 keeps a topic's head in its events; format 3
+// is format 2 plus events with keys and headers. A store stays format 2 until its first event with
+// a key or headers is written, in that same batch, so a store that never used them can still be
+// served by the version before; once marked 3, that version refuses it instead of misreading it.
+inline constexpr std::string_view kFormatPlain = "goethe-log-2";
+inline constexpr std::string_view kFormatWithAttributes = "goethe-log-3";
 
 struct TopicRecord {
   std::uint64_t id = 0;
@@ -51,19 +59,44 @@ std::optional<LowRecord> DecodeLow(std::string_view bytes);
 std::optional<CursorRecord> DecodeCursor(std::string_view bytes);
 std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes);
 
-// An event's value: its append time, the payload bytes the topic has had appended up to and
-// including this event, then the payload. The running total lets the newest event stand for the
-// topic's head, so no record is rewritten by every append (docs/storage.md says why that matters).
+// An event's value: its append time, the event bytes the topic has had appended up to and
+// including this event, then — only when the event has a key or headers — its attributes, then the
+// payload. The running total lets the newest event stand for the topic's head, so no record is
+// rewritten by every append (docs/storage.md says why that matters). An event without attributes
+// is stored exactly as format 2 stored every event: the top bit of the running total, which no
+// total reaches, says whether attributes follow.
+//
+//   attributes := key-length (1 byte) key  header-count (2 bytes)
+//                 { name-length (1 byte) name  value-length (4 bytes) value } per header
 inline constexpr std::size_t kEventHeaderBytes = 16;
+inline constexpr std::uint64_t kHasAttributes = std::uint64_t{1} << 63;
+inline constexpr std::size_t kMaxHeadersPerEvent = 0xFFFF;  // the count's width
+
+// What an event counts toward limits, sizes and retention: payload, key, header names and values.
+std::uint64_t EventBytes(std::string_view payload, const EventAttributes* attributes);
+// The size of the stored value.
+std::size_t EventValueSize(std::string_view payload, const EventAttributes* attributes);
+// Writes the value into EventValueSize(payload, attributes) bytes at `out`. `attributes` may be
+// null or empty: then nothing but time, total and payload is written.
+void EncodeEventValue(char* out, TimestampNs timestamp, std::uint64_t appended_bytes, std::string_view payload,
+                      const EventAttributes* attributes);
 void AppendEventValue(std::string* out, TimestampNs timestamp, std::uint64_t appended_bytes,
-                      std::string_view payload);
-// Writes the value into kEventHeaderBytes + payload.size() bytes at `out`.
-void EncodeEventValue(char* out, TimestampNs timestamp, std::uint64_t appended_bytes, std::string_view payload);
-struct EventView {
+                      std::string_view payload, const EventAttributes* attributes = nullptr);
+
+// A decoded event value; views into the value.
+struct StoredEvent {
   TimestampNs timestamp_ns;
-  std::uint64_t appended_bytes;  // >= payload.size()
+  std::uint64_t appended_bytes;  // >= event_bytes
+  std::uint64_t event_bytes;     // EventBytes of this event
+  std::string_view key;
+  std::string_view headers;      // the encoded headers, checked whole by DecodeEvent
+  std::size_t header_count;
   std::string_view payload;
 };
-std::optional<EventView> DecodeEvent(std::string_view value);
+// nullopt when the value is damaged (sizes that do not add up, a total below the event's bytes, an
+// empty attributes section, an empty header name).
+std::optional<StoredEvent> DecodeEvent(std::string_view value);
+// The headers of an event DecodeEvent accepted, appended to `out` (views into the value).
+void DecodeHeaders(const StoredEvent& event, std::vector<HeaderView>* out);
 
 }  // namespace goethe::records

@@ -1,5 +1,5 @@
 // Recovery: what EventLog::Open finds in the store alone. Each topic's head comes from its newest
-// event (offset, timestamp and running payload total); its retention record says what was removed,
+// event (offset, timestamp and running total of event bytes); its retention record says what was removed,
 // and stands for the head when retention has removed every event. The oldest event and the newest
 // time-index entry check both ends against loss.
 #include "event_log_impl.h"
@@ -8,10 +8,6 @@
 
 namespace goethe {
 namespace {
-
-// The store's format marker. Format 1 kept a head record per topic that every append rewrote;
-// format 2 keeps the head in the events themselves (docs/storage.md).
-constexpr std::string_view kFormatMarker = "goethe-log-2";
 
 // An iterator over one family of a topic's keys.
 std::unique_ptr<kv::Iterator> FamilyIterator(kv::Store& store, char family, std::uint64_t topic_id) {
@@ -24,8 +20,8 @@ std::unique_ptr<kv::Iterator> FamilyIterator(kv::Store& store, char family, std:
 struct EdgeEvent {
   std::uint64_t offset = 0;
   TimestampNs timestamp_ns = 0;
-  std::uint64_t appended_bytes = 0;  // running payload total, this event included
-  std::uint64_t payload_bytes = 0;
+  std::uint64_t appended_bytes = 0;  // running total of event bytes, this event included
+  std::uint64_t event_bytes = 0;
 };
 
 // The event at the iterator's position, which must be valid.
@@ -33,7 +29,7 @@ Result<EdgeEvent> DecodeEdge(const kv::Iterator& it, const std::string& name, co
   auto offset = keys::EventOffset(it.key());
   auto event = records::DecodeEvent(it.value());
   if (!offset || !event) return DataLoss("topic '" + name + "': damaged " + which + " event record");
-  return EdgeEvent{*offset, event->timestamp_ns, event->appended_bytes, event->payload.size()};
+  return EdgeEvent{*offset, event->timestamp_ns, event->appended_bytes, event->event_bytes};
 }
 
 struct EdgeEvents {
@@ -103,7 +99,7 @@ Status RecoverTopic(kv::Store& store, TopicState& topic) {
     const EdgeEvent& last = (*edges)->newest;
     // Retention removes a prefix and records what it removed in the same batch, so the oldest
     // event must follow on from the record exactly.
-    if (first.offset != loop.first_offset || first.appended_bytes - first.payload_bytes != loop.deleted_bytes) {
+    if (first.offset != loop.first_offset || first.appended_bytes - first.event_bytes != loop.deleted_bytes) {
       return DataLoss("topic '" + name + "': its oldest event (offset " + std::to_string(first.offset) +
                       ") does not follow on from its retention record (first offset " +
                       std::to_string(loop.first_offset) + ")");
@@ -141,13 +137,17 @@ Status EventLog::Impl::Recover() {
     if (probe->Valid()) return FailedPrecondition("the store holds data that is not a Goethe event log");
     probe.reset();
     kv::WriteBatch init;
-    init.Put(keys::Meta("format"), kFormatMarker);
+    init.Put(keys::Meta("format"), records::kFormatPlain);
     if (kv::Status w = store_->Write({.sync = true}, init); !w.ok()) return FromKv(w, "initialising the store");
   } else if (!s.ok()) {
     return FromKv(s, "reading the store format");
-  } else if (value != kFormatMarker) {
+  } else if (value == records::kFormatWithAttributes) {
+    loop_state_.attributes_format = true;
+  } else if (value != records::kFormatPlain) {
+    // Format 1 kept a head record per topic that every append rewrote (docs/storage.md).
     return FailedPrecondition("the store has format '" + value + "', this program reads '" +
-                              std::string(kFormatMarker) +
+                              std::string(records::kFormatPlain) + "' and '" +
+                              std::string(records::kFormatWithAttributes) +
                               "': serve it with the Goethe version that wrote it, or move it aside to start an empty store");
   }
 

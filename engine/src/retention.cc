@@ -65,7 +65,7 @@ Status EventLog::Impl::EnforceRetention(const TopicPtr& topic) {
         new_first_time = event->timestamp_ns;
         break;
       }
-      deleted_bytes += event->payload.size();
+      deleted_bytes += event->event_bytes;
       last_deleted_time = event->timestamp_ns;
       new_first = *offset + 1;
     }

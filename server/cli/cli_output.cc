@@ -87,6 +87,17 @@ void PrintError(const grpc::Status& status) {
                status.error_message().c_str());
 }
 
+JsonObject& JsonObject::Bytes(std::string_view key, std::string_view bytes) {
+  if (IsValidUtf8(bytes)) return String(key, bytes);
+  return String(std::string(key) + "_base64", Base64(bytes));
+}
+
+JsonObject& JsonObject::Raw(std::string_view key, std::string_view json) {
+  Key(key);
+  body_ += json;
+  return *this;
+}
+
 void Output::Line(const std::string& line) {
   std::fputs(line.c_str(), out_);
   std::fputc('\n', out_);
@@ -96,15 +107,24 @@ void Output::Event(const v1::Event& event) {
   if (json_) {
     JsonObject object;
     object.Unsigned("offset", event.offset()).Time("timestamp", event.timestamp_unix_nanos());
-    if (IsValidUtf8(event.payload())) {
-      object.String("payload", event.payload());
-    } else {
-      object.String("payload_base64", Base64(event.payload()));
+    if (!event.key().empty()) object.Bytes("key", event.key());
+    if (event.headers_size() > 0) {
+      std::string headers = "[";
+      for (const v1::Header& h : event.headers()) {
+        if (headers.size() > 1) headers += ',';
+        headers += JsonObject().String("name", h.name()).Bytes("value", h.value()).str();
+      }
+      object.Raw("headers", headers + "]");
     }
+    object.Bytes("payload", event.payload());
     return Line(object.str());
   }
-  Line(std::to_string(event.offset()) + "  " + FormatRfc3339(event.timestamp_unix_nanos()) + "  " +
-       ShowPayload(event.payload()));
+  // offset  time  [key=K]  [NAME=VALUE ...]  payload: key and headers only when the event has them.
+  std::string line = std::to_string(event.offset()) + "  " + FormatRfc3339(event.timestamp_unix_nanos()) + "  ";
+  if (!event.key().empty()) line += "key=" + ShowPayload(event.key()) + "  ";
+  for (const v1::Header& h : event.headers()) line += ShowPayload(h.name()) + "=" + ShowPayload(h.value()) + " ";
+  if (event.headers_size() > 0) line += " ";
+  Line(line + ShowPayload(event.payload()));
 }
 
 void Output::Produced(const std::string& topic, const v1::ProduceResponse& response) {

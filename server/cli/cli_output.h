@@ -1,6 +1,6 @@
 // What goethe-cli prints: readable lines by default, or one JSON object per line with --json
 // (numbers as numbers, times as RFC 3339 plus unix nanoseconds, a payload as "payload" when it is
-// UTF-8 text and as "payload_base64" otherwise).
+// UTF-8 text and as "payload_base64" otherwise; so too an event's key and header values).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,9 @@ class JsonObject {
   JsonObject& Signed(std::string_view key, std::int64_t value);
   JsonObject& Bool(std::string_view key, bool value);
   JsonObject& Time(std::string_view key, std::int64_t unix_nanos);  // key (RFC 3339) and key_unix_nanos
+  // Bytes as `key` when valid UTF-8, else base64 as `key`_base64.
+  JsonObject& Bytes(std::string_view key, std::string_view bytes);
+  JsonObject& Raw(std::string_view key, std::string_view json);  // `json` must be valid JSON
   std::string str() const { return "{" + body_ + "}"; }
 
  private:

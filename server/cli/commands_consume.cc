@@ -1,10 +1,12 @@
 // goethe-cli consume TOPIC --from ... [--consumer NAME] [--follow] [--ack] [--max N] [--window N]
+//                   [--key K] [--header NAME=VALUE]...
 // Without --follow it prints the events that existed when it subscribed and exits; with --follow
 // it tails until SIGINT or SIGTERM. --ack commits the consumer's cursor as it goes. Either way it
 // ends by half-closing the stream, so that the server commits the last ack before it finishes.
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include "cli_context.h"
+#include "header_flag.h"
 #include "start_position_flag.h"
 
 namespace goethe::cli {
@@ -27,6 +30,8 @@ struct ConsumeFlags {
   bool ack = false;
   std::uint64_t max = 0;  // 0: no limit
   std::uint32_t window = 0;
+  std::optional<std::string> key;    // only events with this key
+  std::vector<std::string> headers;  // only events with all these NAME=VALUE headers
 };
 
 sigset_t TerminationSignals() {
@@ -113,6 +118,11 @@ int RunConsume(CliContext& context, const ConsumeFlags& flags) {
   if (!ParseStartPosition(flags.start, s->mutable_start(), &error)) return FailUsage(error);
   if (s->start().has_cursor() && flags.consumer.empty()) return FailUsage("--from cursor needs --consumer");
   if (flags.ack && flags.consumer.empty()) return FailUsage("--ack needs --consumer");
+  if (flags.key) s->mutable_filter()->set_key(*flags.key);
+  for (const std::string& header : flags.headers) {
+    if (!ParseHeaderFlag(header, s->mutable_filter()->add_headers()))
+      return FailUsage("--header '" + header + "': expected NAME=VALUE");
+  }
 
   grpc::ClientContext call;
   std::unique_ptr<ConsumeStream> stream = context.stub->Consume(&call);
@@ -135,8 +145,10 @@ int RunConsume(CliContext& context, const ConsumeFlags& flags) {
   while (!done && (flags.max == 0 || printed < flags.max) && stream->Read(&response)) {
     if (!response.has_events()) continue;
     std::optional<std::uint64_t> last;
+    bool stopped = false;  // at an event not to print
     for (const v1::Event& event : response.events().events()) {
-      if (event.offset() >= stop_at || (flags.max != 0 && printed >= flags.max)) break;
+      stopped = event.offset() >= stop_at || (flags.max != 0 && printed >= flags.max);
+      if (stopped) break;
       out.Event(event);
       ++printed;
       last = event.offset();
@@ -144,7 +156,9 @@ int RunConsume(CliContext& context, const ConsumeFlags& flags) {
     std::fflush(stdout);
     // Acks open the window; with --ack they also commit (read_only is off).
     if (last) writer.Ack(*last);
-    if (!last || *last + 1 >= stop_at) done = true;
+    // With a filter the server also reports how far it has read past skipped events.
+    const std::uint64_t read_to = std::max(last ? *last + 1 : 0, response.events().next_offset());
+    if (stopped || read_to >= stop_at) done = true;
   }
 
   writer.HalfClose();
@@ -169,6 +183,9 @@ void AddConsumeCommand(CLI::App& app, Action* chosen) {
   consume->add_flag("--ack", flags->ack, "Commit the consumer's cursor as events are printed");
   consume->add_option("--max", flags->max, "Stop after this many events");
   consume->add_option("--window", flags->window, "Unacknowledged events the server may send ahead");
+  consume->add_option("--key", flags->key, "Only events with this key (the server filters)");
+  consume->add_option("--header", flags->headers, "Only events with this header NAME=VALUE (repeat: all of them)")
+      ->allow_extra_args(false);
   consume->callback([flags, chosen] {
     // Before any gRPC thread exists, so that every thread inherits the mask and the watcher's
     // sigtimedwait receives the signal.

@@ -1,12 +1,15 @@
-// goethe-cli produce TOPIC [PAYLOAD...] [--file F] [--expect-offset N] [--key K] [--batch N]
+// goethe-cli produce TOPIC [PAYLOAD...] [--file F] [--key K] [--header NAME=VALUE]...
+//                   [--expect-offset N] [--idempotency-key K] [--batch N]
 // Events come from the arguments (one atomic produce), or --file (the whole file, one event), or
-// stdin (one event per line, sent in produces of --batch lines).
+// stdin (one event per line, sent in produces of --batch lines). Every event gets the --key and
+// --header given.
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
 
 #include "cli_context.h"
+#include "header_flag.h"
 
 namespace goethe::cli {
 namespace {
@@ -16,16 +19,31 @@ struct ProduceFlags {
   std::vector<std::string> payloads;
   std::string file;
   std::optional<std::uint64_t> expect_offset;
-  std::string key;
+  std::string idempotency_key;
+  std::optional<std::string> key;
+  std::vector<std::string> headers;  // NAME=VALUE
   std::uint32_t batch = 100;
 };
 
 int Send(CliContext& context, const ProduceFlags& flags, std::vector<std::string> payloads) {
   v1::ProduceRequest request;
   request.set_topic(flags.topic);
-  for (std::string& payload : payloads) request.add_payloads(std::move(payload));
+  const bool plain = !flags.key && flags.headers.empty();
+  for (std::string& payload : payloads) {
+    if (plain) {
+      request.add_payloads(std::move(payload));
+      continue;
+    }
+    v1::EventData* event = request.add_events();
+    event->set_payload(std::move(payload));
+    if (flags.key) event->set_key(*flags.key);
+    for (const std::string& header : flags.headers) {
+      if (!ParseHeaderFlag(header, event->add_headers()))
+        return FailUsage("--header '" + header + "': expected NAME=VALUE");
+    }
+  }
   if (flags.expect_offset) request.set_expected_next_offset(*flags.expect_offset);
-  request.set_idempotency_key(flags.key);
+  request.set_idempotency_key(flags.idempotency_key);
   v1::ProduceResponse response;
   const grpc::Status status = context.stub->Produce(context.UnaryCall().get(), request, &response);
   if (!status.ok()) return Fail(status);
@@ -42,7 +60,7 @@ int RunProduce(CliContext& context, const ProduceFlags& flags) {
     return Send(context, flags, {std::move(payload)});
   }
   // An expected offset or an idempotency key belongs to one batch: then stdin is one batch.
-  const bool one_batch = flags.expect_offset.has_value() || !flags.key.empty();
+  const bool one_batch = flags.expect_offset.has_value() || !flags.idempotency_key.empty();
   std::vector<std::string> batch;
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -66,7 +84,11 @@ void AddProduceCommand(CLI::App& app, Action* chosen) {
   produce->add_option("-f,--file", flags->file, "Send the whole file as one event");
   produce->add_option("--expect-offset", flags->expect_offset,
                       "Append only if the topic's next offset is this (else ABORTED)");
-  produce->add_option("--key", flags->key, "Idempotency key: a retry with the same key writes nothing");
+  produce->add_option("--key", flags->key, "The events' key (the entity they are about)");
+  produce->add_option("--header", flags->headers, "A header NAME=VALUE on every event (repeat for more)")
+      ->allow_extra_args(false);
+  produce->add_option("--idempotency-key", flags->idempotency_key,
+                      "A retry with the same idempotency key writes nothing");
   produce->add_option("--batch", flags->batch, "Stdin lines per produce")->capture_default_str()->check(CLI::PositiveNumber);
   produce->callback([flags, chosen] {
     *chosen = [flags](CliContext& context) { return RunProduce(context, *flags); };

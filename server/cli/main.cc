@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"goethe-cli: produce, consume and manage topics and cursors on a goethe-server"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags after the subcommand too: `consume orders --json`
   app.add_option("-s,--server", context.server, "Server address host:port")
       ->capture_default_str()
       ->envname("GOETHE_SERVER");

@@ -74,6 +74,7 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   max_batch_events_ = subscribe.max_batch_events() == 0 ? kMaxBatchEvents
                                                         : std::min(subscribe.max_batch_events(), kMaxBatchEvents);
   next_offset_ = resolved->offset;
+  filter_ = FromProto(subscribe.filter());  // checked by ToStartPosition
 
   response_.Clear();
   v1::Subscribed* subscribed = response_.mutable_subscribed();
@@ -87,6 +88,22 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   spdlog::debug("consume: subscribed topic={} consumer='{}' from={} window={}", topic_, consumer_, next_offset_, window_);
 }
 
+std::uint64_t ConsumeReactor::InFlightBatch::AckUpTo(std::uint64_t offset) {
+  if (offset < first) return 0;
+  if (offsets.empty()) {
+    const std::uint64_t acked = std::min(offset, last) - first + 1;
+    first = std::min(offset, last) + 1;
+    return acked;
+  }
+  std::uint64_t acked = 0;
+  while (!offsets.empty() && offsets.front() <= offset) {
+    offsets.pop_front();
+    ++acked;
+  }
+  if (!offsets.empty()) first = offsets.front();
+  return acked;
+}
+
 void ConsumeReactor::AckLocked(std::uint64_t offset) {
   if (Status s = ValidateAck(offset, next_offset_); !s.ok()) {
     FinishLocked(ToGrpcStatus(s));
@@ -94,23 +111,22 @@ void ConsumeReactor::AckLocked(std::uint64_t offset) {
   }
   while (!in_flight_.empty()) {
     InFlightBatch& batch = in_flight_.front();
-    const std::uint64_t count = batch.last - batch.first + 1;
-    if (batch.last <= offset) {
-      in_flight_events_ -= count;
-      in_flight_.pop_front();
-      continue;
-    }
-    if (batch.first <= offset) {
-      in_flight_events_ -= offset - batch.first + 1;
-      batch.first = offset + 1;
-    }
-    break;
+    const std::uint64_t before = batch.size();
+    const std::uint64_t acked = batch.AckUpTo(offset);
+    in_flight_events_ -= acked;
+    if (acked < before) break;
+    in_flight_.pop_front();
   }
-  if (commit_acks_) {
-    if (!shared_->pending_commit || *shared_->pending_commit < offset) shared_->pending_commit = offset;
-    StartCommitsLocked();
-  }
+  // With nothing left in flight, the events a filter skipped after the last delivered one are
+  // processed too.
+  CommitLocked(!filter_.empty() && in_flight_.empty() ? std::max(offset, next_offset_ - 1) : offset);
   ContinueLocked();
+}
+
+void ConsumeReactor::CommitLocked(std::uint64_t offset) {
+  if (!commit_acks_) return;
+  if (!shared_->pending_commit || *shared_->pending_commit < offset) shared_->pending_commit = offset;
+  StartCommitsLocked();
 }
 
 void ConsumeReactor::ContinueLocked() {
@@ -122,33 +138,55 @@ void ConsumeReactor::ContinueLocked() {
   read.from_offset = next_offset_;
   read.max_events = static_cast<std::uint32_t>(std::min<std::uint64_t>(window_ - in_flight_events_, max_batch_events_));
   read.max_bytes = kMaxBatchBytes;
+  read.filter = filter_;
   // Events go straight from the store's buffer into the response, whose Event messages and
   // payload strings are reused from the last batch: no allocation per event once warm.
   v1::EventBatch* batch_proto = response_.mutable_events();
   google::protobuf::RepeatedPtrField<v1::Event>* events = batch_proto->mutable_events();
   events->Clear();
-  Result<ReadResult> result =
-      context_.log->ReadEach(read, [events](std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload) {
-        ToProto(offset, timestamp_ns, payload, events->Add());
-      });
+  std::deque<std::uint64_t> offsets;  // of the events delivered, when filtered
+  const bool filtered = !filter_.empty();
+  Result<ReadResult> result = context_.log->ReadEach(read, [events, &offsets, filtered](const EventView& event) {
+    ToProto(event, events->Add());
+    if (filtered) offsets.push_back(event.offset);
+  });
   if (!result.ok()) {
     FinishLocked(ToGrpcStatus(result.status()));
     return;
   }
   if (events->empty()) {
-    next_offset_ = std::max(next_offset_, result->resolved_offset);
-    ArmWakeLocked();
+    const std::uint64_t skipped_to = std::max(result->resolved_offset, result->next_offset);
+    const bool skipped = skipped_to > next_offset_;
+    next_offset_ = std::max(next_offset_, skipped_to);
+    if (!filtered || !skipped) return ArmWakeLocked();
+    if (in_flight_.empty()) CommitLocked(next_offset_ - 1);  // only skipped events since the last ack
+    if (next_offset_ < result->head) return ContinueFromPoolLocked();
+    // Caught up with nothing to deliver: say how far the stream has read, so that a client
+    // reading up to the head knows it is there.
+    batch_proto->set_head(result->head);
+    batch_proto->set_next_offset(next_offset_);
+    write_in_flight_ = true;
+    StartWrite(&response_);
     return;
   }
 
-  // Events are consecutive within one read; a gap before them (retention) is skipped.
-  const InFlightBatch batch{events->begin()->offset(), events->rbegin()->offset()};
+  // Unfiltered, events are consecutive within one read; a gap before them (retention) is skipped.
+  InFlightBatch batch{events->begin()->offset(), events->rbegin()->offset(), std::move(offsets)};
   batch_proto->set_head(result->head);
-  in_flight_.push_back(batch);
-  in_flight_events_ += batch.last - batch.first + 1;
+  in_flight_events_ += batch.size();
   next_offset_ = std::max(result->next_offset, batch.last + 1);
+  batch_proto->set_next_offset(next_offset_);
+  in_flight_.push_back(std::move(batch));
   write_in_flight_ = true;
   StartWrite(&response_);
+}
+
+void ConsumeReactor::ContinueFromPoolLocked() {
+  waiting_ = true;  // nothing else starts a read until the pool's turn comes
+  context_.wake_pool->Post([shared = shared_] {
+    std::lock_guard lock(shared->mutex);
+    if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
+  });
 }
 
 namespace {

@@ -4,6 +4,9 @@
 // (EventLog::WaitForOffset); the wake-up starts reading again, on the engine's thread when the
 // stream is free, else from the wake pool. No thread waits for a stream.
 //
+// With a filter, only matching events are delivered and count against the window; the skipped ones
+// move the cursor all the same (an ack that leaves nothing in flight commits everything read).
+//
 // Acks release the window at once; with a consumer name they also commit its cursor. Commits wait
 // for a sync, so they run on the blocking pool, one at a time per stream, each taking the newest
 // ack waiting (older ones are subsumed). A commit chain outlives the stream: an ack that arrived
@@ -48,10 +51,15 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
     void CloseForShutdown() override;
   };
 
-  // Delivered events not yet acknowledged: consecutive offsets first..last.
+  // Delivered events not yet acknowledged: offsets first..last, all of them when `offsets` is
+  // empty, else (a filtered stream) just those listed, in order.
   struct InFlightBatch {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
+    std::deque<std::uint64_t> offsets;
+    std::uint64_t size() const { return offsets.empty() ? last - first + 1 : offsets.size(); }
+    // Forgets the events up to `offset`; returns how many.
+    std::uint64_t AckUpTo(std::uint64_t offset);
   };
 
   void SubscribeLocked(const v1::Subscribe& subscribe);
@@ -60,6 +68,11 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   // wake-up at the head.
   void ContinueLocked();
   void ArmWakeLocked();
+  // A filtered read skipped events and stopped before the head: read on from the wake pool, so a
+  // sparse filter over a long topic does not hold this thread.
+  void ContinueFromPoolLocked();
+  // Commits `offset` as the consumer's cursor (when acks commit), after the commits queued before.
+  void CommitLocked(std::uint64_t offset);
   void OnWokenLocked();
   void StartCommitsLocked();
   void OnCommitsIdleLocked();
@@ -81,6 +94,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   bool commit_acks_ = false;
   std::uint32_t window_ = 0;
   std::uint32_t max_batch_events_ = kMaxBatchEvents;
+  EventFilter filter_;  // empty: every event
 
   std::uint64_t next_offset_ = 0;  // the next offset to read
   std::deque<InFlightBatch> in_flight_;

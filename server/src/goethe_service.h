@@ -27,6 +27,8 @@ class GoetheService final : public v1::Goethe::CallbackService {
   // Produce (service_produce.cc)
   grpc::ServerUnaryReactor* Produce(grpc::CallbackServerContext* call, const v1::ProduceRequest* request,
                                     v1::ProduceResponse* response) override;
+  grpc::ServerUnaryReactor* ProduceMulti(grpc::CallbackServerContext* call, const v1::ProduceMultiRequest* request,
+                                         v1::ProduceMultiResponse* response) override;
   grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>* ProduceStream(
       grpc::CallbackServerContext* call) override;
 

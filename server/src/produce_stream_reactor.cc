@@ -25,9 +25,19 @@ ProduceStreamReactor::ProduceStreamReactor(const ServiceContext& context, const 
   PumpLocked();
 }
 
+grpc::Status ProduceStreamReactor::CheckAccess(const v1::ProduceStreamRequest& request) const {
+  if (!request.has_multi()) return context_.access->Check(caller_, Permission::kProduce, request.batch().topic());
+  for (const v1::ProduceRequest& part : request.multi().topics()) {
+    if (grpc::Status denied = context_.access->Check(caller_, Permission::kProduce, part.topic()); !denied.ok())
+      return denied;
+  }
+  return grpc::Status::OK;
+}
+
 void ProduceStreamReactor::OnReadDone(bool ok) {
   std::shared_ptr<Shared> shared = shared_;
   std::optional<AppendRequest> append;
+  std::optional<MultiAppendRequest> multi;
   std::uint64_t sequence = 0;
   {
     std::lock_guard lock(shared->mutex);
@@ -42,27 +52,38 @@ void ProduceStreamReactor::OnReadDone(bool ok) {
     ack.response.set_batch_id(request_.batch_id());
     if (shutting_down_) {
       AckErrorLocked(sequence, Unavailable("server shutting down: batch not appended"));
-    } else if (grpc::Status denied = context_.access->Check(caller_, Permission::kProduce, request_.batch().topic());
-               !denied.ok()) {
+    } else if (grpc::Status denied = CheckAccess(request_); !denied.ok()) {
       ToProto(denied, ack.response.mutable_error());
       ack.ready = true;
-    } else if (Result<AppendRequest> checked = ToAppendRequest(std::move(*request_.mutable_batch()),
-                                                               context_.produce_limits);
-               !checked.ok()) {
-      AckErrorLocked(sequence, checked.status());
+    } else if (request_.has_multi() && request_.has_batch()) {
+      AckErrorLocked(sequence, InvalidArgument("a stream request carries 'batch' or 'multi', not both"));
+    } else if (request_.has_multi()) {
+      Result<MultiAppendRequest> checked = ToMultiAppendRequest(std::move(*request_.mutable_multi()),
+                                                                context_.produce_limits);
+      if (checked.ok()) multi = std::move(checked).value();
+      else AckErrorLocked(sequence, checked.status());
     } else {
-      append = std::move(checked).value();
-      // No next read until this batch is queued in the engine: batches keep the stream's order.
-      dispatching_ = true;
+      Result<AppendRequest> checked = ToAppendRequest(std::move(*request_.mutable_batch()), context_.produce_limits);
+      if (checked.ok()) append = std::move(checked).value();
+      else AckErrorLocked(sequence, checked.status());
     }
+    // No next read until this batch is queued in the engine: batches keep the stream's order.
+    dispatching_ = append || multi;
     PumpLocked();
   }
-  if (!append) return;
+  if (!append && !multi) return;
   // Outside the lock: the engine may complete the append on this very thread.
-  context_.log->AppendAsync(std::move(*append), [shared, sequence](AppendOutcome outcome) {
-    std::lock_guard lock(shared->mutex);
-    if (shared->reactor != nullptr) shared->reactor->OnAppendedLocked(sequence, std::move(outcome));
-  });
+  if (append) {
+    context_.log->AppendAsync(std::move(*append), [shared, sequence](AppendOutcome outcome) {
+      std::lock_guard lock(shared->mutex);
+      if (shared->reactor != nullptr) shared->reactor->OnAppendedLocked(sequence, std::move(outcome));
+    });
+  } else {
+    context_.log->AppendMultiAsync(std::move(*multi), [shared, sequence](MultiAppendOutcome outcome) {
+      std::lock_guard lock(shared->mutex);
+      if (shared->reactor != nullptr) shared->reactor->OnMultiAppendedLocked(sequence, std::move(outcome));
+    });
+  }
   std::lock_guard lock(shared->mutex);
   dispatching_ = false;
   PumpLocked();
@@ -73,6 +94,17 @@ void ProduceStreamReactor::OnAppendedLocked(std::uint64_t sequence, AppendOutcom
     AckErrorLocked(sequence, AppendFailure(outcome.status, outcome.next_offset));
   } else if (PendingAck* ack = SlotLocked(sequence)) {
     ToProto(outcome.result, outcome.next_offset, ack->response.mutable_result());
+    ack->ready = true;
+  }
+  PumpLocked();
+}
+
+void ProduceStreamReactor::OnMultiAppendedLocked(std::uint64_t sequence, MultiAppendOutcome outcome) {
+  if (!outcome.status.ok()) {
+    const std::uint64_t next_offset = outcome.failed_part ? outcome.parts[*outcome.failed_part].next_offset : 0;
+    AckErrorLocked(sequence, AppendFailure(outcome.status, next_offset));
+  } else if (PendingAck* ack = SlotLocked(sequence)) {
+    ToProto(outcome, ack->response.mutable_multi_result());
     ack->ready = true;
   }
   PumpLocked();

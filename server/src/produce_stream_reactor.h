@@ -46,7 +46,10 @@ class ProduceStreamReactor final
     v1::ProduceStreamResponse response;
   };
 
+  // Produce permission on the batch's topic, or on every topic of a `multi`.
+  grpc::Status CheckAccess(const v1::ProduceStreamRequest& request) const;
   void OnAppendedLocked(std::uint64_t sequence, AppendOutcome outcome);
+  void OnMultiAppendedLocked(std::uint64_t sequence, MultiAppendOutcome outcome);
   void AckErrorLocked(std::uint64_t sequence, const Status& status);
   PendingAck* SlotLocked(std::uint64_t sequence);  // the pending acknowledgement of a batch
   // Writes the next ready acknowledgement, resumes reading, finishes when nothing is left.

@@ -16,10 +16,15 @@ struct ProduceLimits {
   bool auto_create_topics = true;
 };
 
-// INVALID_ARGUMENT: bad topic name, no events, an event over max_event_bytes (naming its index,
-// size and the limit). RESOURCE_EXHAUSTED: more events than max_events_per_produce.
-// The payloads are moved out of `request`.
+// INVALID_ARGUMENT: bad topic name, no events, both `payloads` and `events`, an event over
+// max_event_bytes (payload, key and headers; naming its index, size and the limit).
+// RESOURCE_EXHAUSTED: more events than max_events_per_produce. The events are moved out of
+// `request`. (Keys and header names are checked by the engine.)
 Result<AppendRequest> ToAppendRequest(v1::ProduceRequest&& request, const ProduceLimits& limits);
+
+// As ToAppendRequest for each topic, the error naming the topic; max_events_per_produce counts the
+// events of all topics. INVALID_ARGUMENT: no topics.
+Result<MultiAppendRequest> ToMultiAppendRequest(v1::ProduceMultiRequest&& request, const ProduceLimits& limits);
 
 // The status to report for a failed append: the engine's, with the topic's actual next offset
 // spelled out on an expected-offset conflict (ABORTED) if the engine's message lacks it.

@@ -106,16 +106,29 @@ void ToProto(const CursorInfo& cursor, v1::Cursor* out) {
   out->set_lag(cursor.lag);
 }
 
-void ToProto(std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload, v1::Event* out) {
-  out->set_offset(offset);
-  out->set_timestamp_unix_nanos(timestamp_ns);
-  out->set_payload(payload.data(), payload.size());  // reuses the string's capacity
+void ToProto(const EventView& event, v1::Event* out) {
+  out->set_offset(event.offset);
+  out->set_timestamp_unix_nanos(event.timestamp_ns);
+  out->set_payload(event.payload.data(), event.payload.size());  // reuses the string's capacity
+  out->set_key(event.key.data(), event.key.size());
+  for (const HeaderView& h : *event.headers) {
+    v1::Header* header = out->add_headers();
+    header->set_name(h.name.data(), h.name.size());
+    header->set_value(h.value.data(), h.value.size());
+  }
 }
 
 void ToProto(Event&& event, v1::Event* out) {
   out->set_offset(event.offset);
   out->set_timestamp_unix_nanos(event.timestamp_ns);
   out->set_payload(std::move(event.payload));
+  out->set_key(std::move(event.key));
+  out->mutable_headers()->Reserve(static_cast<int>(event.headers.size()));
+  for (Header& h : event.headers) {
+    v1::Header* header = out->add_headers();
+    header->set_name(std::move(h.name));
+    header->set_value(std::move(h.value));
+  }
 }
 
 void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out) {
@@ -125,6 +138,22 @@ void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceR
   for (TimestampNs ts : result.timestamps) out->add_timestamps_unix_nanos(ts);
   out->set_duplicate(result.duplicate);
   out->set_next_offset(next_offset);
+}
+
+void ToProto(const MultiAppendOutcome& outcome, v1::ProduceMultiResponse* out) {
+  bool duplicate = !outcome.parts.empty();
+  for (const AppendOutcome& part : outcome.parts) {
+    ToProto(part.result, part.next_offset, out->add_topics());
+    duplicate = duplicate && part.result.duplicate;
+  }
+  out->set_duplicate(duplicate);
+}
+
+EventFilter FromProto(const v1::EventFilter& proto) {
+  EventFilter filter;
+  if (proto.has_key()) filter.key = proto.key();
+  for (const v1::Header& h : proto.headers()) filter.headers.push_back({h.name(), h.value()});
+  return filter;
 }
 
 void ToProto(const grpc::Status& status, v1::Error* out) {

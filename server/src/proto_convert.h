@@ -8,6 +8,7 @@
 
 #include <grpcpp/support/status.h>
 
+#include "goethe/engine/event_log.h"
 #include "goethe/engine/status.h"
 #include "goethe/engine/types.h"
 #include "goethe/v1/goethe.pb.h"
@@ -22,9 +23,13 @@ TopicSettings FromProto(const v1::TopicSettings& proto);
 // `default_granularity_ns` fills in the time-index granularity of a topic that uses the default.
 void ToProto(const TopicInfo& info, std::int64_t default_granularity_ns, v1::Topic* out);
 void ToProto(const CursorInfo& cursor, v1::Cursor* out);
-void ToProto(std::uint64_t offset, TimestampNs timestamp_ns, std::string_view payload, v1::Event* out);
+// Reuses the capacity of `out`'s strings and header messages (a response's events are reused).
+void ToProto(const EventView& event, v1::Event* out);
 void ToProto(Event&& event, v1::Event* out);
 void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out);
+void ToProto(const MultiAppendOutcome& outcome, v1::ProduceMultiResponse* out);
+// The filter as given; request_validation.h checks it.
+EventFilter FromProto(const v1::EventFilter& proto);
 // A refused stream batch's error (its code and message).
 void ToProto(const grpc::Status& status, v1::Error* out);
 

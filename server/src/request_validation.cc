@@ -22,9 +22,24 @@ Status ValidateNamesConsumerOptional(const std::string& topic, const std::string
 
 }  // namespace
 
+Result<EventFilter> ToEventFilter(const v1::EventFilter& proto) {
+  if (proto.key().size() > 255)
+    return InvalidArgument("filter.key is " + std::to_string(proto.key().size()) + " bytes; keys are at most 255");
+  if (proto.headers_size() > kMaxFilterHeaders)
+    return InvalidArgument("filter.headers names " + std::to_string(proto.headers_size()) + " headers; at most " +
+                           std::to_string(kMaxFilterHeaders));
+  for (const v1::Header& h : proto.headers()) {
+    if (Status s = EventLog::ValidateHeaderName(h.name()); !s.ok()) return InvalidArgument("filter.headers: " + s.message());
+  }
+  return FromProto(proto);
+}
+
 Result<ReadRequest> ToReadRequest(const v1::ReadRequest& request) {
   if (Status s = EventLog::ValidateTopicName(request.topic()); !s.ok()) return s;
+  Result<EventFilter> filter = ToEventFilter(request.filter());
+  if (!filter.ok()) return filter.status();
   ReadRequest read;
+  read.filter = std::move(filter).value();
   read.topic = request.topic();
   read.from_offset = request.from_offset();
   read.max_events = request.max_events() == 0 ? kDefaultReadEvents : std::min(request.max_events(), kMaxReadEvents);
@@ -42,6 +57,7 @@ Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint3
   if (subscribe.window() > max_consume_window)
     return InvalidArgument("window " + std::to_string(subscribe.window()) + " is above the server's limit of " +
                            std::to_string(max_consume_window) + " (server.max_consume_window)");
+  if (Result<EventFilter> filter = ToEventFilter(subscribe.filter()); !filter.ok()) return filter.status();
   return FromProto(subscribe.start(), subscribe.consumer());
 }
 

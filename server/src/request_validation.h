@@ -22,14 +22,22 @@ constexpr std::uint32_t kMaxReadEvents = 10000;
 constexpr std::uint64_t kDefaultReadBytes = 1 << 20;
 constexpr std::uint64_t kMaxReadBytes = 16 << 20;
 
-// Read: a valid topic; the page size with defaults filled in and caps applied.
+// The most header matches one filter may ask for.
+constexpr int kMaxFilterHeaders = 16;
+
+// A filter of Read or Consume: a key of at most 255 bytes, at most kMaxFilterHeaders headers with
+// valid names.
+Result<EventFilter> ToEventFilter(const v1::EventFilter& proto);
+
+// Read: a valid topic and filter; the page size with defaults filled in and caps applied.
 Result<ReadRequest> ToReadRequest(const v1::ReadRequest& request);
 
 // Seek: a valid topic, a valid consumer when one is named, and a start position (a cursor start
 // needs the consumer).
 Result<StartPosition> ToStartPosition(const v1::SeekRequest& request);
 
-// Consume's subscribe: as Seek, and a window no larger than `max_consume_window`.
+// Consume's subscribe: as Seek, a window no larger than `max_consume_window`, and a valid filter
+// (ToEventFilter).
 Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint32_t max_consume_window);
 
 // Consume's ack: only an offset the stream has delivered, i.e. below `next_offset`, the next one

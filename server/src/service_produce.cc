@@ -33,6 +33,35 @@ grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* ca
   return reactor;
 }
 
+grpc::ServerUnaryReactor* GoetheService::ProduceMulti(grpc::CallbackServerContext* call,
+                                                      const v1::ProduceMultiRequest* request,
+                                                      v1::ProduceMultiResponse* response) {
+  grpc::ServerUnaryReactor* refused = nullptr;
+  const Principal* caller = Caller(call, &refused);
+  if (caller == nullptr) return refused;
+  for (const v1::ProduceRequest& part : request->topics()) {
+    if (grpc::Status denied = context_.access->Check(*caller, Permission::kProduce, part.topic()); !denied.ok())
+      return FinishNow(call, denied);
+  }
+  auto* owned = const_cast<v1::ProduceMultiRequest*>(request);
+  Result<MultiAppendRequest> append = ToMultiAppendRequest(std::move(*owned), context_.produce_limits);
+  if (!append.ok()) return FinishNow(call, append.status());
+
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  context_.log->AppendMultiAsync(std::move(append).value(), [call, reactor, response](MultiAppendOutcome outcome) {
+    if (!outcome.status.ok()) {
+      const std::uint64_t next_offset = outcome.failed_part ? outcome.parts[*outcome.failed_part].next_offset : 0;
+      if (outcome.status.code() == StatusCode::kAborted)
+        call->AddTrailingMetadata("goethe-next-offset", std::to_string(next_offset));
+      reactor->Finish(ToGrpcStatus(AppendFailure(outcome.status, next_offset)));
+      return;
+    }
+    ToProto(outcome, response);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
 grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>* GoetheService::ProduceStream(
     grpc::CallbackServerContext* call) {
   // Authenticated here, once; each batch's topic is checked as the batch arrives.

@@ -25,7 +25,9 @@ struct StorageConfig {
 };
 
 struct EngineConfig {
-  std::uint64_t max_event_bytes = 1 << 20;
+  std::uint64_t max_event_bytes = 1 << 20;  // payload, key, header names and values together
+  std::uint8_t max_key_bytes = 255;         // an event's key
+  std::uint16_t max_headers = 64;           // headers per event
   std::chrono::nanoseconds idempotency_window = std::chrono::minutes(10);
   std::chrono::nanoseconds time_index_granularity = std::chrono::minutes(1);  // for new topics
   std::chrono::nanoseconds retention_interval = std::chrono::seconds(5);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,9 @@ namespace goethe {
 
 struct EventLogOptions {
   bool sync = true;  // every commit waits for stable storage
-  std::uint64_t max_event_bytes = 1 << 20;
+  std::uint64_t max_event_bytes = 1 << 20;  // payload, key, header names and values together
+  std::uint64_t max_key_bytes = 255;        // at most 255
+  std::uint64_t max_headers = 64;           // per event; at most 65535
   std::chrono::nanoseconds idempotency_window = std::chrono::minutes(10);
   std::chrono::nanoseconds default_index_granularity = std::chrono::minutes(1);
   std::chrono::nanoseconds retention_interval = std::chrono::seconds(5);
@@ -47,6 +50,18 @@ struct AppendOutcome {
 };
 
 using AppendCallback = std::function<void(AppendOutcome)>;
+
+// What an append across topics reports. On success `parts` holds each topic's outcome, in the
+// request's order (all duplicates, or none). On failure nothing was written anywhere; the status
+// names the topic, and `failed_part` says which part failed when one part did (its outcome holds
+// the topic's next offset on a conflict).
+struct MultiAppendOutcome {
+  Status status;
+  std::vector<AppendOutcome> parts;
+  std::optional<std::size_t> failed_part;
+};
+
+using MultiAppendCallback = std::function<void(MultiAppendOutcome)>;
 using WaitId = std::uint64_t;
 
 class EventLog {
@@ -62,6 +77,8 @@ class EventLog {
   static Status ValidateTopicName(const std::string& name);
   // Consumer names follow the topic-name rule.
   static Status ValidateConsumerName(const std::string& name);
+  // Header names are 1-255 bytes of printable ASCII without spaces (0x21-0x7E).
+  static Status ValidateHeaderName(const std::string& name);
 
   Result<TopicInfo> CreateTopic(const std::string& name, const TopicSettings& settings);
   Status DeleteTopic(const std::string& name);
@@ -74,6 +91,11 @@ class EventLog {
   // thread (it would wait anyway), sparing two thread switches; otherwise it joins the group
   // commit.
   AppendOutcome Append(AppendRequest request);
+
+  // Appends to several topics atomically: either every part's events are durable with their
+  // offsets, or nothing was written. `done` is called once, as for AppendAsync.
+  void AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done);
+  MultiAppendOutcome AppendMulti(MultiAppendRequest request);
 
   // Reads from `from_offset` (nearest rule: before the first retained event starts at it).
   Result<ReadResult> Read(const ReadRequest& request) const;
