@@ -1,16 +1,19 @@
 // The crash test's victim: appends batches with sync on as fast as it can and reports each
 // acknowledged append on stdout, until the parent kills it with SIGKILL.
 //
-//   engine_crash_child PLUGIN_FILE STORE_DIR RUN_ID SEED THREADS
+//   engine_crash_child PLUGIN_FILE STORE_DIR RUN_ID SEED THREADS [multi]
 //
 // Prints "READY" once the log is open, then "ACK <first_offset> <count>" after every append that
 // returned OK (one write(2) per line, so that nothing sits in a buffer when the kill comes).
 // Batch ids are RUN_ID * 10^7 + thread * 10^6 + n, unique across the parent's rounds.
+// With `multi`, every append goes to all of kCrashTopics at once, atomically, each part with its
+// own size and every event with a key and headers; the ACK names the part of the first topic.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <random>
 #include <string>
 #include <thread>
@@ -43,7 +46,8 @@ void WriteLine(const std::string& line) {
 
 int main(int argc, char** argv) {
   using namespace goethe;
-  if (argc != 6) Die("usage: engine_crash_child PLUGIN_FILE STORE_DIR RUN_ID SEED THREADS");
+  if (argc != 6 && argc != 7) Die("usage: engine_crash_child PLUGIN_FILE STORE_DIR RUN_ID SEED THREADS [multi]");
+  const bool multi = argc == 7 && std::string(argv[6]) == "multi";
   const std::string plugin_file = argv[1];
   const std::string store_dir = argv[2];
   const std::uint64_t run_id = std::strtoull(argv[3], nullptr, 10);
@@ -63,8 +67,10 @@ int main(int argc, char** argv) {
   };
   auto log = EventLog::Open(store.value(), options);
   if (!log.ok()) Die(log.status().ToString());
-  auto created = log.value()->CreateTopic(testing::kCrashTopic, {});
-  if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) Die(created.status().ToString());
+  for (const char* topic : testing::kCrashTopics) {
+    auto created = log.value()->CreateTopic(topic, {});
+    if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) Die(created.status().ToString());
+  }
   WriteLine("READY");
 
   EventLog* events = log.value().get();
@@ -75,12 +81,28 @@ int main(int argc, char** argv) {
       for (std::uint64_t n = 0;; ++n) {
         const std::uint64_t batch = run_id * 10'000'000 + t * 1'000'000 + n;
         const auto size = static_cast<std::uint32_t>(1 + rng() % 20);
-        AppendRequest request;
-        request.topic = testing::kCrashTopic;
-        for (std::uint32_t i = 0; i < size; ++i) request.payloads.push_back(testing::EncodeCrashEvent({batch, i, size}));
-        AppendOutcome outcome = events->Append(std::move(request));
-        if (!outcome.status.ok()) Die("append failed: " + outcome.status.ToString());
-        WriteLine("ACK " + std::to_string(outcome.result.first_offset) + " " + std::to_string(size));
+        if (!multi) {
+          AppendRequest request;
+          request.topic = testing::kCrashTopic;
+          for (std::uint32_t i = 0; i < size; ++i) request.payloads.push_back(testing::EncodeCrashEvent({batch, i, size}));
+          AppendOutcome outcome = events->Append(std::move(request));
+          if (!outcome.status.ok()) Die("append failed: " + outcome.status.ToString());
+          WriteLine("ACK " + std::to_string(outcome.result.first_offset) + " " + std::to_string(size));
+          continue;
+        }
+        MultiAppendRequest request;
+        for (std::size_t t = 0; t < std::size(testing::kCrashTopics); ++t) {
+          AppendRequest& part = request.parts.emplace_back();
+          part.topic = testing::kCrashTopics[t];
+          const std::uint32_t part_size = testing::CrashPartSize(size, t);
+          for (std::uint32_t i = 0; i < part_size; ++i) {
+            part.payloads.push_back(testing::EncodeCrashEvent({batch, i, part_size}));
+            part.attributes.push_back(testing::CrashAttributes(batch, i));
+          }
+        }
+        MultiAppendOutcome outcome = events->AppendMulti(std::move(request));
+        if (!outcome.status.ok()) Die("append across topics failed: " + outcome.status.ToString());
+        WriteLine("ACK " + std::to_string(outcome.parts[0].result.first_offset) + " " + std::to_string(size));
       }
     });
   }

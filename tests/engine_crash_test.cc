@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <sstream>
@@ -138,10 +139,56 @@ ChildRun RunChild(const std::vector<std::string>& args, milliseconds run_for) {
   return run;
 }
 
-class EngineCrashTest : public ::testing::TestWithParam<std::string> {};
+// The batches stored in `topic`, by id, at their first offset. Fails the test when an offset is
+// missing or doubled, a payload is damaged, a batch is torn or cut off or appears twice, or (with
+// `attributes`) an event's key and headers are not the ones its child gave it.
+void ReadBatches(EventLog& log, const std::string& topic, bool attributes,
+                 std::map<std::uint64_t, std::uint64_t>* batch_at, std::vector<testing::CrashEvent>* events) {
+  auto info = log.DescribeTopic(topic);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  const std::uint64_t head = info->next_offset;
+  ASSERT_EQ(info->first_offset, 0u);
+  ASSERT_EQ(info->event_count, head);
+  events->reserve(head);
+  for (std::uint64_t from = 0; from < head;) {
+    auto page = log.Read({.topic = topic, .from_offset = from, .max_events = 10000});
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_FALSE(page->events.empty()) << topic << ": no events at " << from << " below the head " << head;
+    for (const Event& e : page->events) {
+      ASSERT_EQ(e.offset, events->size()) << topic << ": gap or duplicate";
+      auto decoded = testing::DecodeCrashEvent(e.payload);
+      ASSERT_TRUE(decoded.has_value()) << topic << ": offset " << e.offset << " holds a damaged payload";
+      if (attributes) {
+        const EventAttributes expected = testing::CrashAttributes(decoded->batch, decoded->index);
+        ASSERT_EQ(e.key, expected.key) << topic << ": offset " << e.offset;
+        ASSERT_EQ(e.headers, expected.headers) << topic << ": offset " << e.offset;
+      }
+      events->push_back(*decoded);
+    }
+    from = page->next_offset;
+  }
+  ASSERT_EQ(events->size(), head);
 
-TEST_P(EngineCrashTest, AcknowledgedAppendsSurviveSigkillWholeAndInOrder) {
-  const std::string backend = GetParam();
+  // Every batch lies whole at consecutive offsets: indexes 0..size-1 in order, each batch once.
+  for (std::uint64_t off = 0; off < head;) {
+    const testing::CrashEvent& first = (*events)[off];
+    ASSERT_EQ(first.index, 0u) << topic << ": offset " << off << " starts batch " << first.batch << " in the middle";
+    ASSERT_LE(off + first.size, head) << topic << ": batch " << first.batch << " at " << off << " is cut off";
+    for (std::uint32_t i = 0; i < first.size; ++i) {
+      const testing::CrashEvent& e = (*events)[off + i];
+      ASSERT_TRUE(e.batch == first.batch && e.index == i && e.size == first.size)
+          << topic << ": batch " << first.batch << " at " << off << " is torn at index " << i;
+    }
+    ASSERT_TRUE(batch_at->emplace(first.batch, off).second) << topic << ": batch " << first.batch << " appears twice";
+    off += first.size;
+  }
+}
+
+// Kills a child appending to the store (across topics with `multi`) at random moments, round after
+// round within the budget, and checks after each crash that every acknowledged append is there,
+// whole, and (with `multi`) that every topic holds the same batches: an append across topics is
+// never there in part.
+void CrashRounds(const std::string& backend, bool multi, int max_rounds, std::chrono::seconds budget) {
   const std::string plugin_file = testing::PluginFile(backend);
   auto plugin = BackendPlugin::LoadFile(plugin_file, "crash test");
   ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
@@ -156,12 +203,13 @@ TEST_P(EngineCrashTest, AcknowledgedAppendsSurviveSigkillWholeAndInOrder) {
   std::uint64_t last_head = 0;
   const auto start = Clock::now();
   int rounds = 0;
-  for (; rounds < kMaxRounds && Clock::now() - start < kBackendBudget; ++rounds) {
+  for (; rounds < max_rounds && Clock::now() - start < budget; ++rounds) {
     SCOPED_TRACE("round " + std::to_string(rounds));
     const milliseconds run_for(50 + rng() % 251);
-    ChildRun run = RunChild({GOETHE_CRASH_CHILD, plugin_file, store_dir, std::to_string(rounds + 1),
-                             std::to_string(rng() % 1000000), std::to_string(kWriterThreads)},
-                            run_for);
+    std::vector<std::string> args{GOETHE_CRASH_CHILD, plugin_file, store_dir, std::to_string(rounds + 1),
+                                  std::to_string(rng() % 1000000), std::to_string(kWriterThreads)};
+    if (multi) args.push_back("multi");
+    ChildRun run = RunChild(args, run_for);
     ASSERT_TRUE(run.error.empty()) << run.error;
     for (const Ack& ack : run.acks) {
       auto [it, inserted] = acked.emplace(ack.first_offset, ack.count);
@@ -177,43 +225,25 @@ TEST_P(EngineCrashTest, AcknowledgedAppendsSurviveSigkillWholeAndInOrder) {
     auto opened = EventLog::Open(store.value(), options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     std::unique_ptr<EventLog> log = std::move(opened).value();
-    auto info = log->DescribeTopic(testing::kCrashTopic);
-    ASSERT_TRUE(info.ok()) << info.status().ToString();
-    const std::uint64_t head = info->next_offset;
-    ASSERT_EQ(info->first_offset, 0u);
-    ASSERT_EQ(info->event_count, head);
+
+    std::map<std::uint64_t, std::uint64_t> batch_at;  // of kCrashTopic: batch id -> first offset
+    std::vector<testing::CrashEvent> events;
+    ASSERT_NO_FATAL_FAILURE(ReadBatches(*log, testing::kCrashTopic, multi, &batch_at, &events));
+    const std::uint64_t head = events.size();
     ASSERT_GE(head, last_head) << "the head moved backwards";
     last_head = head;
-
-    std::vector<testing::CrashEvent> events;
-    events.reserve(head);
-    for (std::uint64_t from = 0; from < head;) {
-      auto page = log->Read({.topic = testing::kCrashTopic, .from_offset = from, .max_events = 10000});
-      ASSERT_TRUE(page.ok()) << page.status().ToString();
-      ASSERT_FALSE(page->events.empty()) << "no events at " << from << " below the head " << head;
-      for (const Event& e : page->events) {
-        ASSERT_EQ(e.offset, events.size()) << "gap or duplicate";
-        auto decoded = testing::DecodeCrashEvent(e.payload);
-        ASSERT_TRUE(decoded.has_value()) << "offset " << e.offset << " holds a damaged payload";
-        events.push_back(*decoded);
+    for (std::size_t t = 1; multi && t < std::size(testing::kCrashTopics); ++t) {
+      std::map<std::uint64_t, std::uint64_t> other_at;
+      std::vector<testing::CrashEvent> other_events;
+      ASSERT_NO_FATAL_FAILURE(ReadBatches(*log, testing::kCrashTopics[t], true, &other_at, &other_events));
+      ASSERT_EQ(other_at.size(), batch_at.size()) << testing::kCrashTopics[t] << " holds another set of appends";
+      for (const auto& [batch, first_offset] : batch_at) {
+        auto other = other_at.find(batch);
+        ASSERT_NE(other, other_at.end()) << "batch " << batch << " is in " << testing::kCrashTopic << " but not in "
+                                         << testing::kCrashTopics[t];
+        ASSERT_EQ(other_events[other->second].size, testing::CrashPartSize(events[first_offset].size, t))
+            << "batch " << batch << " in " << testing::kCrashTopics[t];
       }
-      from = page->next_offset;
-    }
-    ASSERT_EQ(events.size(), head);
-
-    // Every batch lies whole at consecutive offsets: indexes 0..size-1 in order, each batch once.
-    std::map<std::uint64_t, std::uint64_t> batch_at;  // batch id -> first offset
-    for (std::uint64_t off = 0; off < head;) {
-      const testing::CrashEvent& first = events[off];
-      ASSERT_EQ(first.index, 0u) << "offset " << off << " starts batch " << first.batch << " in the middle";
-      ASSERT_LE(off + first.size, head) << "batch " << first.batch << " at " << off << " is cut off";
-      for (std::uint32_t i = 0; i < first.size; ++i) {
-        const testing::CrashEvent& e = events[off + i];
-        ASSERT_TRUE(e.batch == first.batch && e.index == i && e.size == first.size)
-            << "batch " << first.batch << " at " << off << " is torn at index " << i;
-      }
-      ASSERT_TRUE(batch_at.emplace(first.batch, off).second) << "batch " << first.batch << " appears twice";
-      off += first.size;
     }
 
     // Every acknowledged append, from this round and the earlier ones, is there.
@@ -225,11 +255,21 @@ TEST_P(EngineCrashTest, AcknowledgedAppendsSurviveSigkillWholeAndInOrder) {
     log.reset();
     store.value().reset();
   }
-  std::cout << "[ crash    ] " << backend << ": " << rounds << " rounds, " << acked.size()
-            << " acknowledged appends, " << last_head << " events, "
+  std::cout << "[ crash    ] " << backend << (multi ? " (across topics)" : "") << ": " << rounds << " rounds, "
+            << acked.size() << " acknowledged appends, " << last_head << " events, "
             << std::chrono::duration_cast<milliseconds>(Clock::now() - start).count() << " ms\n";
   EXPECT_GE(rounds, 5);
   EXPECT_GT(acked.size(), static_cast<std::size_t>(rounds)) << "the child hardly appended: the test proved little";
+}
+
+class EngineCrashTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EngineCrashTest, AcknowledgedAppendsSurviveSigkillWholeAndInOrder) {
+  CrashRounds(GetParam(), false, kMaxRounds, kBackendBudget);
+}
+
+TEST_P(EngineCrashTest, AppendsAcrossTopicsSurviveSigkillAllOrNothing) {
+  CrashRounds(GetParam(), true, 12, std::chrono::seconds(25));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, EngineCrashTest, ::testing::ValuesIn(testing::AllBackends()),

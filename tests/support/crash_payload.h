@@ -9,9 +9,18 @@
 #include <string>
 #include <string_view>
 
+#include "goethe/engine/types.h"
+
 namespace goethe::testing {
 
 inline constexpr const char* kCrashTopic = "crash";
+// The topics an append across topics writes to; the first is kCrashTopic.
+inline constexpr const char* kCrashTopics[] = {"crash", "crash.stock", "crash.audit"};
+
+// How many events topic `t` gets of a batch whose first part has `size`: different per topic.
+inline std::uint32_t CrashPartSize(std::uint32_t size, std::size_t t) {
+  return t == 0 ? size : static_cast<std::uint32_t>(1 + (size + 7 * t) % 20);
+}
 
 struct CrashEvent {
   std::uint64_t batch = 0;
@@ -42,6 +51,12 @@ inline std::optional<CrashEvent> DecodeCrashEvent(std::string_view payload) {
   if (!number('B', &e.batch) || !number('I', &e.index) || !number('N', &e.size)) return std::nullopt;
   if (EncodeCrashEvent(e) != whole) return std::nullopt;
   return e;
+}
+
+// The key and headers of event `index` of a batch, so that the parent can check them too.
+inline EventAttributes CrashAttributes(std::uint64_t batch, std::uint32_t index) {
+  return {"batch-" + std::to_string(batch),
+          {{"index", std::to_string(index)}, {"type", "crash"}, {"index", std::string(1, static_cast<char>(index))}}};
 }
 
 }  // namespace goethe::testing
