@@ -9,7 +9,8 @@
 //
 // Input layout (see make_corpus.py, which writes the seeds in corpus/fuzz_engine_open):
 //   byte 0      flags: 1 = write the format marker (M"format" = "goethe-log-2") before the records,
-//               2 = append one event (idempotency key "k") to every topic, 4 = run retention,
+//               2 = append one event (idempotency key "k", with a key and a header) to every topic
+//               and one across all topics, 4 = run retention,
 //               8 = create a new topic, 16 = commit and delete cursors, then delete every topic
 //   then records, each: key length (1 byte), key, value length (2 bytes, big-endian), value.
 //   A key length of 0 skips the record (keys are 1..511 bytes); a record cut short by the end of
@@ -30,13 +31,13 @@
 #include "fuzz_support.h"
 #include "goethe/engine/event_log.h"
 #include "keys.h"
+#include "records.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace goethe;
 
-constexpr std::string_view kFormatMarker = "goethe-log-2";  // event_log.cc's kFormatMarker
 constexpr TimestampNs kNow = 1'700'000'000'000'000'000;      // the engine's fixed clock
 constexpr std::uint8_t kWriteMarker = 1, kAppend = 2, kRetention = 4, kCreate = 8, kDelete = 16;
 
@@ -139,7 +140,7 @@ void Run(Harness& h, const std::uint8_t* data, std::size_t size) {
     std::abort();  // the harness's own failure, not the input's
   }
   kv::WriteBatch batch;
-  if (flags & kWriteMarker) batch.Put(keys::Meta("format"), kFormatMarker);
+  if (flags & kWriteMarker) batch.Put(keys::Meta("format"), records::kFormatPlain);
   for (const Record& r : records) batch.Put(r.key, r.value);
   if (kv::Status s = (*store)->Write({.sync = false}, batch); !s.ok()) {
     if (h.verbose) std::fprintf(stderr, "write: %s\n", s.ToString().c_str());
@@ -161,9 +162,16 @@ void Run(Harness& h, const std::uint8_t* data, std::size_t size) {
 
   if (flags & kAppend) {
     for (const TopicInfo& topic : topics) {
-      AppendOutcome out = (*log)->Append({.topic = topic.name, .payloads = {"fuzz"}, .idempotency_key = "k",
+      AppendOutcome out = (*log)->Append({.topic = topic.name, .payloads = {"fuzz"},
+                                          .attributes = {{"key", {{"type", "fuzz"}}}}, .idempotency_key = "k",
                                           .create_topic = false});
       if (h.verbose) std::fprintf(stderr, "  append to '%s': %s\n", topic.name.c_str(), out.status.ToString().c_str());
+    }
+    MultiAppendRequest across;
+    for (const TopicInfo& topic : topics) across.parts.push_back({.topic = topic.name, .payloads = {"all"}});
+    if (!across.parts.empty()) {
+      MultiAppendOutcome out = (*log)->AppendMulti(std::move(across));
+      if (h.verbose) std::fprintf(stderr, "  append across topics: %s\n", out.status.ToString().c_str());
     }
   }
   if (flags & kRetention) {

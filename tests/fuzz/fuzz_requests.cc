@@ -7,13 +7,14 @@
 // have refused, or a bug behind them.
 //
 // Input layout (make_corpus.py writes the seeds in corpus/fuzz_requests):
-//   byte 0    bits 0-3: the RPC, in the order of enum Rpc (the service's order in goethe.proto;
-//             13-15 are skipped); bit 4: access control on (the tokens of SecuredConfig); bit 5:
+//   byte 0    bits 0-3: the RPC, in the order of enum Rpc (the service's order in goethe.proto, but
+//             ProduceMulti last, added later; 14-15 are skipped); bit 4: access control on (the tokens of SecuredConfig); bit 5:
 //             the call carries `authorization` metadata; bit 6: server.auto_create_topics off
 //   bit 5:    byte 1 is n, the next n bytes the metadata's value
 //   the rest  the request, protobuf-encoded; input that does not parse is skipped. Consume takes
 //             one ConsumeRequest: a subscribe, or an ack on a stream that subscribed to "orders"
-//             and delivered up to its head. ProduceStream takes one ProduceStreamRequest (a batch).
+//             and delivered up to its head. ProduceStream takes one ProduceStreamRequest (a batch
+//             or an append across topics).
 //
 // One log serves many runs (LevelDB in a temp dir, small limits) and holds the topics of
 // kBaseline; after a run that writes, Restore puts those back as they were and removes any other,
@@ -52,11 +53,11 @@ using namespace goethe::server;
 
 enum class Rpc : std::uint8_t {
   kProduce, kProduceStream, kConsume, kRead, kSeek, kGetCursor, kCommitCursor, kListCursors,
-  kDeleteCursor, kCreateTopic, kDeleteTopic, kListTopics, kDescribeTopic, kCount
+  kDeleteCursor, kCreateTopic, kDeleteTopic, kListTopics, kDescribeTopic, kProduceMulti, kCount
 };
 constexpr const char* kRpcNames[] = {"Produce", "ProduceStream", "Consume", "Read", "Seek", "GetCursor",
                                      "CommitCursor", "ListCursors", "DeleteCursor", "CreateTopic",
-                                     "DeleteTopic", "ListTopics", "DescribeTopic"};
+                                     "DeleteTopic", "ListTopics", "DescribeTopic", "ProduceMulti"};
 static_assert(std::size(kRpcNames) == static_cast<std::size_t>(Rpc::kCount));
 
 constexpr std::uint8_t kAccessOn = 0x10, kHasMetadata = 0x20, kNoAutoCreate = 0x40;
@@ -251,6 +252,25 @@ void Produce(const Call& call, v1::ProduceRequest&& request) {
   call.Engine(out.status.ok() ? out.status : AppendFailure(out.status, out.next_offset));
 }
 
+void ProduceMulti(const Call& call, v1::ProduceMultiRequest&& request) {
+  for (const v1::ProduceRequest& part : request.topics()) {
+    if (!call.MayCall(Permission::kProduce, part.topic())) return;
+  }
+  Result<MultiAppendRequest> append = ToMultiAppendRequest(std::move(request), call.limits);
+  if (!call.Valid(append.status())) return;
+  MultiAppendOutcome out = call.log().AppendMulti(std::move(append).value());
+  v1::ProduceMultiResponse response;
+  if (out.status.ok()) ToProto(out, &response);
+  const std::uint64_t next_offset = out.failed_part ? out.parts[*out.failed_part].next_offset : 0;
+  call.Engine(out.status.ok() ? out.status : AppendFailure(out.status, next_offset));
+}
+
+void ProduceStream(const Call& call, v1::ProduceStreamRequest&& request) {
+  if (request.has_multi() && request.has_batch()) return call.Log("refused", "both batch and multi");
+  if (request.has_multi()) return ProduceMulti(call, std::move(*request.mutable_multi()));
+  Produce(call, std::move(*request.mutable_batch()));
+}
+
 // Subscribing: resolve the start, send the first batch, and wait for the next event once caught up.
 void Subscribe(const Call& call, const v1::Subscribe& subscribe) {
   if (!call.MayCall(Permission::kConsume, subscribe.topic())) return;
@@ -259,11 +279,12 @@ void Subscribe(const Call& call, const v1::Subscribe& subscribe) {
   const std::string& topic = subscribe.topic();
   Result<ResolvedPosition> resolved = call.log().Resolve(topic, *start);
   if (!resolved.ok()) return call.Engine(resolved.status());
-  Result<ReadResult> read =
-      call.log().Read({.topic = topic, .from_offset = resolved->offset, .max_events = kMaxConsumeWindow});
-  if (!read.ok()) return call.Engine(read.status());
   v1::EventBatch batch;
-  for (Event& event : read->events) ToProto(std::move(event), batch.add_events());
+  Result<ReadResult> read = call.log().ReadEach(
+      {.topic = topic, .from_offset = resolved->offset, .max_events = kMaxConsumeWindow,
+       .filter = FromProto(subscribe.filter())},
+      [&batch](const EventView& event) { ToProto(event, batch.add_events()); });
+  if (!read.ok()) return call.Engine(read.status());
   if (WaitId id = call.log().WaitForOffset(topic, read->next_offset, [] {}); id != 0) call.log().CancelWait(topic, id);
   call.Engine(Status::Ok());
 }
@@ -381,7 +402,7 @@ bool Run(const Call& call, Rpc rpc, std::string_view bytes) {
     case Rpc::kProduce:
       return Parsed<v1::ProduceRequest>(bytes, [&](auto& r) { Produce(call, std::move(r)); });
     case Rpc::kProduceStream:
-      return Parsed<v1::ProduceStreamRequest>(bytes, [&](auto& r) { Produce(call, std::move(*r.mutable_batch())); });
+      return Parsed<v1::ProduceStreamRequest>(bytes, [&](auto& r) { ProduceStream(call, std::move(r)); });
     case Rpc::kConsume:
       return Parsed<v1::ConsumeRequest>(bytes, [&](auto& r) {
         if (r.has_subscribe()) return Subscribe(call, r.subscribe());
@@ -398,6 +419,8 @@ bool Run(const Call& call, Rpc rpc, std::string_view bytes) {
     case Rpc::kDeleteTopic: return Parsed<v1::DeleteTopicRequest>(bytes, [&](auto& r) { DeleteTopic(call, r); });
     case Rpc::kListTopics: return Parsed<v1::ListTopicsRequest>(bytes, [&](auto&) { ListTopics(call); });
     case Rpc::kDescribeTopic: return Parsed<v1::DescribeTopicRequest>(bytes, [&](auto& r) { DescribeTopic(call, r); });
+    case Rpc::kProduceMulti:
+      return Parsed<v1::ProduceMultiRequest>(bytes, [&](auto& r) { ProduceMulti(call, std::move(r)); });
     case Rpc::kCount: break;
   }
   return false;
@@ -405,7 +428,7 @@ bool Run(const Call& call, Rpc rpc, std::string_view bytes) {
 
 bool Writes(Rpc rpc) {
   return rpc == Rpc::kProduce || rpc == Rpc::kProduceStream || rpc == Rpc::kConsume || rpc == Rpc::kCommitCursor ||
-         rpc == Rpc::kDeleteCursor || rpc == Rpc::kCreateTopic || rpc == Rpc::kDeleteTopic;
+         rpc == Rpc::kDeleteCursor || rpc == Rpc::kCreateTopic || rpc == Rpc::kDeleteTopic || rpc == Rpc::kProduceMulti;
 }
 
 }  // namespace

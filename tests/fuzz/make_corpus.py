@@ -47,6 +47,12 @@ def cursor_rec(offset, updated): return pack(offset, updated)
 def idem_rec(first, count, created): return pack(first, count, created)
 def counter(v): return pack(v)
 def event_val(ts, appended, payload): return u64(ts) + u64(appended) + payload
+def event_val_attributes(ts, appended, key, headers, payload):
+    """An event with a key and headers: the running total's top bit set, then the attributes."""
+    out = u64(ts) + u64(appended | 1 << 63) + bytes([len(key)]) + key + struct.pack(">H", len(headers))
+    for name, value in headers:
+        out += bytes([len(name)]) + name + struct.pack(">I", len(value)) + value
+    return out + payload
 
 
 def store(flags, records):
@@ -82,7 +88,8 @@ def topic(tid, name, events, first=0, gran=MINUTE, cursors=(), idem=(), **settin
 
 # fuzz_requests: requests encoded by protoc from the text format, after the flags byte.
 RPCS = ["Produce", "ProduceStream", "Consume", "Read", "Seek", "GetCursor", "CommitCursor", "ListCursors",
-        "DeleteCursor", "CreateTopic", "DeleteTopic", "ListTopics", "DescribeTopic"]  # fuzz_requests.cc's enum Rpc
+        "DeleteCursor", "CreateTopic", "DeleteTopic", "ListTopics", "DescribeTopic",
+        "ProduceMulti"]  # fuzz_requests.cc's enum Rpc
 ACCESS_ON, NO_AUTO_CREATE = 0x10, 0x40
 
 
@@ -148,6 +155,7 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
         "idempotency": idem_rec(40, 2, NOW),
         "counter": counter(8),
         "event-value": event_val(NOW, 4205, b"hello"),
+        "event-value-attributes": event_val_attributes(NOW, 4205, b"o-1", [(b"type", b"Placed"), (b"t", b"")], b"hi"),
         "key-event": event_key(7, 42),
         "key-index": index_key(7, NOW - NOW % MINUTE),
         "key-cursor": cursor_key(7, b"billing"),
@@ -167,6 +175,12 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
     write("fuzz_engine_open", "two-topics-retention",
           store(1 | 2 | 4 | 8, [(meta(b"next_topic_id"), counter(3))] + orders + trimmed))
     write("fuzz_engine_open", "empty-log-create", store(1 | 8, []))
+    keyed = [(topic_key(b"keyed"), topic_rec(3, NOW - 3600 * SECOND)),
+             (event_key(3, 0), event_val(NOW - SECOND, 3, b"old")),
+             (event_key(3, 1), event_val_attributes(NOW, 3 + 2 + 4 + 4 + 6, b"k1", [(b"type", b"Placed")], b"new1")),
+             (index_key(3, (NOW - SECOND) - (NOW - SECOND) % MINUTE), u64(0))]
+    write("fuzz_engine_open", "format-3-keys-headers",
+          store(2, [(meta(b"format"), b"goethe-log-3"), (meta(b"next_topic_id"), counter(4))] + keyed))
     write("fuzz_engine_open", "one-topic-delete", store(1 | 16, [(meta(b"next_topic_id"), counter(2))] + orders))
     write("fuzz_engine_open", "not-a-log", store(0, [(b"hello", b"world")]))
 
@@ -182,6 +196,17 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
         "produce-as-ingest": ("Produce", "ProduceRequest", 'topic: "orders.eu" payloads: "e"', ACCESS_ON, ingest),
         "produce-stream-batch": ("ProduceStream", "ProduceStreamRequest",
                                  'batch_id: 7 batch { topic: "orders" payloads: "p" expected_next_offset: 20 }'),
+        "produce-keys-headers": ("Produce", "ProduceRequest",
+                                 'topic: "orders" events { payload: "a" key: "o-1" headers { name: "type" value: "Placed" } '
+                                 'headers { name: "type" value: "\\000" } } events { payload: "" }'),
+        "produce-stream-multi": ("ProduceStream", "ProduceStreamRequest",
+                                 'batch_id: 8 multi { idempotency_key: "t1" topics { topic: "orders" payloads: "o" '
+                                 'expected_next_offset: 20 } topics { topic: "fresh" events { payload: "f" key: "k" } } }'),
+        "produce-multi": ("ProduceMulti", "ProduceMultiRequest",
+                          'topics { topic: "orders" payloads: "o" } topics { topic: "metrics.cpu" '
+                          'events { payload: "m" headers { name: "unit" value: "pct" } } expected_next_offset: 4 }'),
+        "produce-multi-same-topic": ("ProduceMulti", "ProduceMultiRequest",
+                                     'topics { topic: "orders" payloads: "a" } topics { topic: "orders" payloads: "b" }'),
         "consume-subscribe-cursor": ("Consume", "ConsumeRequest",
                                      'subscribe { topic: "orders" consumer: "billing" window: 10 max_batch_events: 5 '
                                      'start { cursor { fallback: CURSOR_FALLBACK_END reset_policy: RESET_POLICY_ERROR } } }'),
@@ -191,6 +216,10 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
                                         ACCESS_ON, reader),
         "consume-ack": ("Consume", "ConsumeRequest", "ack { offset: 3 }"),
         "read": ("Read", "ReadRequest", 'topic: "orders" from_offset: 5 max_events: 3 max_bytes: 100'),
+        "read-filtered": ("Read", "ReadRequest",
+                          'topic: "orders" filter { key: "o-1" headers { name: "type" value: "Placed" } }'),
+        "consume-subscribe-filtered": ("Consume", "ConsumeRequest",
+                                       'subscribe { topic: "orders" filter { headers { name: "type" value: "x" } } }'),
         "seek-time": ("Seek", "SeekRequest", 'topic: "orders" start { time_unix_nanos: 1700000000010000000 }'),
         "seek-cursor": ("Seek", "SeekRequest", 'topic: "orders" consumer: "billing" start { cursor {} }'),
         "seek-offset": ("Seek", "SeekRequest", 'topic: "metrics.cpu" start { offset: 7 }'),
