@@ -26,6 +26,7 @@ struct LoadOptions {
   std::string e2e_producer = "stream";  // e2e: "stream" (one open ProduceStream) or "unary"
   bool random_payloads = false;    // incompressible payloads instead of repeated 'x' bytes
   bool round_trip_only = false;    // produce-unary's loop with DescribeTopic calls: no storage work
+  std::uint32_t headers = 0;       // produce-stream: headers on every event (0: plain payloads)
 };
 
 using Stub = v1::Goethe::Stub;

@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
   stream->add_option("--events", options.events)->capture_default_str();
   stream->add_option("--batch", options.batch, "events per batch")->capture_default_str()->check(CLI::Range(1u, 100000u));
   stream->add_option("--in-flight", options.in_flight, "unacknowledged batches")->capture_default_str()->check(CLI::Range(1u, 100000u));
+  stream->add_option("--headers", options.headers,
+                     "headers on every event, CloudEvents-like (type, content-type, a correlation id, ...); "
+                     "0 sends plain payloads")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 64u));
 
   auto* unary = app.add_subcommand("produce-unary", "unary Produce, one event per call");
   unary->add_option("--events", options.events)->capture_default_str();

@@ -1,11 +1,35 @@
 // ProduceStream throughput: one stream, `in_flight` batches of `batch` events unacknowledged.
+#include <cstdio>
 #include <semaphore>
+#include <string>
 #include <thread>
 
 #include "load_runs.h"
 #include "load_stats.h"
 
 namespace goethe::load {
+namespace {
+
+// Event `i`'s `count` headers: what an event-sourced service typically sends (about 80 bytes for
+// the first three), then numbered extras.
+void AddHeaders(std::uint32_t count, std::uint64_t i, v1::EventData* event) {
+  static const char* kNames[] = {"type", "content-type", "correlation-id"};
+  char correlation[37];
+  std::snprintf(correlation, sizeof correlation, "4f1c2a9e-7b3d-4e21-9c55-%012llx", static_cast<unsigned long long>(i));
+  const std::string values[] = {"OrderPlaced", "application/json", correlation};
+  for (std::uint32_t h = 0; h < count; ++h) {
+    v1::Header* header = event->add_headers();
+    if (h < 3) {
+      header->set_name(kNames[h]);
+      header->set_value(values[h]);
+    } else {
+      header->set_name("x-extra-" + std::to_string(h));
+      header->set_value("value-" + std::to_string(h));
+    }
+  }
+}
+
+}  // namespace
 
 int RunProduceStream(Stub& stub, const LoadOptions& options) {
   grpc::ClientContext context;
@@ -19,7 +43,15 @@ int RunProduceStream(Stub& stub, const LoadOptions& options) {
   std::thread writer([&] {
     v1::ProduceStreamRequest request;
     request.mutable_batch()->set_topic(options.topic);
-    for (std::uint32_t i = 0; i < options.batch; ++i) request.mutable_batch()->add_payloads(payloads.Next());
+    for (std::uint32_t i = 0; i < options.batch; ++i) {
+      if (options.headers == 0) {
+        request.mutable_batch()->add_payloads(payloads.Next());
+        continue;
+      }
+      v1::EventData* event = request.mutable_batch()->add_events();
+      event->set_payload(payloads.Next());
+      AddHeaders(options.headers, i, event);
+    }
     for (std::uint64_t id = 0; id < batches; ++id) {
       window.acquire();
       request.set_batch_id(id);
@@ -53,7 +85,8 @@ int RunProduceStream(Stub& stub, const LoadOptions& options) {
                static_cast<unsigned long long>(events), seconds, rate, options.batch, options.in_flight);
   PrintResult("produce-stream", {{"n", std::to_string(events)}, {"secs", Fixed(seconds, 3)},
                                  {"rate", Fixed(rate, 0)}, {"batch", std::to_string(options.batch)},
-                                 {"in_flight", std::to_string(options.in_flight)}});
+                                 {"in_flight", std::to_string(options.in_flight)},
+                                 {"headers", std::to_string(options.headers)}});
   return 0;
 }
 

@@ -91,17 +91,14 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
 std::uint64_t ConsumeReactor::InFlightBatch::AckUpTo(std::uint64_t offset) {
   if (offset < first) return 0;
   if (offsets.empty()) {
-    const std::uint64_t acked = std::min(offset, last) - first + 1;
+    const std::uint64_t count = std::min(offset, last) - first + 1;
     first = std::min(offset, last) + 1;
-    return acked;
+    return count;
   }
-  std::uint64_t acked = 0;
-  while (!offsets.empty() && offsets.front() <= offset) {
-    offsets.pop_front();
-    ++acked;
-  }
-  if (!offsets.empty()) first = offsets.front();
-  return acked;
+  const std::size_t before = acked;
+  while (acked < offsets.size() && offsets[acked] <= offset) ++acked;
+  if (acked < offsets.size()) first = offsets[acked];
+  return acked - before;
 }
 
 void ConsumeReactor::AckLocked(std::uint64_t offset) {
@@ -144,7 +141,7 @@ void ConsumeReactor::ContinueLocked() {
   v1::EventBatch* batch_proto = response_.mutable_events();
   google::protobuf::RepeatedPtrField<v1::Event>* events = batch_proto->mutable_events();
   events->Clear();
-  std::deque<std::uint64_t> offsets;  // of the events delivered, when filtered
+  std::vector<std::uint64_t> offsets;  // of the events delivered, when filtered
   const bool filtered = !filter_.empty();
   Result<ReadResult> result = context_.log->ReadEach(read, [events, &offsets, filtered](const EventView& event) {
     ToProto(event, events->Add());
@@ -171,7 +168,7 @@ void ConsumeReactor::ContinueLocked() {
   }
 
   // Unfiltered, events are consecutive within one read; a gap before them (retention) is skipped.
-  InFlightBatch batch{events->begin()->offset(), events->rbegin()->offset(), std::move(offsets)};
+  InFlightBatch batch{events->begin()->offset(), events->rbegin()->offset(), std::move(offsets), 0};
   batch_proto->set_head(result->head);
   in_flight_events_ += batch.size();
   next_offset_ = std::max(result->next_offset, batch.last + 1);

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -52,12 +53,13 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   };
 
   // Delivered events not yet acknowledged: offsets first..last, all of them when `offsets` is
-  // empty, else (a filtered stream) just those listed, in order.
+  // empty, else (a filtered stream) offsets[acked..], in order.
   struct InFlightBatch {
     std::uint64_t first = 0;
     std::uint64_t last = 0;
-    std::deque<std::uint64_t> offsets;
-    std::uint64_t size() const { return offsets.empty() ? last - first + 1 : offsets.size(); }
+    std::vector<std::uint64_t> offsets;  // empty (no allocation) on an unfiltered stream
+    std::size_t acked = 0;               // of `offsets`
+    std::uint64_t size() const { return offsets.empty() ? last - first + 1 : offsets.size() - acked; }
     // Forgets the events up to `offset`; returns how many.
     std::uint64_t AckUpTo(std::uint64_t offset);
   };
