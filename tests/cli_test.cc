@@ -203,6 +203,144 @@ TEST_P(CliTest, ErrorsPrintTheStatusAndExitNonZero) {
   EXPECT_THAT(result.err, ::testing::StartsWith("error: UNAVAILABLE: "));
 }
 
+TEST_P(CliTest, ProduceWithKeyAndHeadersThenConsumeShowsThem) {
+  const CommandResult produced = Cli({"produce", "--key", "K", "--header", "type=A", "--header", "v=1", "orders", "p1", "p2"});
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_EQ(Lines(produced.out).size(), 2u) << produced.out;
+  ASSERT_EQ(Cli({"produce", "orders", "plain"}).exit_code, 0);
+
+  const CommandResult consumed = Cli({"consume", "orders", "--from", "beginning"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  const std::vector<std::string> lines = Lines(consumed.out);
+  ASSERT_EQ(lines.size(), 3u) << consumed.out;
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("0  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z  key=K  type=A v=1  p1"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("1  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z  key=K  type=A v=1  p2"));
+  // An event without key and headers prints as before.
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("2  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z  plain"));
+
+  // What the server stored: the key and both headers, in order.
+  const std::vector<v1::Event> events = ReadAll("orders");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].key(), "K");
+  ASSERT_EQ(events[0].headers_size(), 2);
+  EXPECT_EQ(events[0].headers(0).name(), "type");
+  EXPECT_EQ(events[0].headers(0).value(), "A");
+  EXPECT_EQ(events[0].headers(1).name(), "v");
+  EXPECT_EQ(events[0].headers(1).value(), "1");
+  EXPECT_EQ(events[2].key(), "");
+  EXPECT_EQ(events[2].headers_size(), 0);
+}
+
+TEST_P(CliTest, JsonOutputHasKeyAndHeadersWithNameAndValue) {
+  ASSERT_EQ(Cli({"produce", "--key", "K", "--header", "type=A", "--header", "v=1", "orders", "p1"}).exit_code, 0);
+  // A value that is not UTF-8 comes out as base64, like a payload; a value may hold '='.
+  ASSERT_EQ(Cli({"produce", "--header", "bin=\xff", "--header", "eq=a=b", "orders", "p2"}).exit_code, 0);
+  ASSERT_EQ(Cli({"produce", "orders", "plain"}).exit_code, 0);
+
+  const CommandResult json = Cli({"--json", "consume", "orders", "--from", "beginning"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const std::vector<std::string> lines = Lines(json.out);
+  ASSERT_EQ(lines.size(), 3u) << json.out;
+  EXPECT_THAT(lines[0], HasSubstr("\"key\":\"K\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"headers\":[{\"name\":\"type\",\"value\":\"A\"},{\"name\":\"v\",\"value\":\"1\"}]"));
+  EXPECT_THAT(lines[0], HasSubstr("\"payload\":\"p1\""));
+  EXPECT_THAT(lines[1], Not(HasSubstr("\"key\"")));
+  EXPECT_THAT(lines[1],
+              HasSubstr("\"headers\":[{\"name\":\"bin\",\"value_base64\":\"/w==\"},{\"name\":\"eq\",\"value\":\"a=b\"}]"));
+  EXPECT_THAT(lines[2], Not(HasSubstr("\"key\"")));
+  EXPECT_THAT(lines[2], Not(HasSubstr("\"headers\"")));
+  EXPECT_THAT(lines[2], HasSubstr("\"payload\":\"plain\""));
+}
+
+TEST_P(CliTest, ConsumeKeyAndHeaderFlagsFilterTheEvents) {
+  ASSERT_EQ(Cli({"produce", "--key", "K", "--header", "type=A", "t", "k-a-0", "k-a-1"}).exit_code, 0);
+  ASSERT_EQ(Cli({"produce", "--key", "other", "--header", "type=A", "t", "other-a-2"}).exit_code, 0);
+  ASSERT_EQ(Cli({"produce", "--key", "K", "--header", "type=B", "t", "k-b-3"}).exit_code, 0);
+  ASSERT_EQ(Cli({"produce", "t", "plain-4", "plain-5"}).exit_code, 0);
+
+  auto payloads = [this](std::vector<std::string> filter) {
+    std::vector<std::string> args = {"--json", "consume", "t", "--from", "beginning"};
+    args.insert(args.end(), filter.begin(), filter.end());
+    const CommandResult result = Cli(args);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::vector<std::string> found;
+    for (const std::string& line : Lines(result.out)) {
+      const std::size_t at = line.find("\"payload\":\"");
+      if (at == std::string::npos) continue;
+      found.push_back(line.substr(at + 11, line.find('"', at + 11) - at - 11));
+    }
+    return found;
+  };
+  using Payloads = std::vector<std::string>;
+  EXPECT_EQ(payloads({"--key", "K"}), (Payloads{"k-a-0", "k-a-1", "k-b-3"}));
+  EXPECT_EQ(payloads({"--header", "type=A"}), (Payloads{"k-a-0", "k-a-1", "other-a-2"}));
+  EXPECT_EQ(payloads({"--key", "K", "--header", "type=B"}), (Payloads{"k-b-3"}));
+
+  // Matching nothing: no events, exit 0, and no hang: the CLI stops at the head it subscribed at.
+  const auto start = std::chrono::steady_clock::now();
+  const CommandResult none = Cli({"consume", "t", "--from", "beginning", "--key", "nobody"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+  // The same with a named consumer that commits: its cursor moves over everything read.
+  const CommandResult acked = Cli({"consume", "t", "--from", "cursor", "--consumer", "c", "--ack", "--key", "K"});
+  ASSERT_EQ(acked.exit_code, 0) << acked.err;
+  EXPECT_EQ(Lines(acked.out).size(), 3u) << acked.out;
+  ASSERT_TRUE(GetCursor("t", "c").has_value());
+  EXPECT_EQ(GetCursor("t", "c")->offset(), 5u);
+}
+
+TEST_P(CliTest, GlobalFlagsWorkAfterTheSubcommand) {
+  ASSERT_EQ(Cli({"produce", "orders", "first"}).exit_code, 0);
+  const CommandResult consumed = Cli({"consume", "orders", "--json", "--from", "beginning"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  ASSERT_EQ(Lines(consumed.out).size(), 1u) << consumed.out;
+  EXPECT_THAT(consumed.out, HasSubstr("\"payload\":\"first\""));
+  EXPECT_THAT(consumed.out, HasSubstr("\"offset\":0,"));
+
+  const CommandResult listed = Cli({"topics", "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("\"name\":\"orders\""));
+  EXPECT_THAT(listed.out, HasSubstr("\"next_offset\":1,"));
+
+  // --server too, with nothing before the subcommand.
+  const CommandResult server_after = RunCommand(
+      dir_, CliBinary(), {"consume", "orders", "--from", "beginning", "--server", server().address()}, "", 60s);
+  ASSERT_EQ(server_after.exit_code, 0) << server_after.err;
+  EXPECT_THAT(server_after.out, HasSubstr("  first"));
+}
+
+TEST_P(CliTest, AHeaderWithoutNameOrValueIsAUsageError) {
+  for (const std::string& header : {std::string("novalue"), std::string("=value")}) {
+    const CommandResult produced = Cli({"produce", "--header", header, "t", "p"});
+    EXPECT_EQ(produced.exit_code, 2) << header << ": " << produced.err;
+    EXPECT_THAT(produced.err, HasSubstr("NAME=VALUE")) << header;
+    const CommandResult consumed = Cli({"consume", "t", "--header", header});
+    EXPECT_EQ(consumed.exit_code, 2) << header << ": " << consumed.err;
+  }
+  // Nothing was produced: the topic does not even exist.
+  const CommandResult described = Cli({"topics", "describe", "t"});
+  EXPECT_EQ(described.exit_code, 1);
+  EXPECT_THAT(described.err, ::testing::StartsWith("error: NOT_FOUND: "));
+}
+
+TEST_P(CliTest, IdempotencyKeyRetryWritesNothing) {
+  const CommandResult first = Cli({"produce", "--idempotency-key", "order-42", "t", "a", "b"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, Not(HasSubstr("duplicate")));
+  const CommandResult retry = Cli({"produce", "--idempotency-key", "order-42", "t", "a", "b"});
+  ASSERT_EQ(retry.exit_code, 0) << retry.err;
+  const std::vector<std::string> lines = Lines(retry.out);
+  ASSERT_EQ(lines.size(), 2u) << retry.out;
+  EXPECT_THAT(lines[0], ::testing::StartsWith("t  0  "));
+  EXPECT_THAT(lines[0], HasSubstr("duplicate"));
+  EXPECT_EQ(ReadAll("t").size(), 2u);
+  // --key is the event key now, not an idempotency key: the same produce with it writes again.
+  ASSERT_EQ(Cli({"produce", "--key", "order-42", "t", "a"}).exit_code, 0);
+  ASSERT_EQ(Cli({"produce", "--key", "order-42", "t", "a"}).exit_code, 0);
+  EXPECT_EQ(ReadAll("t").size(), 4u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CliTest, ::testing::Values("leveldb"), BackendName);
 
 }  // namespace

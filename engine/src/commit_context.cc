@@ -45,7 +45,7 @@ TopicPtr CommitContext::StageCreate(const std::string& name, const TopicSettings
 void CommitContext::StageDelete(const TopicPtr& topic) {
   const std::uint64_t id = topic->id;
   batch_.Delete(keys::Topic(topic->name));
-  for (char family : {keys::kEvent, keys::kIndex, keys::kCursor, keys::kIdempotency}) {
+  for (char family : {keys::kEvent, keys::kIndex, keys::kCursor, keys::kIdempotency, keys::kGroup, keys::kGroupEvent}) {
     batch_.DeleteRange(keys::FamilyStart(family, id), keys::FamilyEnd(family, id));
   }
   batch_.Delete(keys::Low(id));

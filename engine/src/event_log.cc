@@ -65,7 +65,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(std::shared_ptr<kv::Store> stor
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
 
-EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->facade_ = this; }
 EventLog::~EventLog() { Close(); }
 void EventLog::Close() { impl_->Close(); }
 const EventLogOptions& EventLog::options() const { return impl_->options_; }
@@ -173,6 +173,7 @@ void EventLog::Impl::Start() {
   loop_ = std::make_unique<CommitLoop>(*store_, registry_, loop_state_, options_.sync,
                                        options_.max_commit_events, options_.clock);
   retention_thread_ = std::thread([this] { RetentionThread(); });
+  groups_->Start();
 }
 
 void EventLog::Impl::Close() {
@@ -183,6 +184,7 @@ void EventLog::Impl::Close() {
       retention_wake_.notify_all();
     }
     if (retention_thread_.joinable()) retention_thread_.join();
+    if (groups_) groups_->Stop();  // ends the members; their last writes are queued before the loop stops
     if (loop_) loop_->Stop();
     closed_.store(true, std::memory_order_release);
     for (const TopicPtr& topic : registry_.All()) topic->waiters.FireAll();

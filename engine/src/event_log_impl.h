@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "commit_loop.h"
+#include "group_manager.h"
 #include "goethe/engine/event_log.h"
 #include "goethe/engine/kv_status.h"
 #include "topic_registry.h"
@@ -22,6 +23,7 @@ class EventLog::Impl {
       : store_(std::move(store)), options_(std::move(options)) {}
 
   Status Recover();  // recovery.cc
+  void MakeGroupManager();  // event_log_groups.cc
   void Start();
   void Close();
 
@@ -85,6 +87,8 @@ class EventLog::Impl {
   TopicRegistry registry_;
   LoopState loop_state_;
   std::unique_ptr<CommitLoop> loop_;
+  std::unique_ptr<GroupManager> groups_;
+  EventLog* facade_ = nullptr;  // for the groups' WaitForOffset
 
   std::mutex retention_mutex_;
   std::condition_variable retention_wake_;

@@ -63,6 +63,39 @@ std::string Idempotency(std::uint64_t topic_id, std::string_view key) {
   return Prefixed(kIdempotency, topic_id).append(key);
 }
 
+std::string Group(std::uint64_t topic_id, std::string_view group) { return Prefixed(kGroup, topic_id).append(group); }
+
+std::string GroupEventsStart(std::uint64_t topic_id, std::string_view group) {
+  std::string key = Prefixed(kGroupEvent, topic_id);
+  key.push_back(static_cast<char>(group.size()));
+  return key.append(group);
+}
+
+std::string GroupEventsEnd(std::uint64_t topic_id, std::string_view group) {
+  std::string key = GroupEventsStart(topic_id, group);
+  key.append(8, '\xff');
+  key.push_back('\0');  // above the largest offset's key
+  return key;
+}
+
+std::string GroupEvent(std::uint64_t topic_id, std::string_view group, std::uint64_t offset) {
+  std::string key = GroupEventsStart(topic_id, group);
+  PutBigEndian64(&key, offset);
+  return key;
+}
+
+std::optional<std::string_view> GroupName(std::string_view key) {
+  if (key.size() <= 9 || key[0] != kGroup) return std::nullopt;
+  return key.substr(9);
+}
+
+std::optional<std::uint64_t> GroupEventOffset(std::string_view key) {
+  if (key.size() < 10 || key[0] != kGroupEvent) return std::nullopt;
+  const std::size_t name_size = static_cast<unsigned char>(key[9]);
+  if (key.size() != 10 + name_size + 8) return std::nullopt;
+  return ReadBigEndian64(key.substr(10 + name_size));
+}
+
 std::string FamilyStart(char family, std::uint64_t topic_id) { return Prefixed(family, topic_id); }
 
 std::string FamilyEnd(char family, std::uint64_t topic_id) {

@@ -26,6 +26,8 @@ inline constexpr char kEvent = 'e';       // e topic-id offset       -> time, ru
 inline constexpr char kIdempotency = 'k'; // k topic-id key          -> IdempotencyRecord
 inline constexpr char kLow = 'l';         // l topic-id              -> LowRecord (retention)
 inline constexpr char kCursor = 'p';      // p topic-id consumer     -> CursorRecord (position)
+inline constexpr char kGroup = 'g';       // g topic-id group        -> GroupRecord (floor, dispatch, settings)
+inline constexpr char kGroupEvent = 'h';  // h topic-id len group offset -> GroupEventRecord (above the floor)
 
 void PutBigEndian64(std::string* out, std::uint64_t value);
 void EncodeBigEndian64(char* out, std::uint64_t value);  // writes 8 bytes
@@ -44,6 +46,12 @@ EventKey EventKeyOf(std::uint64_t topic_id, std::uint64_t offset);
 std::string Index(std::uint64_t topic_id, std::uint64_t bucket_start_ns);
 std::string Cursor(std::uint64_t topic_id, std::string_view consumer);
 std::string Idempotency(std::uint64_t topic_id, std::string_view key);
+std::string Group(std::uint64_t topic_id, std::string_view group);
+// A group's per-event records: the group name is length-prefixed, so one group's records lie
+// together and never run into another's.
+std::string GroupEvent(std::uint64_t topic_id, std::string_view group, std::uint64_t offset);
+std::string GroupEventsStart(std::uint64_t topic_id, std::string_view group);
+std::string GroupEventsEnd(std::uint64_t topic_id, std::string_view group);
 
 // The smallest key above every key of `family` for `topic_id`: an exclusive upper bound.
 std::string FamilyEnd(char family, std::uint64_t topic_id);
@@ -54,6 +62,8 @@ std::string FamilyStart(char family, std::uint64_t topic_id);
 std::optional<std::uint64_t> EventOffset(std::string_view key);
 std::optional<std::uint64_t> IndexBucket(std::string_view key);
 std::optional<std::string_view> CursorConsumer(std::string_view key);
+std::optional<std::string_view> GroupName(std::string_view key);
+std::optional<std::uint64_t> GroupEventOffset(std::string_view key);
 std::optional<std::string_view> TopicName(std::string_view key);
 
 }  // namespace goethe::keys

@@ -74,6 +74,34 @@ std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes) {
   return IdempotencyRecord{(*f)[0], (*f)[1], S((*f)[2])};
 }
 
+constexpr std::size_t kGroupFields = 11;
+
+std::string Encode(const GroupRecord& r) {
+  return Pack<kGroupFields>({U(r.created_ns), r.ack_floor, r.dispatched_to, r.redeliveries, r.dead_lettered,
+                             r.lost_to_retention, U(r.ack_wait_ns), r.max_deliveries, r.ordered_by_key ? 1u : 0u,
+                             r.reset, r.max_pending}) +
+         r.dead_letter_topic;
+}
+
+std::optional<GroupRecord> DecodeGroup(std::string_view bytes) {
+  constexpr std::size_t kFixed = 1 + 8 * kGroupFields;
+  if (bytes.size() <= kFixed) return std::nullopt;  // the dead-letter topic is never empty
+  auto f = Unpack<kGroupFields>(bytes.substr(0, kFixed));
+  if (!f) return std::nullopt;
+  const auto& v = *f;
+  if (v[1] > v[2] || S(v[6]) <= 0 || v[7] == 0 || v[8] > 1 || v[9] > 2 || v[10] == 0) return std::nullopt;
+  return GroupRecord{S(v[0]), v[1], v[2], v[3], v[4], v[5], S(v[6]), v[7], v[8] == 1, v[9], v[10],
+                     std::string(bytes.substr(kFixed))};
+}
+
+std::string Encode(const GroupEventRecord& r) { return Pack<2>({r.deliveries, r.acked ? 1u : 0u}); }
+
+std::optional<GroupEventRecord> DecodeGroupEvent(std::string_view bytes) {
+  auto f = Unpack<2>(bytes);
+  if (!f || (*f)[1] > 1) return std::nullopt;
+  return GroupEventRecord{(*f)[0], (*f)[1] == 1};
+}
+
 std::uint64_t EventBytes(std::string_view payload, const EventAttributes* attributes) {
   std::uint64_t bytes = payload.size();
   if (attributes == nullptr) return bytes;

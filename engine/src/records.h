@@ -45,6 +45,30 @@ struct IdempotencyRecord {
   TimestampNs created_ns = 0;
 };
 
+// A consumer group: its settings and how far it has got (engine/include/goethe/engine/groups.h).
+struct GroupRecord {
+  TimestampNs created_ns = 0;
+  std::uint64_t ack_floor = 0;
+  std::uint64_t dispatched_to = 0;
+  std::uint64_t redeliveries = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t lost_to_retention = 0;
+  std::int64_t ack_wait_ns = 0;
+  std::uint64_t max_deliveries = 0;
+  bool ordered_by_key = false;
+  std::uint64_t reset = 0;  // ResetPolicy: 0 earliest, 1 latest, 2 error
+  std::uint64_t max_pending = 0;
+  std::string dead_letter_topic;
+};
+
+// One event of a group above its floor whose state is not "delivered once, not acked" (what an
+// event below the group's dispatch mark without a record is): acked out of order, delivered more
+// than once, or read ahead but not delivered yet (0 deliveries).
+struct GroupEventRecord {
+  std::uint64_t deliveries = 0;
+  bool acked = false;
+};
+
 // A single number, such as the next topic id.
 std::string EncodeCounter(std::uint64_t value);
 std::optional<std::uint64_t> DecodeCounter(std::string_view bytes);
@@ -58,6 +82,10 @@ std::optional<TopicRecord> DecodeTopic(std::string_view bytes);
 std::optional<LowRecord> DecodeLow(std::string_view bytes);
 std::optional<CursorRecord> DecodeCursor(std::string_view bytes);
 std::optional<IdempotencyRecord> DecodeIdempotency(std::string_view bytes);
+std::string Encode(const GroupRecord& r);
+std::optional<GroupRecord> DecodeGroup(std::string_view bytes);
+std::string Encode(const GroupEventRecord& r);
+std::optional<GroupEventRecord> DecodeGroupEvent(std::string_view bytes);
 
 // An event's value: its append time, the event bytes the topic has had appended up to and
 // including this event, then — only when the event has a key or headers — its attributes, then the

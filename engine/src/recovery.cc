@@ -175,6 +175,12 @@ Status EventLog::Impl::Recover() {
     registry_.Add(std::move(topic));
   }
   if (!it->status().ok()) return FromKv(it->status(), "reading topics");
+  it.reset();
+  // Groups last: an ordered group reads its pending events' keys through the recovered topics.
+  MakeGroupManager();
+  for (const TopicPtr& topic : registry_.All()) {
+    if (Status s = groups_->Recover(*store_, topic); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 

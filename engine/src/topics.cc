@@ -39,12 +39,16 @@ Result<TopicInfo> EventLog::Impl::CreateTopic(const std::string& name, const Top
 
 Status EventLog::Impl::DeleteTopic(const std::string& name) {
   if (Status s = EventLog::ValidateTopicName(name); !s.ok()) return s;
-  return CommitAndWait([&](CommitContext& ctx) {
+  TopicPtr deleted;
+  Status status = CommitAndWait([&](CommitContext& ctx) {
     TopicPtr topic = ctx.Find(name);
     if (!topic) return NotFound("topic '" + name + "' does not exist");
     ctx.StageDelete(topic);
+    deleted = topic;
     return Status::Ok();
   });
+  if (status.ok() && deleted) groups_->DropTopic(deleted);
+  return status;
 }
 
 Result<TopicInfo> EventLog::Impl::Describe(const TopicPtr& topic) const {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "goethe/engine/config.h"
+#include "goethe/engine/groups.h"
 #include "goethe/engine/status.h"
 #include "goethe/engine/types.h"
 #include "goethe/kv/store.h"
@@ -127,6 +128,27 @@ class EventLog {
                          CursorMove move, std::function<void(const Status&)> done);
   Result<std::vector<CursorInfo>> ListCursors(const std::string& topic) const;
   Status DeleteCursor(const std::string& topic, const std::string& consumer);
+
+  // Consumer groups (groups.h). Group names follow the topic-name rule; a group starts at the
+  // beginning, the end, an offset or a time (nearest rule). Settings left at zero take defaults.
+  Result<GroupInfo> CreateGroup(const std::string& topic, const std::string& group, const GroupSettings& settings,
+                                const StartPosition& start);  // ALREADY_EXISTS when it exists
+  // Joins the group; creates it with `settings` at `start` when it does not exist (both are
+  // ignored when it does).
+  Result<std::shared_ptr<GroupMember>> JoinGroup(const std::string& topic, const std::string& group,
+                                                 const GroupSettings& settings, const StartPosition& start,
+                                                 JoinOptions options);
+  Result<std::vector<GroupInfo>> ListGroups(const std::string& topic) const;
+  Result<GroupInfo> DescribeGroup(const std::string& topic, const std::string& group) const;
+  // The group's unacked events above its floor, oldest first, at most `limit`.
+  Result<std::vector<GroupPendingEvent>> GroupPending(const std::string& topic, const std::string& group,
+                                                      std::size_t limit) const;
+  // Ends every member's stream (ABORTED) and starts the group over at `start`.
+  Status ResetGroup(const std::string& topic, const std::string& group, const StartPosition& start);
+  // Ends every member's stream (NOT_FOUND) and removes the group and its records.
+  Status DeleteGroup(const std::string& topic, const std::string& group);
+  // Fills in the defaults and checks the ranges of `settings`, as CreateGroup does.
+  static Status ValidateGroupSettings(const std::string& topic, const std::string& group, GroupSettings* settings);
 
   // Runs one retention pass over every topic now (the background thread does it periodically).
   Status EnforceRetention();
