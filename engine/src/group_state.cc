@@ -228,7 +228,6 @@ void GroupState::ToWaiting(std::uint64_t offset, Entry& entry, TimestampNs not_b
     if (auto member = members_.find(entry.member); member != members_.end()) --member->second.in_flight;
   }
   entry.where = Where::kWaiting;
-  entry.member = 0;
   entry.due_ns = not_before;
   waiting_.insert(offset);
 }
@@ -493,24 +492,25 @@ void GroupState::Ack(std::uint64_t member_id, std::vector<OffsetRange> ranges, s
         return done(InvalidArgument("ack of offset " + std::to_string(range.last) + ", which group '" + name_ +
                                     "' has not delivered (it has delivered below " + std::to_string(dispatched_to_) +
                                     ")"));
-      for (auto it = pending_.lower_bound(range.first); it != pending_.end() && it->first <= range.last; ++it) {
-        if (it->second.deliveries == 0 && it->second.where != Where::kAcked)
-          return done(InvalidArgument("ack of offset " + std::to_string(it->first) + ", which group '" + name_ +
-                                      "' has not delivered yet"));
-      }
+      // A single offset must have been delivered; a range may span events never delivered yet.
+      auto single = pending_.find(range.first);
+      if (range.first == range.last && single != pending_.end() && single->second.deliveries == 0)
+        return done(InvalidArgument("ack of offset " + std::to_string(range.first) + ", which group '" + name_ +
+                                    "' has not delivered yet"));
     }
     const std::uint64_t floor_before = floor_;
     const bool span_full = dispatched_to_ - floor_ >= settings_.max_pending;
     bool key_released = false;
     for (const OffsetRange& range : ranges) {
       for (auto it = pending_.lower_bound(range.first); it != pending_.end() && it->first <= range.last; ++it) {
-        if (it->second.where == Where::kAcked) continue;
+        // Only events last delivered to this member: a range never acks another member's work.
+        // (One that timed out and waits is still this member's to ack, late.)
+        if (it->second.where == Where::kAcked || it->second.deliveries == 0 || it->second.member != member_id) continue;
         key_released = key_released || (settings_.ordered_by_key && !it->second.key.empty());
         MarkAcked(it->first, it->second);
         changed = true;
       }
     }
-    (void)member_id;  // any member may ack an event it was given, even one since handed to another
     AdvanceFloor();
     if (key_released || (span_full && floor_ != floor_before)) wake = WakeStarved();
   }

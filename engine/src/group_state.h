@@ -70,7 +70,7 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   struct Entry {
     Where where = Where::kWaiting;
     std::uint32_t deliveries = 0;
-    std::uint64_t member = 0;       // kInFlight
+    std::uint64_t member = 0;       // the member it was last delivered to (in flight to it: kInFlight)
     TimestampNs due_ns = 0;         // kInFlight: ack_wait expiry; kWaiting: not before (nack delay)
     TimestampNs delivered_ns = 0;
     std::string key;                // ordered_by_key only

@@ -35,7 +35,8 @@ void ConsumeReactor::OnReadDone(bool ok) {
     // Half-closed: finish once the last ack is committed, so that a consumer that reconnects at
     // once resumes right after it.
     reads_closed_ = true;
-    if (!shared->commit_running) FinishLocked(grpc::Status::OK);
+    const bool acks_pending = member_ ? group_acks_in_flight_ > 0 : shared->commit_running;
+    if (!acks_pending) FinishLocked(grpc::Status::OK);
     return;
   }
   if (finish_status_) return;
@@ -46,6 +47,8 @@ void ConsumeReactor::OnReadDone(bool ok) {
       return;
     }
     SubscribeLocked(request_.subscribe());
+  } else if (member_) {
+    HandleGroupMessageLocked(request_);
   } else if (request_.has_ack()) {
     AckLocked(request_.ack().offset());
   } else {
@@ -59,6 +62,7 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   auto fail = [this](const Status& status) { FinishLocked(ToGrpcStatus(status)); };
   if (grpc::Status denied = context_.access->Check(caller_, Permission::kConsume, subscribe.topic()); !denied.ok())
     return FinishLocked(denied);
+  if (subscribe.has_group()) return JoinGroupLocked(subscribe);
   const std::uint32_t limit = context_.max_consume_window;
   Result<StartPosition> start = ToStartPosition(subscribe, limit);
   if (!start.ok()) return fail(start.status());
@@ -290,6 +294,7 @@ void ConsumeReactor::OnWriteDone(bool ok) {
     FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
     return;
   }
+  if (member_) return ContinueGroupLocked();
   ContinueLocked();
 }
 
@@ -307,6 +312,8 @@ void ConsumeReactor::OnDone() {
     shared->reactor = nullptr;
     if (waiting_) wait_id = wait_id_;
   }
+  // Its unacked events go back to the group at once (outside the lock: the group wakes others).
+  if (member_) member_->Leave();
   // Outside the lock: the engine may be calling this stream's wake-up right now, and that only
   // posts to the wake pool, where it will find the reactor gone.
   if (wait_id != 0) context_.log->CancelWait(topic_, wait_id);

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,11 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
     bool commit_running = false;
     void CloseForShutdown() override;
   };
+  // Runs `work` with the stream's lock held and its reactor alive: at once when the lock is free
+  // and this thread is not the one calling into the group, else on `pool`. For callbacks from the
+  // engine's threads, which must never wait for a stream's lock.
+  static void RunLocked(const std::shared_ptr<Shared>& shared, WorkPool* pool,
+                        std::function<void(ConsumeReactor&)> work);
 
   // Delivered events not yet acknowledged: offsets first..last, all of them when `offsets` is
   // empty, else (a filtered stream) offsets[acked..], in order.
@@ -82,6 +88,14 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
 
   static void RunCommits(std::shared_ptr<Shared> shared, EventLog* log, std::string topic, std::string consumer);
 
+  // A group member's stream (consume_reactor_group.cc).
+  void JoinGroupLocked(const v1::Subscribe& subscribe);
+  void ContinueGroupLocked();
+  void OnFetchedLocked(Result<std::vector<GroupDelivery>> fetched);
+  void GroupAckLocked(std::vector<OffsetRange> ranges);
+  void OnGroupAckedLocked(const Status& status);
+  void HandleGroupMessageLocked(const v1::ConsumeRequest& request);
+
   const ServiceContext& context_;
   const Principal& caller_;  // checked against the subscribe's topic
   std::shared_ptr<Shared> shared_;
@@ -101,6 +115,11 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   std::uint64_t next_offset_ = 0;  // the next offset to read
   std::deque<InFlightBatch> in_flight_;
   std::uint64_t in_flight_events_ = 0;
+
+  std::shared_ptr<GroupMember> member_;  // set: this stream is a member of a group
+  bool fetch_in_flight_ = false;
+  bool work_signalled_ = false;  // the group said there may be work while a fetch ran
+  std::uint32_t group_acks_in_flight_ = 0;
 
   bool write_in_flight_ = false;
   bool waiting_ = false;  // a wake-up is armed

@@ -59,6 +59,18 @@ class GoetheService final : public v1::Goethe::CallbackService {
   grpc::ServerUnaryReactor* DescribeTopic(grpc::CallbackServerContext* call, const v1::DescribeTopicRequest* request,
                                           v1::DescribeTopicResponse* response) override;
 
+  // Consumer groups (service_groups.cc)
+  grpc::ServerUnaryReactor* CreateGroup(grpc::CallbackServerContext* call, const v1::CreateGroupRequest* request,
+                                        v1::CreateGroupResponse* response) override;
+  grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* call, const v1::ListGroupsRequest* request,
+                                       v1::ListGroupsResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeGroup(grpc::CallbackServerContext* call, const v1::DescribeGroupRequest* request,
+                                          v1::DescribeGroupResponse* response) override;
+  grpc::ServerUnaryReactor* ResetGroup(grpc::CallbackServerContext* call, const v1::ResetGroupRequest* request,
+                                       v1::ResetGroupResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteGroup(grpc::CallbackServerContext* call, const v1::DeleteGroupRequest* request,
+                                        v1::DeleteGroupResponse* response) override;
+
  private:
   // Finishes `call` at once with `status` (an engine status, mapped).
   static grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status);

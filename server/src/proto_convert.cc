@@ -149,6 +149,63 @@ void ToProto(const MultiAppendOutcome& outcome, v1::ProduceMultiResponse* out) {
   out->set_duplicate(duplicate);
 }
 
+namespace {
+ResetPolicy FromProto(v1::ResetPolicy policy) {
+  switch (policy) {
+    case v1::RESET_POLICY_LATEST: return ResetPolicy::kLatest;
+    case v1::RESET_POLICY_ERROR: return ResetPolicy::kError;
+    default: return ResetPolicy::kEarliest;
+  }
+}
+v1::ResetPolicy ToProto(ResetPolicy policy) {
+  switch (policy) {
+    case ResetPolicy::kLatest: return v1::RESET_POLICY_LATEST;
+    case ResetPolicy::kError: return v1::RESET_POLICY_ERROR;
+    case ResetPolicy::kEarliest: break;
+  }
+  return v1::RESET_POLICY_EARLIEST;
+}
+}  // namespace
+
+GroupSettings FromProto(const v1::GroupSettings& proto) {
+  GroupSettings settings;
+  settings.ack_wait = std::chrono::nanoseconds(proto.has_ack_wait() ? ToNanos(proto.ack_wait()) : 0);
+  settings.max_deliveries = proto.max_deliveries();
+  settings.dead_letter_topic = proto.dead_letter_topic();
+  settings.ordered_by_key = proto.ordered_by_key();
+  settings.reset = FromProto(proto.reset_policy());
+  settings.max_pending = proto.max_pending();
+  return settings;
+}
+
+void ToProto(const GroupInfo& info, v1::Group* out) {
+  out->set_name(info.name);
+  v1::GroupSettings* settings = out->mutable_settings();
+  ToDuration(info.settings.ack_wait.count(), settings->mutable_ack_wait());
+  settings->set_max_deliveries(info.settings.max_deliveries);
+  settings->set_dead_letter_topic(info.settings.dead_letter_topic);
+  settings->set_ordered_by_key(info.settings.ordered_by_key);
+  settings->set_reset_policy(ToProto(info.settings.reset));
+  settings->set_max_pending(info.settings.max_pending);
+  out->set_created_unix_nanos(info.created_ns);
+  out->set_ack_floor(info.ack_floor);
+  out->set_dispatched_to(info.dispatched_to);
+  out->set_lag(info.lag);
+  out->set_in_flight(info.in_flight);
+  out->set_members(info.members);
+  out->set_redeliveries(info.redeliveries);
+  out->set_dead_lettered(info.dead_lettered);
+  out->set_lost_to_retention(info.lost_to_retention);
+}
+
+void ToProto(const GroupPendingEvent& pending, v1::PendingEvent* out) {
+  out->set_offset(pending.offset);
+  out->set_member(pending.member);
+  out->set_delivery_count(pending.deliveries);
+  out->set_delivered_unix_nanos(pending.delivered_ns);
+  out->set_not_before_unix_nanos(pending.not_before_ns);
+}
+
 EventFilter FromProto(const v1::EventFilter& proto) {
   EventFilter filter;
   if (proto.has_key()) filter.key = proto.key();

@@ -28,6 +28,9 @@ void ToProto(const EventView& event, v1::Event* out);
 void ToProto(Event&& event, v1::Event* out);
 void ToProto(const AppendResult& result, std::uint64_t next_offset, v1::ProduceResponse* out);
 void ToProto(const MultiAppendOutcome& outcome, v1::ProduceMultiResponse* out);
+GroupSettings FromProto(const v1::GroupSettings& proto);  // as given; request_validation.h checks it
+void ToProto(const GroupInfo& info, v1::Group* out);
+void ToProto(const GroupPendingEvent& pending, v1::PendingEvent* out);
 // The filter as given; request_validation.h checks it.
 EventFilter FromProto(const v1::EventFilter& proto);
 // A refused stream batch's error (its code and message).

@@ -61,6 +61,56 @@ Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint3
   return FromProto(subscribe.start(), subscribe.consumer());
 }
 
+Status ValidateGroupNames(const std::string& topic, const std::string& group) {
+  if (Status s = EventLog::ValidateTopicName(topic); !s.ok()) return s;
+  if (group.empty()) return InvalidArgument("a group needs a name");
+  if (Status s = EventLog::ValidateConsumerName(group); !s.ok()) return InvalidArgument("group " + s.message().substr(9));
+  return Status::Ok();
+}
+
+Result<GroupSettings> ToGroupSettings(const std::string& topic, const std::string& group, const v1::GroupSettings& proto) {
+  if (proto.ack_wait().seconds() < 0 || proto.ack_wait().nanos() < 0)
+    return InvalidArgument("group setting ack_wait must not be negative");
+  GroupSettings settings = FromProto(proto);
+  if (Status s = EventLog::ValidateGroupSettings(topic, group, &settings); !s.ok()) return s;
+  return settings;
+}
+
+Result<StartPosition> ToGroupStart(const std::string& topic, const std::string& group, const v1::StartPosition& start) {
+  if (Status s = ValidateGroupNames(topic, group); !s.ok()) return s;
+  if (start.has_cursor())
+    return InvalidArgument("a group starts at the beginning, the end, an offset or a time, not at a cursor");
+  return FromProto(start, "");
+}
+
+Result<GroupSubscription> ToGroupSubscription(const v1::Subscribe& subscribe, std::uint32_t max_consume_window) {
+  if (!subscribe.consumer().empty() || subscribe.read_only() || subscribe.has_filter())
+    return InvalidArgument("a group subscribe takes no consumer, read_only or filter: the group keeps the position");
+  if (subscribe.window() > max_consume_window)
+    return InvalidArgument("window " + std::to_string(subscribe.window()) + " is above the server's limit of " +
+                           std::to_string(max_consume_window) + " (server.max_consume_window)");
+  GroupSubscription subscription;
+  subscription.group = subscribe.group().name();
+  Result<StartPosition> start = ToGroupStart(subscribe.topic(), subscription.group, subscribe.start());
+  if (!start.ok()) return start.status();
+  subscription.start = *start;
+  Result<GroupSettings> settings = ToGroupSettings(subscribe.topic(), subscription.group, subscribe.group().settings());
+  if (!settings.ok()) return settings.status();
+  subscription.settings = std::move(settings).value();
+  return subscription;
+}
+
+Result<std::chrono::nanoseconds> ToNackDelay(const v1::Nack& nack) {
+  const auto& d = nack.delay();
+  if (d.seconds() < 0 || d.nanos() < 0) return InvalidArgument("nack delay must not be negative");
+  if (d.seconds() > 7 * 24 * 3600) return InvalidArgument("nack delay must be at most 7d");
+  return std::chrono::seconds(d.seconds()) + std::chrono::nanoseconds(d.nanos());
+}
+
+std::size_t PendingPageSize(const v1::DescribeGroupRequest& request) {
+  return request.max_pending() == 0 ? 100 : std::min<std::size_t>(request.max_pending(), 10000);
+}
+
 Status ValidateAck(std::uint64_t offset, std::uint64_t next_offset) {
   if (offset < next_offset) return Status::Ok();
   return InvalidArgument("ack of offset " + std::to_string(offset) +

@@ -7,9 +7,12 @@
 // ToAppendRequest (produce_validation.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "goethe/engine/status.h"
+#include "goethe/engine/groups.h"
 #include "goethe/engine/types.h"
 #include "goethe/v1/goethe.pb.h"
 #include "produce_validation.h"
@@ -39,6 +42,27 @@ Result<StartPosition> ToStartPosition(const v1::SeekRequest& request);
 // Consume's subscribe: as Seek, a window no larger than `max_consume_window`, and a valid filter
 // (ToEventFilter).
 Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint32_t max_consume_window);
+
+// Consume's subscribe with `group`: what JoinGroup takes. The topic, group name, window and
+// settings are checked; `consumer`, `read_only` and `filter` must be unset; the start may not be a
+// cursor.
+struct GroupSubscription {
+  std::string group;
+  GroupSettings settings;  // defaults filled in
+  StartPosition start;
+  std::string member;  // a name for listings
+};
+Result<GroupSubscription> ToGroupSubscription(const v1::Subscribe& subscribe, std::uint32_t max_consume_window);
+
+// A nack's delay: not negative, at most 7 days.
+Result<std::chrono::nanoseconds> ToNackDelay(const v1::Nack& nack);
+
+// Group RPCs: a valid topic and group; settings in range (defaults filled in); a start that is not
+// a cursor. DescribeGroup's page of pending events: 0 means 100, capped at 10000.
+Result<GroupSettings> ToGroupSettings(const std::string& topic, const std::string& group, const v1::GroupSettings& proto);
+Result<StartPosition> ToGroupStart(const std::string& topic, const std::string& group, const v1::StartPosition& start);
+Status ValidateGroupNames(const std::string& topic, const std::string& group);
+std::size_t PendingPageSize(const v1::DescribeGroupRequest& request);
 
 // Consume's ack: only an offset the stream has delivered, i.e. below `next_offset`, the next one
 // it would deliver.

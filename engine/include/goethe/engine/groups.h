@@ -88,8 +88,11 @@ class GroupMember {
   // the events (possibly none: then `on_work` is called when there may be some) or an error.
   virtual void Fetch(std::uint32_t max_events, std::uint64_t max_bytes,
                      std::function<void(Result<std::vector<GroupDelivery>>)> deliver) = 0;
-  // Acks events; `done` runs once the acks are durable. An offset the group never delivered is
-  // INVALID_ARGUMENT (nothing of the call is applied); an event already acked is no error.
+  // Acks the events of `ranges` last delivered to this member (in flight, or handed back after a
+  // timeout and not delivered since); `done` runs once the acks are durable. Events of a range
+  // delivered to another member are left alone. An offset the group never delivered (past its
+  // dispatch mark, or a single-offset range of an event not delivered yet) is INVALID_ARGUMENT and
+  // nothing of the call is applied; an event already acked is no error.
   virtual void Ack(std::vector<OffsetRange> ranges, std::function<void(const Status&)> done) = 0;
   // Hands events in flight to this member back, to be delivered again no sooner than `delay`.
   // `reason` goes into the dead-letter headers if the event ends there.
