@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,9 +28,12 @@ struct LoadOptions {
   bool random_payloads = false;    // incompressible payloads instead of repeated 'x' bytes
   bool round_trip_only = false;    // produce-unary's loop with DescribeTopic calls: no storage work
   std::uint32_t headers = 0;       // produce-stream: headers on every event (0: plain payloads)
+  std::uint32_t members = 4;       // group: members, each with its own connection
 };
 
 using Stub = v1::Goethe::Stub;
+// A stub on a connection of its own.
+using StubFactory = std::function<std::unique_ptr<Stub>()>;
 
 // Creates `topic` when it does not exist (ALREADY_EXISTS is fine): a consumer needs it to subscribe.
 inline void CreateTopic(Stub& stub, const std::string& topic) {
@@ -44,5 +48,7 @@ int RunProduceStream(Stub& stub, const LoadOptions& options);
 int RunProduceUnary(Stub& stub, const LoadOptions& options);
 int RunConsume(Stub& stub, const LoadOptions& options);
 int RunEndToEnd(Stub& stub, const LoadOptions& options);
+int RunGroup(const StubFactory& connect, const LoadOptions& options);
+int RunGroupRedelivery(Stub& stub, const LoadOptions& options);
 
 }  // namespace goethe::load

@@ -1,5 +1,6 @@
 // goethe-bench: load against a running goethe-server.
-//   goethe-bench [--server ADDR] produce-stream|produce-unary|round-trip|consume|e2e [options]
+//   goethe-bench [--server ADDR] produce-stream|produce-unary|round-trip|consume|group|group-redelivery|e2e
+//                [options]
 // Readable figures go to stderr (with a progress line during long runs); one RESULT line per
 // measurement goes to stdout for scripts.
 #include <cstdio>
@@ -47,6 +48,13 @@ int main(int argc, char** argv) {
   consume->add_option("--consumer", options.consumer)->capture_default_str();
   consume->add_option("--window", options.window)->capture_default_str();
 
+  auto* group = app.add_subcommand("group", "a fresh consumer group of --members catches up --events, acking each");
+  group->add_option("--events", options.events)->capture_default_str();
+  group->add_option("--members", options.members)->capture_default_str()->check(CLI::Range(1u, 256u));
+  group->add_option("--window", options.window, "events in flight per member")->capture_default_str();
+  auto* redelivery = app.add_subcommand("group-redelivery", "time from a nack to the event's redelivery");
+  redelivery->add_option("--events", options.events, "nacks to time")->capture_default_str();
+
   auto* e2e = app.add_subcommand("e2e", "live-tail latency at a fixed rate");
   e2e->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
   e2e->add_option("--seconds", options.seconds)->capture_default_str()->check(CLI::PositiveNumber);
@@ -67,6 +75,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto stub = goethe::v1::Goethe::NewStub(channel);
+  // A connection per stub: a distinct channel argument keeps gRPC from sharing one.
+  int connections = 0;
+  const StubFactory connect = [&]() -> std::unique_ptr<Stub> {
+    grpc::ChannelArguments own = arguments;
+    own.SetInt("goethe.bench.connection", ++connections);
+    std::string ignored;
+    return goethe::v1::Goethe::NewStub(goethe::client::Connect(server, security, own, &ignored));
+  };
+  if (group->parsed()) return RunGroup(connect, options);
+  if (redelivery->parsed()) return RunGroupRedelivery(*stub, options);
   if (stream->parsed()) return RunProduceStream(*stub, options);
   if (unary->parsed()) return RunProduceUnary(*stub, options);
   if (round_trip->parsed()) {

@@ -60,5 +60,6 @@ void AddConsumeCommand(CLI::App& app, Action* chosen);
 void AddSeekCommand(CLI::App& app, Action* chosen);
 void AddTopicsCommands(CLI::App& app, Action* chosen);
 void AddCursorsCommands(CLI::App& app, Action* chosen);
+void AddGroupsCommands(CLI::App& app, Action* chosen);
 
 }  // namespace goethe::cli

@@ -4,8 +4,6 @@
 #include "time_text.h"
 
 namespace goethe::cli {
-namespace {
-
 std::string TimeOrDash(std::int64_t unix_nanos) { return unix_nanos == 0 ? "-" : FormatRfc3339(unix_nanos); }
 
 std::string DurationText(const google::protobuf::Duration& d) {
@@ -19,6 +17,8 @@ std::string DurationText(const google::protobuf::Duration& d) {
   }
   return std::to_string(nanos) + "ns";
 }
+
+namespace {
 
 std::string LimitText(std::uint64_t value) { return value == 0 ? "none" : std::to_string(value); }
 
@@ -107,6 +107,7 @@ void Output::Event(const v1::Event& event) {
   if (json_) {
     JsonObject object;
     object.Unsigned("offset", event.offset()).Time("timestamp", event.timestamp_unix_nanos());
+    if (event.delivery_count() != 0) object.Unsigned("delivery_count", event.delivery_count());
     if (!event.key().empty()) object.Bytes("key", event.key());
     if (event.headers_size() > 0) {
       std::string headers = "[";
@@ -121,6 +122,7 @@ void Output::Event(const v1::Event& event) {
   }
   // offset  time  [key=K]  [NAME=VALUE ...]  payload: key and headers only when the event has them.
   std::string line = std::to_string(event.offset()) + "  " + FormatRfc3339(event.timestamp_unix_nanos()) + "  ";
+  if (event.delivery_count() > 1) line += "delivery=" + std::to_string(event.delivery_count()) + "  ";
   if (!event.key().empty()) line += "key=" + ShowPayload(event.key()) + "  ";
   for (const v1::Header& h : event.headers()) line += ShowPayload(h.name()) + "=" + ShowPayload(h.value()) + " ";
   if (event.headers_size() > 0) line += " ";

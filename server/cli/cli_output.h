@@ -32,6 +32,11 @@ class JsonObject {
   std::string body_;
 };
 
+// An RFC 3339 time, or "-" for 0.
+std::string TimeOrDash(std::int64_t unix_nanos);
+// "30s", "5m", "1d"; "none" for zero.
+std::string DurationText(const google::protobuf::Duration& d);
+
 // "INVALID_ARGUMENT" for grpc::StatusCode::INVALID_ARGUMENT, and so on.
 std::string_view StatusCodeName(grpc::StatusCode code);
 
@@ -50,6 +55,9 @@ class Output {
   void Topic(const v1::Topic& topic);            // one line (lists)
   void TopicDetails(const v1::Topic& topic);     // key: value lines
   void Cursor(const std::string& topic, const v1::Cursor& cursor);
+  void Group(const std::string& topic, const v1::Group& group);         // one line (lists)
+  void GroupDetails(const std::string& topic, const v1::Group& group);  // key: value lines
+  void Pending(const std::string& group, const v1::PendingEvent& pending);
   void Seek(const std::string& topic, const v1::SeekResponse& seek);
   // A change with nothing to show but what happened, e.g. ("deleted", "topic", "orders").
   void Done(std::string_view action, std::string_view what, std::string_view name);

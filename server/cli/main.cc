@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddSeekCommand(app, &chosen);
   AddTopicsCommands(app, &chosen);
   AddCursorsCommands(app, &chosen);
+  AddGroupsCommands(app, &chosen);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
