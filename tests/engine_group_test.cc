@@ -222,6 +222,55 @@ TEST_P(EngineGroupTest, ResetAndDeleteEndTheMembers) {
   EXPECT_TRUE(log_->ListGroups("t")->empty()) << "the deleted group came back";
 }
 
+TEST_P(EngineGroupTest, DispatchStopsMaxPendingAheadOfTheOldestUnackedEvent) {
+  AppendOk("t", Payloads("e", 50));
+  auto slow = Join("g", 1, {.max_pending = 10});
+  auto fast = Join("g", 100);
+  EXPECT_EQ(Offsets(Fetch(*slow)), (std::vector<std::uint64_t>{0}));  // and never acked
+  std::vector<std::uint64_t> got = Offsets(Fetch(*fast));
+  EXPECT_EQ(got.size(), 9u) << "offsets 1..9: ten pending at most";
+  ASSERT_TRUE(Ack(*fast, {{1, 9}}).ok());
+  EXPECT_TRUE(Fetch(*fast).empty()) << "the span is still full: offset 0 holds the floor";
+  auto pending = log_->GroupPending("t", "g", 100);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(pending->size(), 1u);
+  ASSERT_TRUE(Ack(*slow, {{0, 0}}).ok());
+  EXPECT_EQ(Fetch(*fast).size(), 10u) << "the floor moved: ten more";
+}
+
+TEST_P(EngineGroupTest, RetentionOvertakingAGroupFollowsItsResetPolicy) {
+  ASSERT_TRUE(log_->CreateTopic("t", {.retention_events = 5}).ok());
+  ASSERT_TRUE(log_->CreateGroup("t", "earliest", {}, testing::Beginning()).ok());
+  ASSERT_TRUE(log_->CreateGroup("t", "latest", {.reset = ResetPolicy::kLatest}, testing::Beginning()).ok());
+  ASSERT_TRUE(log_->CreateGroup("t", "error", {.reset = ResetPolicy::kError}, testing::Beginning()).ok());
+  AppendOk("t", Payloads("e", 10));
+  ASSERT_TRUE(log_->EnforceRetention().ok());
+  ASSERT_EQ(Describe("t").first_offset, 5u);
+
+  EXPECT_EQ(Offsets(Fetch(*Join("earliest", 100))), (std::vector<std::uint64_t>{5, 6, 7, 8, 9}));
+  EXPECT_EQ(log_->DescribeGroup("t", "earliest")->lost_to_retention, 5u);
+  EXPECT_TRUE(Fetch(*Join("latest", 100)).empty()) << "latest skips to the head";
+  EXPECT_EQ(log_->DescribeGroup("t", "latest")->lost_to_retention, 10u);
+  auto member = Join("error", 100);
+  std::promise<Status> failed;
+  member->Fetch(100, 1 << 20, [&failed](Result<std::vector<GroupDelivery>> got) { failed.set_value(got.status()); });
+  const Status status = failed.get_future().get();
+  EXPECT_EQ(status.code(), StatusCode::kOutOfRange);
+  EXPECT_NE(status.message().find("first retained offset is 5"), std::string::npos) << status.message();
+}
+
+TEST_P(EngineGroupTest, DeletingTheTopicEndsItsGroups) {
+  AppendOk("t", Payloads("e", 3));
+  Status ended;
+  auto joined = log_->JoinGroup("t", "g", {}, testing::Beginning(),
+                                {.window = 10, .on_work = [&ended](const Status& s) { if (!s.ok()) ended = s; }});
+  ASSERT_TRUE(joined.ok());
+  ASSERT_TRUE(log_->DeleteTopic("t").ok());
+  EXPECT_EQ(ended.code(), StatusCode::kNotFound);
+  AppendOk("t", Payloads("new", 1));
+  EXPECT_TRUE(log_->ListGroups("t")->empty()) << "a topic created again starts without groups";
+}
+
 GOETHE_ENGINE_TEST_SUITE(EngineGroupTest);
 
 }  // namespace

@@ -126,14 +126,14 @@ std::shared_ptr<GroupState> GroupManager::MakeLocked(const TopicPtr& topic, cons
 }
 
 Status GroupManager::PersistNow(const std::shared_ptr<GroupState>& group, bool delete_records) {
+  if (!delete_records) return group->Flush();
   std::promise<Status> written;
   auto future = written.get_future();
   const std::uint64_t id = group->topic()->id;
   const std::string name = group->name();
   const TopicPtr topic = group->topic();
   context_.commit(
-      [group, delete_records, id, name, topic](CommitContext& ctx) {
-        if (!delete_records) return group->Stage(ctx);
+      [id, name, topic](CommitContext& ctx) {
         if (ctx.Find(topic->name) != topic) return Status::Ok();  // the topic took them with it
         ctx.batch().Delete(keys::Group(id, name));
         ctx.batch().DeleteRange(keys::GroupEventsStart(id, name), keys::GroupEventsEnd(id, name));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <limits>
 
 #include "commit_context.h"
@@ -64,6 +65,7 @@ GroupState::GroupState(GroupContext& log, TopicPtr topic, std::string name, reco
   settings_.max_pending = record_.max_pending;
   floor_ = record_.ack_floor;
   dispatched_to_ = record_.dispatched_to;
+  durable_ = {0, floor_, dispatched_to_, 0, record_};
 }
 
 TimestampNs GroupState::Now() const { return log_.now(); }
@@ -86,6 +88,10 @@ Status GroupState::FinishRestore() {
   }
   floor_persisted_ = 0;  // the first write deletes any stale record below the floor
   AdvanceFloor();
+  durable_.floor = floor_;
+  durable_.dispatched_to = dispatched_to_;
+  durable_.acked_above_floor = 0;
+  for (const auto& [offset, entry] : pending_) durable_.acked_above_floor += entry.where == Where::kAcked ? 1 : 0;
   if (!settings_.ordered_by_key || pending_.empty()) return Status::Ok();
   // Keys decide the order of delivery: read them for every unacked event.
   std::vector<std::uint64_t> unacked;
@@ -126,19 +132,20 @@ GroupInfo GroupState::Info() const {
   info.name = name_;
   info.settings = settings_;
   info.created_ns = record_.created_ns;
-  info.ack_floor = floor_;
-  info.dispatched_to = dispatched_to_;
+  // Progress as written: an ack counts once it is durable.
+  info.ack_floor = durable_.floor;
+  info.dispatched_to = durable_.dispatched_to;
+  info.acked_above_floor = durable_.acked_above_floor;
   for (const auto& [offset, entry] : pending_) {
-    if (entry.where == Where::kAcked) ++info.acked_above_floor;
     if (entry.where == Where::kInFlight) ++info.in_flight;
   }
   const std::uint64_t head = topic_->durable_head.load(std::memory_order_acquire);
-  const std::uint64_t first = std::max(floor_, topic_->first_offset.load(std::memory_order_acquire));
+  const std::uint64_t first = std::max(info.ack_floor, topic_->first_offset.load(std::memory_order_acquire));
   info.lag = head > first ? head - first - std::min(info.acked_above_floor, head - first) : 0;
   info.members = static_cast<std::uint32_t>(members_.size());
-  info.redeliveries = record_.redeliveries;
-  info.dead_lettered = record_.dead_lettered;
-  info.lost_to_retention = record_.lost_to_retention;
+  info.redeliveries = durable_.record.redeliveries;
+  info.dead_lettered = durable_.record.dead_lettered;
+  info.lost_to_retention = durable_.record.lost_to_retention;
   return info;
 }
 
@@ -359,11 +366,21 @@ void GroupState::Fetch(std::uint64_t member_id, std::uint32_t max_events, std::u
     const std::uint64_t free = member->second.window > member->second.in_flight
                                    ? member->second.window - member->second.in_flight
                                    : 0;
-    const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(max_events, free));
+    // While other members wait for work, take a fair share, so that new events spread over the
+    // idle members instead of filling the first one's whole window.
+    std::uint64_t idle_others = 0;
+    for (const auto& [id, other] : members_) idle_others += id != member_id && other.starved ? 1 : 0;
+    const std::uint64_t share = std::max<std::uint64_t>(1, member->second.window / (1 + idle_others));
+    const std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>({max_events, free, share}));
     std::vector<std::uint64_t> chosen;
-    for (std::uint64_t offset : waiting_) {  // events waiting to be delivered again come first
+    // Events waiting to be delivered again come first; not to the member that just failed to
+    // ack them (it timed out, nacked them) while another member is there to take them.
+    const bool others = members_.size() > 1;
+    for (std::uint64_t offset : waiting_) {
       if (chosen.size() >= room) break;
-      if (Eligible(offset, pending_[offset], now)) chosen.push_back(offset);
+      const Entry& entry = pending_[offset];
+      if (others && entry.deliveries > 0 && entry.member == member_id) continue;
+      if (Eligible(offset, entry, now)) chosen.push_back(offset);
     }
     if (chosen.size() < room) {
       if (Status s = DispatchNew(room - chosen.size(), now, &chosen); !s.ok()) return deliver(s);
@@ -609,23 +626,33 @@ TimestampNs GroupState::CheckTimers(TimestampNs now) {
 
 void GroupState::Persist(std::function<void(const Status&)> done) {
   std::weak_ptr<GroupState> weak = shared_from_this();
+  auto staged = std::make_shared<Durable>();
   log_.commit(
-      [weak](CommitContext& ctx) {
+      [weak, staged](CommitContext& ctx) {
         auto self = weak.lock();
-        return self ? self->Stage(ctx) : Status::Ok();
+        return self ? self->Stage(ctx, staged.get()) : Status::Ok();
       },
-      [weak, done = std::move(done)](const Status& written) {
-        if (!written.ok()) {
-          if (auto self = weak.lock()) {
-            std::lock_guard lock(self->mutex_);
+      [weak, staged, done = std::move(done)](const Status& written) {
+        if (auto self = weak.lock()) {
+          std::lock_guard lock(self->mutex_);
+          if (!written.ok()) {
             self->resync_ = true;  // what this write carried must be written again
+          } else if (staged->sequence > self->durable_.sequence) {
+            self->durable_ = *staged;
           }
         }
         done(written);
       });
 }
 
-Status GroupState::Stage(CommitContext& ctx) {
+Status GroupState::Flush() {
+  std::promise<Status> written;
+  auto future = written.get_future();
+  Persist([&written](const Status& s) { written.set_value(s); });
+  return future.get();
+}
+
+Status GroupState::Stage(CommitContext& ctx, Durable* staged) {
   std::lock_guard lock(mutex_);
   if (forgotten_ || ctx.Find(topic_->name) != topic_) return Status::Ok();
   // Dead letters first: if the dead-letter topic refuses them, nothing of this job is written.
@@ -661,6 +688,11 @@ Status GroupState::Stage(CommitContext& ctx) {
   record_.ack_floor = floor_;
   record_.dispatched_to = dispatched_to_;
   batch.Put(keys::Group(id, name_), records::Encode(Record()));
+  if (staged != nullptr) {
+    std::uint64_t acked_above = 0;
+    for (const auto& [offset, entry] : pending_) acked_above += entry.where == Where::kAcked ? 1 : 0;
+    *staged = {++stage_sequence_, floor_, dispatched_to_, acked_above, record_};
+  }
   return Status::Ok();
 }
 

@@ -30,6 +30,16 @@ struct GroupContext;  // group_manager.h: what a group needs of the log
 
 class GroupState : public std::enable_shared_from_this<GroupState> {
  public:
+  // What the last durable write of this group held, for Info: figures a client reads must not
+  // run ahead of what a crash would keep.
+  struct Durable {
+    std::uint64_t sequence = 0;  // of the write; later ones replace earlier ones
+    std::uint64_t floor = 0;
+    std::uint64_t dispatched_to = 0;
+    std::uint64_t acked_above_floor = 0;
+    records::GroupRecord record;
+  };
+
   GroupState(GroupContext& log, TopicPtr topic, std::string name, records::GroupRecord record);
 
   const std::string& name() const { return name_; }
@@ -49,8 +59,11 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   // Stops writing: the group's records are gone (deleted, or its topic was).
   void Forget();
 
-  // Stages the group's dirty state (and dead-letter appends) into `ctx`.
-  Status Stage(CommitContext& ctx);
+  // Stages the group's dirty state (and dead-letter appends) into `ctx`; `staged`, when given,
+  // gets what the write holds (it becomes durable_ once written).
+  Status Stage(CommitContext& ctx, Durable* staged = nullptr);
+  // Writes the group's state now and waits until it is durable.
+  Status Flush();
   // Moves in-flight events past their ack_wait, and nacked ones past their delay, back to waiting;
   // returns the next time something is due (or max when nothing is).
   TimestampNs CheckTimers(TimestampNs now);
@@ -106,6 +119,7 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   void ArmTailWait();
   records::GroupRecord Record() const;
 
+
   GroupContext& log_;
   const TopicPtr topic_;
   const std::string name_;
@@ -123,6 +137,8 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   std::set<std::uint64_t> dirty_;                    // entries whose record must be rewritten
   std::uint64_t floor_persisted_ = 0;                // records below it are deleted
   bool resync_ = false;                              // a write failed: rewrite every record
+  std::uint64_t stage_sequence_ = 0;
+  Durable durable_;
   std::vector<AppendRequest> dead_letters_;          // staged with the next job
   bool tail_wait_armed_ = false;
   bool ended_ = false;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The server workloads of one backend and durability, once (repetition REP): starts goethe-server
 # on a free 127.0.0.1 port with a generated config and a fresh store, warms it up, then runs
-# goethe-bench produce-stream, consume (catch-up of what produce-stream wrote), produce-unary at
+# goethe-bench produce-stream, consume (catch-up of what produce-stream wrote), consumer groups of 1, 4
+# and 16 members catching up the same (and nack-to-redelivery), produce-unary at
 # concurrency 1, 8 and 64, round-trip (DescribeTopic: the gRPC floor under produce-unary), and e2e
 # (live-tail latency at a fixed rate), each on its own topic.
 # Stops the server by PID (SIGTERM, then SIGKILL after 30 s). RESULT lines go to raw/results.txt.
@@ -91,6 +92,10 @@ tags="group=server backend=$backend sync=$sync rep=$rep"
 at="rep $rep/$REPS"
 bench "$tags" "produce-stream, $at" --topic stream produce-stream --events "$EVENTS"
 bench "$tags" "consume catch-up, $at" --topic stream consume --events "$EVENTS" --consumer catch-up
+for m in 1 4 16; do
+  bench "$tags" "group of $m, $at" --topic stream group --members $m --events "$EVENTS" --window 1000
+done
+bench "$tags" "group nack to redelivery, $at" --topic stream group-redelivery --events $((unary / 10 + 100))
 for c in 1 8 64; do
   n=$unary; [ $c = 8 ] && n=$((unary * 2)); [ $c = 64 ] && n=$((unary * 4))
   bench "$tags" "produce-unary c$c, $at" --topic "unary-$c" produce-unary --concurrency $c --events $n

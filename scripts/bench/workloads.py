@@ -29,6 +29,10 @@ CATALOGUE = [
     ("round-trip-c1", "server", "calls/s", True,
      "unary DescribeTopic, 1 call in flight: gRPC's round trip without storage work, the floor under produce-unary-c1"),
     ("consume-catch-up", "server", "ev/s", True, "Consume from the start of what produce-stream wrote, acking"),
+    ("group-ack-m1", "server", "ev/s", True, "a consumer group of 1 member catches up what produce-stream wrote, acking each event"),
+    ("group-ack-m4", "server", "ev/s", True, "the same with 4 members, each on its own connection"),
+    ("group-ack-m16", "server", "ev/s", True, "the same with 16 members"),
+    ("group-nack-redelivery", "server", "us", False, "a consumer group: from a nack to the event's redelivery, median"),
     ("e2e-p50", "server", "us", False, "live tail at a fixed rate: produce (one open stream, each event acked) to delivery, median"),
     ("e2e-p90", "server", "us", False, "live tail at a fixed rate: 90th percentile"),
     ("e2e-p99", "server", "us", False, "live tail at a fixed rate: 99th percentile"),
@@ -43,7 +47,8 @@ BY_NAME = {entry[0]: entry for entry in CATALOGUE}
 # Workloads whose figures depend on --sync: their ids carry "/sync:on" or "/sync:off".
 SYNC_DEPENDENT = {"kv-put-b1", "kv-put-b100", "kv-put-b1000", "engine-append-b1", "engine-append-b100",
                   "engine-append-b1000", "produce-stream", "produce-unary-c1", "produce-unary-c8",
-                  "produce-unary-c64", "consume-catch-up", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9"}
+                  "produce-unary-c64", "consume-catch-up", "group-ack-m1", "group-ack-m4", "group-ack-m16",
+                  "group-nack-redelivery", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9"}
 # The durability the others run with: "on", "off", or "-" (reads: no writes measured).
 FIXED_SYNC = {"round-trip-c1": "-", "kv-get": "-", "kv-scan": "-", "engine-read": "-", "seek-by-time-10k": "-", "seek-by-time-1M": "-",
               "sync-appenders-1": "on", "sync-appenders-8": "on", "sync-appenders-64": "on",
@@ -88,8 +93,10 @@ def engine_run(run_name):
 def result_values(fields):
     """[(name, value)] for one RESULT line of goethe-bench or goethe-storage-bench."""
     test = fields.get("test", "")
-    if test in ("produce-stream", "consume-catch-up") or test.startswith(("produce-unary-c", "round-trip-c")):
+    if test in ("produce-stream", "consume-catch-up") or test.startswith(("produce-unary-c", "round-trip-c", "group-ack-m")):
         return [(test, float(fields["rate"]))]
+    if test == "group-nack-redelivery":
+        return [(test, float(fields["p50_us"]))]
     if test == "e2e":
         return [("e2e-p50", float(fields["p50_us"])), ("e2e-p90", float(fields["p90_us"])),
                 ("e2e-p99", float(fields["p99_us"])), ("e2e-p99.9", float(fields["p999_us"]))]

@@ -133,6 +133,7 @@ void ConsumeReactor::HandleGroupMessageLocked(const v1::ConsumeRequest& request)
       const Status status = member_->Nack(offsets, *delay, nack.reason());
       calling_stream = nullptr;
       if (!status.ok()) return FinishLocked(ToGrpcStatus(status));
+      work_signalled_ = true;  // as after an ack: the window has room
       return ContinueGroupLocked();
     }
     case v1::ConsumeRequest::kExtend: {
@@ -162,7 +163,9 @@ void ConsumeReactor::OnGroupAckedLocked(const Status& status) {
   --group_acks_in_flight_;
   if (!status.ok()) return FinishLocked(ToGrpcStatus(status));
   if (reads_closed_ && group_acks_in_flight_ == 0) return FinishLocked(grpc::Status::OK);
-  ContinueGroupLocked();  // the window has room again
+  // The window has room again. A fetch still running may have found it full: it looks again.
+  work_signalled_ = true;
+  ContinueGroupLocked();
 }
 
 }  // namespace goethe::server
