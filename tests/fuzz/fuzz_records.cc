@@ -46,6 +46,11 @@ void Records(std::string_view bytes) {
     FUZZ_CHECK(r->count != 0);
     FUZZ_CHECK(records::Encode(*r) == bytes);
   }
+  if (auto r = records::DecodeGroup(bytes)) {
+    FUZZ_CHECK(r->ack_floor <= r->dispatched_to && !r->dead_letter_topic.empty());
+    FUZZ_CHECK(records::Encode(*r) == bytes);
+  }
+  if (auto r = records::DecodeGroupEvent(bytes)) FUZZ_CHECK(records::Encode(*r) == bytes);
   if (auto e = records::DecodeEvent(bytes)) {
     // Re-encoding what was decoded gives the same bytes: the decoder accepts only what the
     // encoder writes, and every header it hands out lies inside the value.
@@ -70,6 +75,12 @@ void Keys(std::string_view key) {
   if (auto consumer = keys::CursorConsumer(key)) {
     FUZZ_CHECK(!consumer->empty());
     FUZZ_CHECK(keys::Cursor(topic_id(), Copy(*consumer)) == key);
+  }
+  if (auto group = keys::GroupName(key)) FUZZ_CHECK(keys::Group(topic_id(), Copy(*group)) == key);
+  if (auto offset = keys::GroupEventOffset(key)) {
+    const std::string name = Copy(key.substr(10, static_cast<unsigned char>(key[9])));
+    FUZZ_CHECK(keys::GroupEvent(topic_id(), name, *offset) == key);
+    FUZZ_CHECK(keys::GroupEventsStart(topic_id(), name) <= key && key < keys::GroupEventsEnd(topic_id(), name));
   }
   if (auto name = keys::TopicName(key)) {
     FUZZ_CHECK(!name->empty());

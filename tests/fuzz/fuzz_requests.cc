@@ -8,10 +8,12 @@
 //
 // Input layout (make_corpus.py writes the seeds in corpus/fuzz_requests):
 //   byte 0    bits 0-3: the RPC, in the order of enum Rpc (the service's order in goethe.proto, but
-//             ProduceMulti last, added later; 14-15 are skipped); bit 4: access control on (the tokens of SecuredConfig); bit 5:
+//             ProduceMulti and the group RPCs last, added later; 15 is skipped); bit 4: access control on (the tokens of SecuredConfig); bit 5:
 //             the call carries `authorization` metadata; bit 6: server.auto_create_topics off
 //   bit 5:    byte 1 is n, the next n bytes the metadata's value
-//   the rest  the request, protobuf-encoded; input that does not parse is skipped. Consume takes
+//   the rest  the request, protobuf-encoded; input that does not parse is skipped. The group RPCs
+//             (14) take one more byte first: which of CreateGroup, ListGroups, DescribeGroup,
+//             ResetGroup, DeleteGroup (modulo 5). Consume takes
 //             one ConsumeRequest: a subscribe, or an ack on a stream that subscribed to "orders"
 //             and delivered up to its head. ProduceStream takes one ProduceStreamRequest (a batch
 //             or an append across topics).
@@ -29,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -53,11 +56,11 @@ using namespace goethe::server;
 
 enum class Rpc : std::uint8_t {
   kProduce, kProduceStream, kConsume, kRead, kSeek, kGetCursor, kCommitCursor, kListCursors,
-  kDeleteCursor, kCreateTopic, kDeleteTopic, kListTopics, kDescribeTopic, kProduceMulti, kCount
+  kDeleteCursor, kCreateTopic, kDeleteTopic, kListTopics, kDescribeTopic, kProduceMulti, kGroups, kCount
 };
 constexpr const char* kRpcNames[] = {"Produce", "ProduceStream", "Consume", "Read", "Seek", "GetCursor",
                                      "CommitCursor", "ListCursors", "DeleteCursor", "CreateTopic",
-                                     "DeleteTopic", "ListTopics", "DescribeTopic", "ProduceMulti"};
+                                     "DeleteTopic", "ListTopics", "DescribeTopic", "ProduceMulti", "Groups"};
 static_assert(std::size(kRpcNames) == static_cast<std::size_t>(Rpc::kCount));
 
 constexpr std::uint8_t kAccessOn = 0x10, kHasMetadata = 0x20, kNoAutoCreate = 0x40;
@@ -162,6 +165,8 @@ void Restore(Harness& h) {
     while (i < std::size(kBaseline) && topic.name != kBaseline[i].name) ++i;
     if (i < std::size(kBaseline) && topic.id == h.baseline_ids[i]) {
       present[i] = true;
+      const Result<std::vector<GroupInfo>> groups = h.log->ListGroups(topic.name);
+      for (const GroupInfo& group : groups.value()) (void)h.log->DeleteGroup(topic.name, group.name);
     } else {
       (void)h.log->DeleteTopic(topic.name);
     }
@@ -271,9 +276,82 @@ void ProduceStream(const Call& call, v1::ProduceStreamRequest&& request) {
   Produce(call, std::move(*request.mutable_batch()));
 }
 
+// Joining a group: one fetch, ack half of it, nack the rest, leave.
+void JoinGroup(const Call& call, const v1::Subscribe& subscribe) {
+  Result<GroupSubscription> subscription = ToGroupSubscription(subscribe, kMaxConsumeWindow);
+  if (!call.Valid(subscription.status())) return;
+  auto member = call.log().JoinGroup(subscribe.topic(), subscription->group, subscription->settings,
+                                     subscription->start, {.window = kMaxConsumeWindow, .on_work = [](const Status&) {}});
+  if (!member.ok()) return call.Engine(member.status());
+  std::promise<Result<std::vector<GroupDelivery>>> fetched;
+  (*member)->Fetch(kMaxConsumeWindow, 1 << 20, [&fetched](Result<std::vector<GroupDelivery>> got) {
+    fetched.set_value(std::move(got));
+  });
+  Result<std::vector<GroupDelivery>> got = fetched.get_future().get();
+  if (!got.ok()) return call.Engine(got.status());
+  std::vector<std::uint64_t> nacked;
+  std::vector<OffsetRange> acked;
+  for (std::size_t i = 0; i < got->size(); ++i) {
+    const std::uint64_t offset = (*got)[i].event.offset;
+    if (i % 2 == 0) acked.push_back({offset, offset});
+    else nacked.push_back(offset);
+  }
+  std::promise<Status> done;
+  (*member)->Ack(acked, [&done](const Status& s) { done.set_value(s); });
+  if (Status s = done.get_future().get(); !s.ok()) return call.Engine(s);
+  // (A short ack_wait may have taken them back already: then the nack is refused, as it should be.)
+  const Status nack = (*member)->Nack(nacked, {}, "fuzz");
+  (*member)->Leave();
+  call.Engine(nack);
+}
+
+// The group RPCs, as their handlers run them (the blocking ones inline).
+void Groups(const Call& call, std::uint8_t which, std::string_view bytes, bool* parsed) {
+  auto run = [&]<typename Message>(Message request, Permission permission, auto handle) {
+    *parsed = request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    if (*parsed && call.MayCall(permission, request.topic())) handle(request);
+  };
+  switch (which % 5) {
+    case 0:
+      return run(v1::CreateGroupRequest(), Permission::kConsume, [&](const v1::CreateGroupRequest& r) {
+        Result<StartPosition> start = ToGroupStart(r.topic(), r.group(), r.start());
+        if (!call.Valid(start.status())) return;
+        Result<GroupSettings> settings = ToGroupSettings(r.topic(), r.group(), r.settings());
+        if (!call.Valid(settings.status())) return;
+        Result<GroupInfo> created = call.log().CreateGroup(r.topic(), r.group(), *settings, *start);
+        v1::Group proto;
+        if (created.ok()) ToProto(*created, &proto);
+        call.Engine(created.status());
+      });
+    case 1:
+      return run(v1::ListGroupsRequest(), Permission::kConsume, [&](const v1::ListGroupsRequest& r) {
+        call.Engine(call.log().ListGroups(r.topic()).status());
+      });
+    case 2:
+      return run(v1::DescribeGroupRequest(), Permission::kConsume, [&](const v1::DescribeGroupRequest& r) {
+        if (!call.Valid(ValidateGroupNames(r.topic(), r.group()))) return;
+        Status described = call.log().DescribeGroup(r.topic(), r.group()).status();
+        if (described.ok()) described = call.log().GroupPending(r.topic(), r.group(), PendingPageSize(r)).status();
+        call.Engine(described);
+      });
+    case 3:
+      return run(v1::ResetGroupRequest(), Permission::kAdmin, [&](const v1::ResetGroupRequest& r) {
+        Result<StartPosition> start = ToGroupStart(r.topic(), r.group(), r.start());
+        if (!call.Valid(start.status())) return;
+        call.Engine(call.log().ResetGroup(r.topic(), r.group(), *start));
+      });
+    default:
+      return run(v1::DeleteGroupRequest(), Permission::kAdmin, [&](const v1::DeleteGroupRequest& r) {
+        if (!call.Valid(ValidateGroupNames(r.topic(), r.group()))) return;
+        call.Engine(call.log().DeleteGroup(r.topic(), r.group()));
+      });
+  }
+}
+
 // Subscribing: resolve the start, send the first batch, and wait for the next event once caught up.
 void Subscribe(const Call& call, const v1::Subscribe& subscribe) {
   if (!call.MayCall(Permission::kConsume, subscribe.topic())) return;
+  if (subscribe.has_group()) return JoinGroup(call, subscribe);
   Result<StartPosition> start = ToStartPosition(subscribe, kMaxConsumeWindow);
   if (!call.Valid(start.status())) return;
   const std::string& topic = subscribe.topic();
@@ -421,6 +499,12 @@ bool Run(const Call& call, Rpc rpc, std::string_view bytes) {
     case Rpc::kDescribeTopic: return Parsed<v1::DescribeTopicRequest>(bytes, [&](auto& r) { DescribeTopic(call, r); });
     case Rpc::kProduceMulti:
       return Parsed<v1::ProduceMultiRequest>(bytes, [&](auto& r) { ProduceMulti(call, std::move(r)); });
+    case Rpc::kGroups: {
+      if (bytes.empty()) return false;
+      bool parsed = false;
+      Groups(call, static_cast<std::uint8_t>(bytes[0]), bytes.substr(1), &parsed);
+      return parsed;
+    }
     case Rpc::kCount: break;
   }
   return false;
@@ -428,7 +512,8 @@ bool Run(const Call& call, Rpc rpc, std::string_view bytes) {
 
 bool Writes(Rpc rpc) {
   return rpc == Rpc::kProduce || rpc == Rpc::kProduceStream || rpc == Rpc::kConsume || rpc == Rpc::kCommitCursor ||
-         rpc == Rpc::kDeleteCursor || rpc == Rpc::kCreateTopic || rpc == Rpc::kDeleteTopic || rpc == Rpc::kProduceMulti;
+         rpc == Rpc::kDeleteCursor || rpc == Rpc::kCreateTopic || rpc == Rpc::kDeleteTopic || rpc == Rpc::kProduceMulti ||
+         rpc == Rpc::kGroups;
 }
 
 }  // namespace

@@ -37,6 +37,8 @@ def event_key(tid, off): return b"e" + u64(tid) + u64(off)
 def index_key(tid, bucket): return b"I" + u64(tid) + u64(bucket)
 def cursor_key(tid, consumer): return b"p" + u64(tid) + consumer
 def idem_key(tid, key): return b"k" + u64(tid) + key
+def group_key(tid, name): return b"g" + u64(tid) + name
+def group_event_key(tid, name, off): return b"h" + u64(tid) + bytes([len(name)]) + name + u64(off)
 
 
 # records.h
@@ -46,6 +48,11 @@ def low_rec(first, deleted, last_deleted_ns): return pack(first, deleted, last_d
 def cursor_rec(offset, updated): return pack(offset, updated)
 def idem_rec(first, count, created): return pack(first, count, created)
 def counter(v): return pack(v)
+def group_rec(created, floor, dispatched, dead_letter_topic, ack_wait=30 * SECOND, max_deliveries=5, ordered=0,
+              reset=0, max_pending=20000, redeliveries=0, dead=0, lost=0):
+    return pack(created, floor, dispatched, redeliveries, dead, lost, ack_wait, max_deliveries, ordered, reset,
+                max_pending) + dead_letter_topic
+def group_event_rec(deliveries, acked): return pack(deliveries, acked)
 def event_val(ts, appended, payload): return u64(ts) + u64(appended) + payload
 def event_val_attributes(ts, appended, key, headers, payload):
     """An event with a key and headers: the running total's top bit set, then the attributes."""
@@ -89,7 +96,8 @@ def topic(tid, name, events, first=0, gran=MINUTE, cursors=(), idem=(), **settin
 # fuzz_requests: requests encoded by protoc from the text format, after the flags byte.
 RPCS = ["Produce", "ProduceStream", "Consume", "Read", "Seek", "GetCursor", "CommitCursor", "ListCursors",
         "DeleteCursor", "CreateTopic", "DeleteTopic", "ListTopics", "DescribeTopic",
-        "ProduceMulti"]  # fuzz_requests.cc's enum Rpc
+        "ProduceMulti", "Groups"]  # fuzz_requests.cc's enum Rpc
+GROUP_RPCS = ["CreateGroup", "ListGroups", "DescribeGroup", "ResetGroup", "DeleteGroup"]
 ACCESS_ON, NO_AUTO_CREATE = 0x10, 0x40
 
 
@@ -98,9 +106,12 @@ def request(rpc, message, text, flags=0, token=None):
     encoded = subprocess.run(
         ["protoc", "--encode=goethe.v1." + message, "-I", str(ROOT / "api" / "proto"), "goethe/v1/goethe.proto"],
         input=text.encode(), capture_output=True, check=True).stdout
-    out = bytes([RPCS.index(rpc) | flags | (0x20 if token is not None else 0)])
+    group_rpc = rpc in GROUP_RPCS
+    out = bytes([RPCS.index("Groups" if group_rpc else rpc) | flags | (0x20 if token is not None else 0)])
     if token is not None:
         out += bytes([len(token)]) + token
+    if group_rpc:
+        out += bytes([GROUP_RPCS.index(rpc)])
     return out + encoded
 
 
@@ -160,6 +171,10 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
         "key-index": index_key(7, NOW - NOW % MINUTE),
         "key-cursor": cursor_key(7, b"billing"),
         "key-topic": topic_key(b"orders"),
+        "group": group_rec(NOW, 3, 9, b"orders.workers.dead-letter", ordered=1, redeliveries=2),
+        "group-event": group_event_rec(2, 0),
+        "key-group": group_key(7, b"workers"),
+        "key-group-event": group_event_key(7, b"workers", 5),
         "key-order": u64(7) + u64(42) + u64(7) + u64(43),
     }.items():
         write("fuzz_records", name, data)
@@ -179,6 +194,11 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
              (event_key(3, 0), event_val(NOW - SECOND, 3, b"old")),
              (event_key(3, 1), event_val_attributes(NOW, 3 + 2 + 4 + 4 + 6, b"k1", [(b"type", b"Placed")], b"new1")),
              (index_key(3, (NOW - SECOND) - (NOW - SECOND) % MINUTE), u64(0))]
+    grouped = orders + [(group_key(1, b"workers"), group_rec(NOW - SECOND, 1, 4, b"orders.workers.dead-letter",
+                                                                  ordered=1, redeliveries=1)),
+                        (group_event_key(1, b"workers", 2), group_event_rec(2, 0)),
+                        (group_event_key(1, b"workers", 3), group_event_rec(1, 1))]
+    write("fuzz_engine_open", "one-topic-with-group", store(1 | 2, [(meta(b"next_topic_id"), counter(2))] + grouped))
     write("fuzz_engine_open", "format-3-keys-headers",
           store(2, [(meta(b"format"), b"goethe-log-3"), (meta(b"next_topic_id"), counter(4))] + keyed))
     write("fuzz_engine_open", "one-topic-delete", store(1 | 16, [(meta(b"next_topic_id"), counter(2))] + orders))
@@ -216,6 +236,15 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
                                         ACCESS_ON, reader),
         "consume-ack": ("Consume", "ConsumeRequest", "ack { offset: 3 }"),
         "read": ("Read", "ReadRequest", 'topic: "orders" from_offset: 5 max_events: 3 max_bytes: 100'),
+        "consume-subscribe-group": ("Consume", "ConsumeRequest",
+                                    'subscribe { topic: "orders" window: 5 start { offset: 3 } group { name: "workers" '
+                                    'settings { ack_wait { seconds: 1 } max_deliveries: 2 ordered_by_key: true } } }'),
+        "create-group": ("CreateGroup", "CreateGroupRequest",
+                         'topic: "orders" group: "workers" start { end: true } settings { max_pending: 7 }'),
+        "list-groups": ("ListGroups", "ListGroupsRequest", 'topic: "orders"'),
+        "describe-group": ("DescribeGroup", "DescribeGroupRequest", 'topic: "orders" group: "workers" max_pending: 3'),
+        "reset-group": ("ResetGroup", "ResetGroupRequest", 'topic: "orders" group: "workers" start { offset: 2 }'),
+        "delete-group": ("DeleteGroup", "DeleteGroupRequest", 'topic: "orders" group: "workers"'),
         "read-filtered": ("Read", "ReadRequest",
                           'topic: "orders" filter { key: "o-1" headers { name: "type" value: "Placed" } }'),
         "consume-subscribe-filtered": ("Consume", "ConsumeRequest",
