@@ -73,182 +73,6 @@ std::vector<std::uint64_t> Range(std::uint64_t from, std::uint64_t to) {
 
 // ---- a group member's stream ----------------------------------------------------------------------
 
-// A Consume stream joined to a group. Its reader thread keeps every event with the time it
-// arrived; `on_batch` (if any) runs in that thread for each batch as it arrives, before the test
-// sees its events, and with auto-ack on the stream acks each batch as soon as it arrives. Every
-// wait is bounded by its timeout.
-class GroupSession {
- public:
-  using BatchHook = std::function<void(GroupSession&, const v1::EventBatch&)>;
-  struct Received {
-    v1::Event event;
-    Clock::time_point at;
-  };
-
-  GroupSession(v1::Goethe::Stub& stub, const v1::Subscribe& subscribe, BatchHook on_batch = {},
-               std::chrono::milliseconds lifetime = std::chrono::seconds(120))
-      : on_batch_(std::move(on_batch)) {
-    call_.set_deadline(std::chrono::system_clock::now() + lifetime);
-    stream_ = stub.Consume(&call_);
-    v1::ConsumeRequest request;
-    *request.mutable_subscribe() = subscribe;
-    stream_->Write(request);
-    reader_ = std::thread([this] {
-      v1::ConsumeResponse response;
-      while (stream_->Read(&response)) {
-        const Clock::time_point at = Clock::now();
-        if (response.has_subscribed()) {
-          std::lock_guard lock(mutex_);
-          subscribed_ = response.subscribed();
-          changed_.notify_all();
-          continue;
-        }
-        const v1::EventBatch& batch = response.events();
-        if (on_batch_) on_batch_(*this, batch);
-        if (auto_ack_.load() && batch.events_size() > 0) Ack(batch.events(batch.events_size() - 1).offset());
-        std::lock_guard lock(mutex_);
-        for (const v1::Event& event : batch.events()) {
-          queue_.push_back({event, at});
-          all_.push_back(event);
-        }
-        changed_.notify_all();
-      }
-      std::lock_guard lock(mutex_);
-      ended_ = true;
-      changed_.notify_all();
-    });
-  }
-
-  ~GroupSession() {
-    if (!finished_) {
-      call_.TryCancel();
-      Finish();
-    }
-  }
-  GroupSession(const GroupSession&) = delete;
-  GroupSession& operator=(const GroupSession&) = delete;
-
-  std::optional<v1::Subscribed> Subscribed(std::chrono::milliseconds timeout = 30s) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return subscribed_.has_value() || ended_; });
-    return subscribed_;
-  }
-
-  std::optional<Received> NextReceived(std::chrono::milliseconds timeout = 30s) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return !queue_.empty() || ended_; });
-    if (queue_.empty()) return std::nullopt;
-    Received received = std::move(queue_.front());
-    queue_.pop_front();
-    return received;
-  }
-
-  std::optional<v1::Event> Next(std::chrono::milliseconds timeout = 30s) {
-    std::optional<Received> received = NextReceived(timeout);
-    if (!received) return std::nullopt;
-    return std::move(received->event);
-  }
-
-  // Up to `n` events, stopping early when one does not arrive within `timeout`.
-  std::vector<v1::Event> Take(std::size_t n, std::chrono::milliseconds timeout = 10s) {
-    std::vector<v1::Event> events;
-    while (events.size() < n) {
-      std::optional<v1::Event> event = Next(timeout);
-      if (!event) break;
-      events.push_back(std::move(*event));
-    }
-    return events;
-  }
-
-  // Every event received so far, the ones Next() took included.
-  std::vector<v1::Event> All() {
-    std::lock_guard lock(mutex_);
-    return all_;
-  }
-
-  void SetAutoAck(bool on) { auto_ack_.store(on); }
-
-  bool Ack(std::uint64_t offset) {
-    v1::ConsumeRequest request;
-    request.mutable_ack()->set_offset(offset);
-    return Write(request);
-  }
-
-  bool GroupAck(const std::vector<std::uint64_t>& offsets,
-                const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges = {}) {
-    v1::ConsumeRequest request;
-    for (std::uint64_t offset : offsets) request.mutable_group_ack()->add_offsets(offset);
-    for (const auto& [first, last] : ranges) {
-      v1::OffsetRange* range = request.mutable_group_ack()->add_ranges();
-      range->set_first(first);
-      range->set_last(last);
-    }
-    return Write(request);
-  }
-
-  bool Nack(const std::vector<std::uint64_t>& offsets, std::chrono::milliseconds delay = 0ms,
-            const std::string& reason = "") {
-    v1::ConsumeRequest request;
-    for (std::uint64_t offset : offsets) request.mutable_nack()->add_offsets(offset);
-    if (delay.count() > 0) {
-      request.mutable_nack()->mutable_delay()->set_seconds(delay.count() / 1000);
-      request.mutable_nack()->mutable_delay()->set_nanos(static_cast<std::int32_t>((delay.count() % 1000) * 1'000'000));
-    }
-    request.mutable_nack()->set_reason(reason);
-    return Write(request);
-  }
-
-  bool Extend(const std::vector<std::uint64_t>& offsets) {
-    v1::ConsumeRequest request;
-    for (std::uint64_t offset : offsets) request.mutable_extend()->add_offsets(offset);
-    return Write(request);
-  }
-
-  bool Write(const v1::ConsumeRequest& request) {
-    std::lock_guard lock(write_mutex_);
-    return stream_->Write(request);
-  }
-
-  void Cancel() { call_.TryCancel(); }
-
-  bool WaitEnded(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [this] { return ended_; });
-  }
-
-  // Half-closes (the server finishes once the acks in flight are durable); the final status.
-  grpc::Status Close() {
-    {
-      std::lock_guard lock(write_mutex_);
-      stream_->WritesDone();
-    }
-    return Finish();
-  }
-
-  grpc::Status Finish() {
-    if (finished_) return status_;
-    reader_.join();
-    status_ = stream_->Finish();
-    finished_ = true;
-    return status_;
-  }
-
- private:
-  BatchHook on_batch_;
-  grpc::ClientContext call_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>> stream_;
-  std::thread reader_;
-  std::atomic<bool> auto_ack_{false};
-  std::mutex write_mutex_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::optional<v1::Subscribed> subscribed_;
-  std::deque<Received> queue_;
-  std::vector<v1::Event> all_;
-  bool ended_ = false;
-  bool finished_ = false;
-  grpc::Status status_;
-};
 
 // ---- a member in a child process, to be SIGKILLed ----------------------------------------------
 
@@ -406,9 +230,9 @@ class ServerGroupsTest : public ServerTest {
     CreateTopic("t");
     ProduceNumbered("t", 0, 30);
     ASSERT_TRUE(CreateGroup("t", "g", settings).ok());
-    p1_ = std::make_unique<GroupSession>(stub(), GroupSubscribe("t", "g", 10));
+    p1_ = std::make_unique<ConsumeSession>(stub(), GroupSubscribe("t", "g", 10));
     ASSERT_EQ(OffsetsOf(p1_->Take(10)), Range(0, 10));
-    p2_ = std::make_unique<GroupSession>(stub(), GroupSubscribe("t", "g", 10));
+    p2_ = std::make_unique<ConsumeSession>(stub(), GroupSubscribe("t", "g", 10));
     ASSERT_EQ(OffsetsOf(p2_->Take(10)), Range(10, 20));
     // A short ack_wait must not run out on P1 while the others join (slow builds: ThreadSanitizer).
     ASSERT_TRUE(p1_->Extend(Range(0, 10)));
@@ -424,12 +248,12 @@ class ServerGroupsTest : public ServerTest {
   }
 
   // Events 20-29 as P1 and P2 get them again, with when they arrived; at most `timeout`.
-  std::map<std::uint64_t, GroupSession::Received> RedeliveredToPromptMembers(std::chrono::milliseconds timeout) {
-    std::map<std::uint64_t, GroupSession::Received> got;
+  std::map<std::uint64_t, ConsumeSession::Received> RedeliveredToPromptMembers(std::chrono::milliseconds timeout) {
+    std::map<std::uint64_t, ConsumeSession::Received> got;
     const auto deadline = Clock::now() + timeout;
     while (got.size() < 10 && Clock::now() < deadline) {
-      for (GroupSession* member : {p1_.get(), p2_.get()}) {
-        while (std::optional<GroupSession::Received> received = member->NextReceived(5ms)) {
+      for (ConsumeSession* member : {p1_.get(), p2_.get()}) {
+        while (std::optional<ConsumeSession::Received> received = member->NextReceived(5ms)) {
           EXPECT_GE(received->event.offset(), 20u) << "P1 or P2 got an event of its own again";
           got[received->event.offset()] = *received;
         }
@@ -440,8 +264,8 @@ class ServerGroupsTest : public ServerTest {
 
   void RestartUnderLoadRedeliversExactlyTheUnacked(bool sigkill);
 
-  std::unique_ptr<GroupSession> p1_;
-  std::unique_ptr<GroupSession> p2_;
+  std::unique_ptr<ConsumeSession> p1_;
+  std::unique_ptr<ConsumeSession> p2_;
   std::string child_out_;
 };
 
@@ -457,10 +281,10 @@ TEST_P(ServerGroupsTest, FourMembersShareTenThousandEventsAndEachIsDeliveredExac
   std::vector<int> per_member(kMembers, 0);
   std::vector<std::string> problems;
   int total = 0;
-  std::vector<std::unique_ptr<GroupSession>> members;
+  std::vector<std::unique_ptr<ConsumeSession>> members;
   for (int m = 0; m < kMembers; ++m) {
-    members.push_back(std::make_unique<GroupSession>(
-        stub(), GroupSubscribe("t", "g", 100), [&, m](GroupSession& session, const v1::EventBatch& batch) {
+    members.push_back(std::make_unique<ConsumeSession>(
+        stub(), GroupSubscribe("t", "g", 100), [&, m](ConsumeSession& session, const v1::EventBatch& batch) {
           {
             std::lock_guard lock(mutex);
             for (const v1::Event& event : batch.events()) {
@@ -514,7 +338,7 @@ TEST_P(ServerGroupsTest, FourMembersShareTenThousandEventsAndEachIsDeliveredExac
 
 TEST_P(ServerGroupsTest, AStuckMembersEventsAreRedeliveredToTheOthersAfterAckWait) {
   ASSERT_NO_FATAL_FAILURE(TwoMembersHoldingTenEach(Settings(300ms)));
-  GroupSession stuck(stub(), GroupSubscribe("t", "g", 10));
+  ConsumeSession stuck(stub(), GroupSubscribe("t", "g", 10));
   const std::vector<v1::Event> held = stuck.Take(10);
   const Clock::time_point stuck_at = Clock::now();
   ASSERT_EQ(OffsetsOf(held), Range(20, 30));
@@ -544,7 +368,7 @@ TEST_P(ServerGroupsTest, AStuckMembersEventsAreRedeliveredToTheOthersAfterAckWai
 
 TEST_P(ServerGroupsTest, ACancelledMembersEventsGoToTheOthersAtOnce) {
   ASSERT_NO_FATAL_FAILURE(TwoMembersHoldingTenEach(Settings(60s)));
-  GroupSession cancelled(stub(), GroupSubscribe("t", "g", 10));
+  ConsumeSession cancelled(stub(), GroupSubscribe("t", "g", 10));
   ASSERT_EQ(OffsetsOf(cancelled.Take(10)), Range(20, 30));
   ASSERT_NO_FATAL_FAILURE(PromptMembersAckTheirs());
   ASSERT_EQ(WaitForGroup("t", "g", [](const v1::Group& g) { return g.ack_floor() == 20; }).ack_floor(), 20u);
@@ -606,7 +430,7 @@ TEST_P(ServerGroupsTest, AKilledMembersEventsGoToTheOthersAtOnce) {
 TEST_P(ServerGroupsTest, ANackWithADelayComesBackNoSoonerThanTheDelay) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 3);
-  GroupSession member(stub(), GroupSubscribe("t", "g", 10, Settings(60s)));
+  ConsumeSession member(stub(), GroupSubscribe("t", "g", 10, Settings(60s)));
   ASSERT_EQ(OffsetsOf(member.Take(3)), Range(0, 3));
   ASSERT_TRUE(member.GroupAck({1, 2}));
 
@@ -626,7 +450,7 @@ TEST_P(ServerGroupsTest, ANackWithADelayComesBackNoSoonerThanTheDelay) {
   EXPECT_EQ(described.pending(0).delivery_count(), 1u);
   EXPECT_GT(described.pending(0).not_before_unix_nanos(), 0);
 
-  std::optional<GroupSession::Received> again = member.NextReceived(10s);
+  std::optional<ConsumeSession::Received> again = member.NextReceived(10s);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->event.offset(), 0u);
   EXPECT_EQ(again->event.delivery_count(), 2u);
@@ -663,7 +487,7 @@ TEST_P(ServerGroupsTest, AnEventNackedMaxDeliveriesTimesGoesToTheDeadLetterTopic
   produce.add_events()->set_payload("fine");
   ASSERT_TRUE(Produce(produce).ok());
 
-  GroupSession member(stub(), GroupSubscribe("t", "g", 10, Settings(60s, 3)));
+  ConsumeSession member(stub(), GroupSubscribe("t", "g", 10, Settings(60s, 3)));
   ASSERT_EQ(OffsetsOf(member.Take(2)), Range(0, 2));
   ASSERT_TRUE(member.GroupAck({1}));
   ASSERT_TRUE(member.Nack({0}, 0ms, "cannot parse, try 1"));
@@ -714,7 +538,7 @@ TEST_P(ServerGroupsTest, AnEventNackedMaxDeliveriesTimesGoesToTheDeadLetterTopic
 TEST_P(ServerGroupsTest, ExtendGivesAnEventAFreshAckWait) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 1);
-  GroupSession member(stub(), GroupSubscribe("t", "g", 10, Settings(400ms)));
+  ConsumeSession member(stub(), GroupSubscribe("t", "g", 10, Settings(400ms)));
   ASSERT_EQ(OffsetsOf(member.Take(1)), Range(0, 1));
   // Extended every 150 ms for 600 ms: longer than ack_wait, and never delivered again meanwhile.
   Clock::time_point extended_at = Clock::now();
@@ -728,7 +552,7 @@ TEST_P(ServerGroupsTest, ExtendGivesAnEventAFreshAckWait) {
   EXPECT_EQ(described.group().in_flight(), 1u);
   EXPECT_EQ(described.group().redeliveries(), 0u);
   // No more extends: it comes back an ack_wait after the last one.
-  std::optional<GroupSession::Received> again = member.NextReceived(10s);
+  std::optional<ConsumeSession::Received> again = member.NextReceived(10s);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->event.offset(), 0u);
   EXPECT_EQ(again->event.delivery_count(), 2u);
@@ -742,9 +566,9 @@ TEST_P(ServerGroupsTest, ExtendGivesAnEventAFreshAckWait) {
 TEST_P(ServerGroupsTest, ARangeAckOnlyAcksTheAckingMembersEvents) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 10);
-  GroupSession a(stub(), GroupSubscribe("t", "g", 5, Settings(60s)));
+  ConsumeSession a(stub(), GroupSubscribe("t", "g", 5, Settings(60s)));
   ASSERT_EQ(OffsetsOf(a.Take(5)), Range(0, 5));
-  GroupSession b(stub(), GroupSubscribe("t", "g", 5, Settings(60s)));
+  ConsumeSession b(stub(), GroupSubscribe("t", "g", 5, Settings(60s)));
   ASSERT_EQ(OffsetsOf(b.Take(5)), Range(5, 10));
   ASSERT_TRUE(a.GroupAck({}, {{0, 9}}));  // b's events lie in the range
   const v1::Group group = WaitForGroup("t", "g", [](const v1::Group& g) { return g.ack_floor() == 5; });
@@ -766,7 +590,7 @@ TEST_P(ServerGroupsTest, ARangeAckOnlyAcksTheAckingMembersEvents) {
 
 // A new member's events after a restart: each offset once (a second delivery of one fails), until
 // `expected` have come or none comes within a short wait; then nothing more.
-std::map<std::uint64_t, std::uint32_t> CollectAfterRestart(GroupSession& member, std::size_t expected) {
+std::map<std::uint64_t, std::uint32_t> CollectAfterRestart(ConsumeSession& member, std::size_t expected) {
   std::map<std::uint64_t, std::uint32_t> got;
   while (got.size() < expected) {
     std::optional<v1::Event> event = member.Next(10s);
@@ -794,7 +618,7 @@ void ServerGroupsTest::RestartUnderLoadRedeliversExactlyTheUnacked(bool sigkill)
   acked.insert(single.begin(), single.end());
   for (std::uint64_t o = 40; o <= 49; ++o) acked.insert(o);
   const std::uint64_t dispatched = 100 + acked.size();
-  auto holder = std::make_unique<GroupSession>(stub(), GroupSubscribe("t", "g", 100, Settings(60s)));
+  auto holder = std::make_unique<ConsumeSession>(stub(), GroupSubscribe("t", "g", 100, Settings(60s)));
   ASSERT_EQ(OffsetsOf(holder->Take(100)), Range(0, 100));
   ASSERT_TRUE(holder->GroupAck(single, {{40, 49}}));
   // The window opens once the acks are durable: as many new events come as were acked.
@@ -837,7 +661,7 @@ void ServerGroupsTest::RestartUnderLoadRedeliversExactlyTheUnacked(bool sigkill)
     EXPECT_EQ(pending.member(), "") << pending.ShortDebugString();
   }
 
-  GroupSession member(stub(), GroupSubscribe("t", "g", 1000));
+  ConsumeSession member(stub(), GroupSubscribe("t", "g", 1000));
   const std::map<std::uint64_t, std::uint32_t> got = CollectAfterRestart(member, 200 - acked.size());
   std::set<std::uint64_t> got_offsets, want_offsets;
   for (const auto& [offset, count] : got) {
@@ -873,7 +697,7 @@ TEST_P(ServerGroupsTest, AnAckThatDescribeGroupShowsSurvivesASigkill) {
   for (std::uint64_t o = 100; o <= 149; ++o) acked.insert(o);
   {
     // The member holds all 200 events: no fetch is in flight when the server dies.
-    GroupSession member(stub(), GroupSubscribe("t", "g", 200, Settings(60s)));
+    ConsumeSession member(stub(), GroupSubscribe("t", "g", 200, Settings(60s)));
     ASSERT_EQ(OffsetsOf(member.Take(200)), Range(0, 200));
     ASSERT_TRUE(member.GroupAck(single, {{100, 149}}));
     // No window to open (nothing is left to deliver): DescribeGroup is what tells the acks are in.
@@ -888,7 +712,7 @@ TEST_P(ServerGroupsTest, AnAckThatDescribeGroupShowsSurvivesASigkill) {
   EXPECT_EQ(described.group().dispatched_to(), 200u);
   EXPECT_EQ(described.group().lag(), 200 - acked.size()) << "acks shown before the SIGKILL were lost";
 
-  GroupSession member(stub(), GroupSubscribe("t", "g", 1000));
+  ConsumeSession member(stub(), GroupSubscribe("t", "g", 1000));
   const std::map<std::uint64_t, std::uint32_t> got = CollectAfterRestart(member, 200 - acked.size());
   std::set<std::uint64_t> got_offsets, want_offsets, acked_again;
   for (const auto& [offset, count] : got) {
@@ -944,16 +768,16 @@ TEST_P(ServerGroupsTest, OrderedByKeyKeepsEachKeyInOrderAndOnOneMemberAtATime) {
     std::condition_variable ready;
     std::deque<v1::Event> todo;
     bool stop = false;
-    std::unique_ptr<GroupSession> session;
+    std::unique_ptr<ConsumeSession> session;
     std::thread thread;
   };
   std::vector<std::unique_ptr<Worker>> workers;
   for (int m = 0; m < kMembers; ++m) workers.push_back(std::make_unique<Worker>());
   for (int m = 0; m < kMembers; ++m) {
     Worker* worker = workers[m].get();
-    worker->session = std::make_unique<GroupSession>(
+    worker->session = std::make_unique<ConsumeSession>(
         stub(), GroupSubscribe("t", "g", 8, Settings(0ms, 0, true)),
-        [&, m, worker](GroupSession&, const v1::EventBatch& batch) {
+        [&, m, worker](ConsumeSession&, const v1::EventBatch& batch) {
           // On arrival: no other member (nor this one) holds the key, and it is the key's next event.
           {
             std::lock_guard lock(mutex);
@@ -1036,7 +860,7 @@ TEST_P(ServerGroupsTest, AGroupAndANamedCursorOnOneTopicDoNotDisturbEachOther) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 500);
   // The same name for both: a group and a cursor live apart.
-  GroupSession group_member(stub(), GroupSubscribe("t", "billing", 100));
+  ConsumeSession group_member(stub(), GroupSubscribe("t", "billing", 100));
   group_member.SetAutoAck(true);
   ConsumeSession cursor(stub(), SubscribeTo("t", "billing", 100));
   std::vector<v1::Event> by_cursor;
@@ -1073,7 +897,7 @@ TEST_P(ServerGroupsTest, AGroupAndANamedCursorOnOneTopicDoNotDisturbEachOther) {
   ConsumeSession resumed(stub(), from_cursor);
   ASSERT_TRUE(resumed.Subscribed().has_value());
   EXPECT_EQ(resumed.Subscribed()->resolved_offset(), 500u);
-  GroupSession rejoined(stub(), GroupSubscribe("t", "billing"));
+  ConsumeSession rejoined(stub(), GroupSubscribe("t", "billing"));
   ASSERT_TRUE(rejoined.Subscribed().has_value());
   EXPECT_EQ(rejoined.Subscribed()->resolved_offset(), 500u);
   EXPECT_FALSE(rejoined.Next(200ms).has_value());
@@ -1084,7 +908,7 @@ TEST_P(ServerGroupsTest, AGroupAndANamedCursorOnOneTopicDoNotDisturbEachOther) {
 // ---- bad input, and the group RPCs ---------------------------------------------------------------
 
 TEST_P(ServerGroupsTest, AnUnknownTopicOrGroupIsNotFound) {
-  GroupSession unknown_topic(stub(), GroupSubscribe("nothing-here", "g"));
+  ConsumeSession unknown_topic(stub(), GroupSubscribe("nothing-here", "g"));
   const grpc::Status status = unknown_topic.Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
 
@@ -1109,9 +933,9 @@ TEST_P(ServerGroupsTest, AnUnknownTopicOrGroupIsNotFound) {
 TEST_P(ServerGroupsTest, AGroupAckOfAnOffsetNeverDeliveredEndsOnlyThatStream) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 20);
-  GroupSession bad(stub(), GroupSubscribe("t", "g", 5));
+  ConsumeSession bad(stub(), GroupSubscribe("t", "g", 5));
   ASSERT_EQ(OffsetsOf(bad.Take(5)), Range(0, 5));
-  GroupSession good(stub(), GroupSubscribe("t", "g", 5));
+  ConsumeSession good(stub(), GroupSubscribe("t", "g", 5));
   ASSERT_EQ(OffsetsOf(good.Take(5)), Range(5, 10));
   ASSERT_EQ(WaitForGroup("t", "g", [](const v1::Group& g) { return g.dispatched_to() == 10; }).dispatched_to(), 10u);
 
@@ -1144,11 +968,11 @@ TEST_P(ServerGroupsTest, AGroupAckOfAnOffsetNeverDeliveredEndsOnlyThatStream) {
 TEST_P(ServerGroupsTest, BadSubscribesAndSettingsAreInvalidArgumentAndEndNothingElse) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 3);
-  GroupSession bystander(stub(), GroupSubscribe("t", "g", 10));
+  ConsumeSession bystander(stub(), GroupSubscribe("t", "g", 10));
   ASSERT_EQ(OffsetsOf(bystander.Take(3)), Range(0, 3));
 
   auto refused = [this](const v1::Subscribe& subscribe, const std::string& what) {
-    GroupSession session(stub(), subscribe);
+    ConsumeSession session(stub(), subscribe);
     const grpc::Status status = session.Finish();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what << ": " << Describe(status);
   };
@@ -1224,7 +1048,7 @@ TEST_P(ServerGroupsTest, CreateGroupTwiceIsAlreadyExists) {
   const grpc::Status again = CreateGroup("t", "g", Settings(1s));
   EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS) << Describe(again);
   // The first one stands, and starts where it was created.
-  GroupSession member(stub(), GroupSubscribe("t", "g", 0, Settings(1s)));
+  ConsumeSession member(stub(), GroupSubscribe("t", "g", 0, Settings(1s)));
   std::optional<v1::Subscribed> subscribed = member.Subscribed();
   ASSERT_TRUE(subscribed.has_value());
   EXPECT_EQ(subscribed->resolved_offset(), 2u);
@@ -1240,7 +1064,7 @@ TEST_P(ServerGroupsTest, ListGroupsShowsMembersInFlightLagRedeliveriesAndDeadLet
   const v1::StartPosition at3 = AtOffset(3);
   ASSERT_TRUE(CreateGroup("t", "h", {}, &at3).ok());
 
-  GroupSession a(stub(), GroupSubscribe("t", "g", 4));
+  ConsumeSession a(stub(), GroupSubscribe("t", "g", 4));
   ASSERT_EQ(OffsetsOf(a.Take(4)), Range(0, 4));
   ASSERT_TRUE(a.Nack({0}));
   std::optional<v1::Event> again = a.Next(10s);
@@ -1255,7 +1079,7 @@ TEST_P(ServerGroupsTest, ListGroupsShowsMembersInFlightLagRedeliveriesAndDeadLet
   std::optional<v1::Event> sixth = a.Next(10s);  // the window has room again
   ASSERT_TRUE(sixth.has_value());
   EXPECT_EQ(sixth->offset(), 5u);
-  GroupSession b(stub(), GroupSubscribe("t", "g", 3));
+  ConsumeSession b(stub(), GroupSubscribe("t", "g", 3));
   ASSERT_EQ(OffsetsOf(b.Take(3)), Range(6, 9));
 
   const v1::Group settled = WaitForGroup("t", "g", [](const v1::Group& g) { return g.ack_floor() == 2; });
@@ -1303,9 +1127,9 @@ TEST_P(ServerGroupsTest, ListGroupsShowsMembersInFlightLagRedeliveriesAndDeadLet
 TEST_P(ServerGroupsTest, ResetGroupEndsTheMembersWithAbortedAndANewMemberStartsAtTheResetPosition) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 10);
-  GroupSession a(stub(), GroupSubscribe("t", "g", 5));
+  ConsumeSession a(stub(), GroupSubscribe("t", "g", 5));
   ASSERT_EQ(OffsetsOf(a.Take(5)), Range(0, 5));
-  GroupSession b(stub(), GroupSubscribe("t", "g", 5));
+  ConsumeSession b(stub(), GroupSubscribe("t", "g", 5));
   ASSERT_EQ(OffsetsOf(b.Take(5)), Range(5, 10));
   ASSERT_TRUE(a.Ack(1));
   ASSERT_EQ(WaitForGroup("t", "g", [](const v1::Group& g) { return g.ack_floor() == 2; }).ack_floor(), 2u);
@@ -1325,7 +1149,7 @@ TEST_P(ServerGroupsTest, ResetGroupEndsTheMembersWithAbortedAndANewMemberStartsA
   EXPECT_EQ(a.Finish().error_code(), grpc::StatusCode::ABORTED) << Describe(a.Finish());
   EXPECT_EQ(b.Finish().error_code(), grpc::StatusCode::ABORTED) << Describe(b.Finish());
 
-  GroupSession c(stub(), GroupSubscribe("t", "g", 100));
+  ConsumeSession c(stub(), GroupSubscribe("t", "g", 100));
   std::optional<v1::Subscribed> subscribed = c.Subscribed();
   ASSERT_TRUE(subscribed.has_value());
   EXPECT_EQ(subscribed->resolved_offset(), 3u);
@@ -1341,9 +1165,9 @@ TEST_P(ServerGroupsTest, ResetGroupEndsTheMembersWithAbortedAndANewMemberStartsA
 TEST_P(ServerGroupsTest, DeleteGroupEndsTheMembersWithNotFound) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 10);
-  auto a = std::make_unique<GroupSession>(stub(), GroupSubscribe("t", "g", 5));
+  auto a = std::make_unique<ConsumeSession>(stub(), GroupSubscribe("t", "g", 5));
   ASSERT_EQ(OffsetsOf(a->Take(5)), Range(0, 5));
-  auto b = std::make_unique<GroupSession>(stub(), GroupSubscribe("t", "g", 5));
+  auto b = std::make_unique<ConsumeSession>(stub(), GroupSubscribe("t", "g", 5));
   ASSERT_EQ(OffsetsOf(b->Take(5)), Range(5, 10));
   ASSERT_TRUE(CreateGroup("t", "other").ok());
 
@@ -1369,7 +1193,7 @@ TEST_P(ServerGroupsTest, DeleteGroupEndsTheMembersWithNotFound) {
   // Deleted for good: after a restart it is still gone, and joining the name starts a new group.
   Restart();
   EXPECT_EQ(DescribeGroup("t", "g", &described).error_code(), grpc::StatusCode::NOT_FOUND);
-  GroupSession fresh(stub(), GroupSubscribe("t", "g", 100));
+  ConsumeSession fresh(stub(), GroupSubscribe("t", "g", 100));
   const std::vector<v1::Event> events = fresh.Take(10);
   EXPECT_EQ(OffsetsOf(events), Range(0, 10));
   for (const v1::Event& event : events) EXPECT_EQ(event.delivery_count(), 1u);

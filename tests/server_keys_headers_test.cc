@@ -68,127 +68,6 @@ std::vector<std::uint64_t> OffsetsOf(const std::vector<v1::Event>& events) {
   return offsets;
 }
 
-// A Consume stream that keeps every EventBatch as it came (empty progress batches included),
-// besides the events one by one; each wait is bounded by its timeout.
-class BatchSession {
- public:
-  BatchSession(v1::Goethe::Stub& stub, const v1::Subscribe& subscribe,
-               std::chrono::milliseconds lifetime = std::chrono::seconds(120)) {
-    call_.set_deadline(std::chrono::system_clock::now() + lifetime);
-    stream_ = stub.Consume(&call_);
-    v1::ConsumeRequest request;
-    *request.mutable_subscribe() = subscribe;
-    stream_->Write(request);
-    reader_ = std::thread([this] {
-      v1::ConsumeResponse response;
-      while (stream_->Read(&response)) {
-        std::lock_guard lock(mutex_);
-        if (response.has_subscribed()) {
-          subscribed_ = response.subscribed();
-        } else {
-          for (const v1::Event& event : response.events().events()) events_.push_back(event);
-          batches_.push_back(response.events());
-        }
-        changed_.notify_all();
-      }
-      std::lock_guard lock(mutex_);
-      ended_ = true;
-      changed_.notify_all();
-    });
-  }
-
-  ~BatchSession() {
-    if (!finished_) {
-      call_.TryCancel();
-      Finish();
-    }
-  }
-
-  std::optional<v1::Subscribed> Subscribed(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return subscribed_.has_value() || ended_; });
-    return subscribed_;
-  }
-
-  std::optional<v1::Event> Next(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return !events_.empty() || ended_; });
-    if (events_.empty()) return std::nullopt;
-    v1::Event event = std::move(events_.front());
-    events_.pop_front();
-    return event;
-  }
-
-  std::vector<v1::Event> Take(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::vector<v1::Event> events;
-    while (events.size() < n) {
-      std::optional<v1::Event> event = Next(timeout);
-      if (!event) break;
-      events.push_back(std::move(*event));
-    }
-    return events;
-  }
-
-  // The first batch received so far or within `timeout` for which `wanted` holds.
-  std::optional<v1::EventBatch> WaitForBatch(const std::function<bool(const v1::EventBatch&)>& wanted,
-                                             std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::unique_lock lock(mutex_);
-    std::optional<v1::EventBatch> found;
-    changed_.wait_for(lock, timeout, [&] {
-      for (const v1::EventBatch& batch : batches_) {
-        if (wanted(batch)) {
-          found = batch;
-          return true;
-        }
-      }
-      return ended_;
-    });
-    return found;
-  }
-
-  std::vector<v1::EventBatch> Batches() {
-    std::lock_guard lock(mutex_);
-    return batches_;
-  }
-
-  bool Ack(std::uint64_t offset) {
-    v1::ConsumeRequest request;
-    request.mutable_ack()->set_offset(offset);
-    std::lock_guard lock(write_mutex_);
-    return stream_->Write(request);
-  }
-
-  // Half-closes (the server commits the last ack, then finishes) and returns the final status.
-  grpc::Status Close() {
-    {
-      std::lock_guard lock(write_mutex_);
-      stream_->WritesDone();
-    }
-    return Finish();
-  }
-
-  grpc::Status Finish() {
-    if (finished_) return status_;
-    reader_.join();
-    status_ = stream_->Finish();
-    finished_ = true;
-    return status_;
-  }
-
- private:
-  grpc::ClientContext call_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>> stream_;
-  std::thread reader_;
-  std::mutex write_mutex_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::optional<v1::Subscribed> subscribed_;
-  std::deque<v1::Event> events_;
-  std::vector<v1::EventBatch> batches_;
-  bool ended_ = false;
-  bool finished_ = false;
-  grpc::Status status_;
-};
 
 bool IsProgressAt(const v1::EventBatch& batch, std::uint64_t offset) {
   return batch.events_size() == 0 && batch.next_offset() == offset && batch.head() == offset;
@@ -416,7 +295,7 @@ TEST_P(ServerKeysHeadersTest, UnfilteredBatchesReportNextOffsetAfterTheirLastEve
   ASSERT_TRUE(Produce("t", {"a", "b", "c", "d", "e"}).ok());
   v1::Subscribe subscribe = SubscribeTo("t");
   subscribe.set_max_batch_events(2);
-  BatchSession session(stub(), subscribe);
+  ConsumeSession session(stub(), subscribe);
   ASSERT_EQ(session.Take(5, 10s).size(), 5u);
   for (const v1::EventBatch& batch : session.Batches()) {
     ASSERT_GT(batch.events_size(), 0) << "an unfiltered stream sent an empty batch";
@@ -592,7 +471,7 @@ TEST_P(ServerKeysHeadersTest, ABadFilterIsInvalidArgumentOnReadAndConsume) {
     v1::ReadResponse page;
     const grpc::Status read = ReadPage("t", 0, filter, &page);
     EXPECT_EQ(read.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what << ": " << Describe(read);
-    BatchSession session(stub(), FilteredSubscribe("t", filter), 30s);
+    ConsumeSession session(stub(), FilteredSubscribe("t", filter), 30s);
     const grpc::Status consumed = session.Finish();
     EXPECT_EQ(consumed.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what << ": " << Describe(consumed);
   }
@@ -612,7 +491,7 @@ TEST_P(ServerKeysHeadersTest, ABadFilterIsInvalidArgumentOnReadAndConsume) {
 TEST_P(ServerKeysHeadersTest, ConsumeWithAFilterDeliversOnlyMatchingEventsInOrder) {
   ProduceCatalog("t");
   v1::EventFilter filter = HeaderFilter({{"type", "B"}});
-  BatchSession session(stub(), FilteredSubscribe("t", filter));
+  ConsumeSession session(stub(), FilteredSubscribe("t", filter));
   ASSERT_TRUE(session.Subscribed().has_value()) << Describe(session.Finish());
   const std::vector<v1::Event> events = session.Take(6, 10s);
   EXPECT_EQ(OffsetsOf(events), (std::vector<std::uint64_t>{1, 3, 5, 7, 9, 11}));
@@ -633,7 +512,7 @@ TEST_P(ServerKeysHeadersTest, ConsumeWithAFilterDeliversOnlyMatchingEventsInOrde
 TEST_P(ServerKeysHeadersTest, TheWindowCountsDeliveredEventsOnly) {
   // Matches every fifth event: a window of 2 holds two matches, not two events read.
   ProduceSparse("t", 30, {0, 5, 10, 15, 20, 25});
-  BatchSession session(stub(), FilteredSubscribe("t", KeyFilter("hit"), "", 2));
+  ConsumeSession session(stub(), FilteredSubscribe("t", KeyFilter("hit"), "", 2));
   ASSERT_TRUE(session.Subscribed().has_value()) << Describe(session.Finish());
   EXPECT_EQ(session.Subscribed()->window(), 2u);
   std::vector<std::uint64_t> delivered;
@@ -655,7 +534,7 @@ TEST_P(ServerKeysHeadersTest, AFilteredConsumerCommitsOverSkippedEventsAfterItsL
   v1::Subscribe subscribe = FilteredSubscribe("t", KeyFilter("hit"), "billing");
   subscribe.mutable_start()->mutable_cursor();  // no cursor yet: fallback beginning
   {
-    BatchSession session(stub(), subscribe);
+    ConsumeSession session(stub(), subscribe);
     const std::vector<v1::Event> events = session.Take(2, 10s);
     ASSERT_EQ(OffsetsOf(events), (std::vector<std::uint64_t>{2, 5}));
     ASSERT_TRUE(session.Ack(5));
@@ -667,7 +546,7 @@ TEST_P(ServerKeysHeadersTest, AFilteredConsumerCommitsOverSkippedEventsAfterItsL
   EXPECT_EQ(cursor->lag(), 0u);
 
   // Resuming finds nothing left to skip; a new match arrives.
-  BatchSession again(stub(), subscribe);
+  ConsumeSession again(stub(), subscribe);
   ASSERT_TRUE(again.Subscribed().has_value()) << Describe(again.Finish());
   EXPECT_EQ(again.Subscribed()->resolved_offset(), 10u);
   ProduceSparse("t", 2, {1});  // offsets 10 (miss) and 11 (hit)
@@ -680,7 +559,7 @@ TEST_P(ServerKeysHeadersTest, AFilteredConsumerCommitsOverSkippedEventsAfterItsL
 TEST_P(ServerKeysHeadersTest, AFilteredConsumerAckingAnEarlierMatchCommitsOnlyUpToIt) {
   ProduceSparse("t", 10, {2, 5});
   v1::Subscribe subscribe = FilteredSubscribe("t", KeyFilter("hit"), "early");
-  BatchSession session(stub(), subscribe);
+  ConsumeSession session(stub(), subscribe);
   ASSERT_EQ(OffsetsOf(session.Take(2, 10s)), (std::vector<std::uint64_t>{2, 5}));
   ASSERT_TRUE(session.Ack(2));  // 5 is still in flight
   EXPECT_TRUE(session.Close().ok());
@@ -693,7 +572,7 @@ TEST_P(ServerKeysHeadersTest, AFilteredReadOnlyConsumerCommitsNothing) {
   ProduceSparse("t", 10, {2, 5});
   v1::Subscribe subscribe = FilteredSubscribe("t", KeyFilter("hit"), "peek");
   subscribe.set_read_only(true);
-  BatchSession session(stub(), subscribe);
+  ConsumeSession session(stub(), subscribe);
   ASSERT_EQ(session.Take(2, 10s).size(), 2u);
   ASSERT_TRUE(session.Ack(5));
   EXPECT_TRUE(session.Close().ok());
@@ -704,7 +583,7 @@ TEST_P(ServerKeysHeadersTest, WhenAllRemainingEventsAreSkippedTheStreamSendsAnEm
   ProduceSparse("t", 10, {2});
   {
     // Nothing matches at all: one progress batch, no events.
-    BatchSession session(stub(), FilteredSubscribe("t", KeyFilter("nobody")));
+    ConsumeSession session(stub(), FilteredSubscribe("t", KeyFilter("nobody")));
     ASSERT_TRUE(session.WaitForBatch([](const v1::EventBatch& b) { return IsProgressAt(b, 10); }, 10s).has_value())
         << "no empty batch with next_offset == head";
     EXPECT_FALSE(session.Next(200ms).has_value());
@@ -712,7 +591,7 @@ TEST_P(ServerKeysHeadersTest, WhenAllRemainingEventsAreSkippedTheStreamSendsAnEm
   }
   // A window of one: the match, then (after its ack) the skipped rest as progress, and the server
   // commits it itself since nothing is in flight.
-  BatchSession session(stub(), FilteredSubscribe("t", KeyFilter("hit"), "tail", 1));
+  ConsumeSession session(stub(), FilteredSubscribe("t", KeyFilter("hit"), "tail", 1));
   std::optional<v1::Event> event = session.Next(10s);
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->offset(), 2u);
@@ -727,7 +606,7 @@ TEST_P(ServerKeysHeadersTest, WhenAllRemainingEventsAreSkippedTheStreamSendsAnEm
 
 TEST_P(ServerKeysHeadersTest, ALiveTailingFilteredConsumeGetsNewMatchesOnly) {
   ASSERT_TRUE(ProduceEvents("t", {MakeEvent("a", "K"), MakeEvent("b", "X"), MakeEvent("c", "K")}).ok());
-  BatchSession session(stub(), FilteredSubscribe("t", KeyFilter("K")));
+  ConsumeSession session(stub(), FilteredSubscribe("t", KeyFilter("K")));
   ASSERT_EQ(OffsetsOf(session.Take(2, 10s)), (std::vector<std::uint64_t>{0, 2}));
   EXPECT_FALSE(session.Next(200ms).has_value());
 
@@ -1104,7 +983,7 @@ TEST_P(ServerLongScanTest, AFilteredReadPageEndsAfterOneScanAndTheNextFindsTheMa
 
 TEST_P(ServerLongScanTest, AFilteredConsumeReadsOnPastOneScanToALaterMatchAndCommitsToTheHead) {
   ProduceLongTopic();
-  BatchSession session(stub(), FilteredSubscribe("t", KeyFilter("hit"), "far"));
+  ConsumeSession session(stub(), FilteredSubscribe("t", KeyFilter("hit"), "far"));
   std::optional<v1::Event> event = session.Next(60s);
   ASSERT_TRUE(event.has_value()) << "the match after 100,000 skipped events never came";
   EXPECT_EQ(event->offset(), static_cast<std::uint64_t>(kMisses));
@@ -1116,7 +995,7 @@ TEST_P(ServerLongScanTest, AFilteredConsumeReadsOnPastOneScanToALaterMatchAndCom
   EXPECT_EQ(cursor->offset(), static_cast<std::uint64_t>(kMisses + 5));
 
   // Nothing matching at all: progress at the head, after more than one scan.
-  BatchSession none(stub(), FilteredSubscribe("t", KeyFilter("nobody")));
+  ConsumeSession none(stub(), FilteredSubscribe("t", KeyFilter("nobody")));
   EXPECT_TRUE(none.WaitForBatch([](const v1::EventBatch& b) { return IsProgressAt(b, kMisses + 6); }, 60s).has_value())
       << "no progress batch at the head";
   EXPECT_FALSE(none.Next(200ms).has_value());

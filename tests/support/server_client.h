@@ -1,6 +1,6 @@
 // What end-to-end server tests share: ServerTest, a fixture that runs goethe-server on one backend
-// (the test parameter) in a fresh temp dir and holds a client stub; and ConsumeSession, a Consume
-// stream whose events a test takes one by one with a timeout, so that no test can hang on a read.
+// (the test parameter) in a fresh temp dir and holds a client stub; ConsumeSession
+// (consume_session.h) reads a Consume stream with timeouts.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "goethe/v1/goethe.grpc.pb.h"
+#include "support/consume_session.h"
 #include "support/plugins.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -41,119 +42,6 @@ inline std::unique_ptr<grpc::ClientContext> CallWithin(std::chrono::milliseconds
 inline std::string Describe(const grpc::Status& status) {
   return std::to_string(static_cast<int>(status.error_code())) + ": " + status.error_message();
 }
-
-class ConsumeSession {
- public:
-  ConsumeSession(v1::Goethe::Stub& stub, const v1::Subscribe& subscribe,
-                 std::chrono::milliseconds lifetime = std::chrono::seconds(120)) {
-    call_.set_deadline(std::chrono::system_clock::now() + lifetime);
-    stream_ = stub.Consume(&call_);
-    v1::ConsumeRequest request;
-    *request.mutable_subscribe() = subscribe;
-    stream_->Write(request);
-    reader_ = std::thread([this] {
-      v1::ConsumeResponse response;
-      while (stream_->Read(&response)) {
-        std::lock_guard lock(mutex_);
-        if (response.has_subscribed()) {
-          subscribed_ = response.subscribed();
-        } else {
-          for (const v1::Event& event : response.events().events()) events_.push_back(event);
-          ++batches_;
-        }
-        changed_.notify_all();
-      }
-      std::lock_guard lock(mutex_);
-      ended_ = true;
-      changed_.notify_all();
-    });
-  }
-
-  ~ConsumeSession() {
-    if (!finished_) {
-      call_.TryCancel();
-      Finish();
-    }
-  }
-
-  // The subscribe's answer, or nullopt when the stream ended first (see Finish()).
-  std::optional<v1::Subscribed> Subscribed(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return subscribed_.has_value() || ended_; });
-    return subscribed_;
-  }
-
-  // The next event, or nullopt when none arrives within `timeout` or the stream ended.
-  std::optional<v1::Event> Next(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, timeout, [this] { return !events_.empty() || ended_; });
-    if (events_.empty()) return std::nullopt;
-    v1::Event event = std::move(events_.front());
-    events_.pop_front();
-    return event;
-  }
-
-  // Up to `n` events, stopping early when one does not arrive within `timeout`.
-  std::vector<v1::Event> Take(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    std::vector<v1::Event> events;
-    while (events.size() < n) {
-      std::optional<v1::Event> event = Next(timeout);
-      if (!event) break;
-      events.push_back(std::move(*event));
-    }
-    return events;
-  }
-
-  bool Ack(std::uint64_t offset) {
-    v1::ConsumeRequest request;
-    request.mutable_ack()->set_offset(offset);
-    std::lock_guard lock(write_mutex_);
-    return stream_->Write(request);
-  }
-
-  bool ended() {
-    std::lock_guard lock(mutex_);
-    return ended_;
-  }
-
-  // Waits up to `timeout` for the server to end the stream; true when it did.
-  bool WaitEnded(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [this] { return ended_; });
-  }
-
-  // Half-closes (the server commits the last ack and finishes) and returns the final status.
-  grpc::Status Close() {
-    {
-      std::lock_guard lock(write_mutex_);
-      stream_->WritesDone();
-    }
-    return Finish();
-  }
-
-  // Waits for the stream to end and returns its status.
-  grpc::Status Finish() {
-    if (finished_) return status_;
-    reader_.join();
-    status_ = stream_->Finish();
-    finished_ = true;
-    return status_;
-  }
-
- private:
-  grpc::ClientContext call_;
-  std::unique_ptr<grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>> stream_;
-  std::thread reader_;
-  std::mutex write_mutex_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::optional<v1::Subscribed> subscribed_;
-  std::deque<v1::Event> events_;
-  int batches_ = 0;
-  bool ended_ = false;
-  bool finished_ = false;
-  grpc::Status status_;
-};
 
 inline v1::Subscribe SubscribeTo(const std::string& topic, const std::string& consumer = "",
                                  std::uint32_t window = 0) {
