@@ -324,6 +324,47 @@ TEST_P(CliTest, AHeaderWithoutNameOrValueIsAUsageError) {
   EXPECT_THAT(described.err, ::testing::StartsWith("error: NOT_FOUND: "));
 }
 
+TEST_P(CliTest, GroupMembersShareEventsAndTheGroupsCommandsShowAndSteerThem) {
+  ASSERT_EQ(Cli({"produce", "jobs", "j0", "j1", "j2", "j3", "j4", "j5"}).exit_code, 0);
+  const CommandResult created = Cli({"groups", "create", "jobs", "workers", "--ack-wait", "30s", "--max-deliveries", "3"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_THAT(created.out, HasSubstr("dead-letter topic: jobs.workers.dead-letter"));
+  EXPECT_EQ(Cli({"groups", "create", "jobs", "workers"}).exit_code, 1) << "ALREADY_EXISTS";
+
+  // Two members one after the other: the second gets only what the first did not ack.
+  const CommandResult first = Cli({"consume", "jobs", "--group", "workers", "--max", "4", "--ack"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(Lines(first.out).size(), 4u) << first.out;
+  const CommandResult second = Cli({"--json", "consume", "jobs", "--group", "workers", "--ack"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const std::vector<std::string> rest = Lines(second.out);
+  ASSERT_EQ(rest.size(), 2u) << second.out;
+  EXPECT_THAT(rest[0], HasSubstr("\"offset\":4"));
+  EXPECT_THAT(rest[0], HasSubstr("\"delivery_count\":1"));
+
+  const CommandResult listed = Cli({"--json", "groups", "list", "jobs"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("\"ack_floor\":6"));
+  EXPECT_THAT(listed.out, HasSubstr("\"lag\":0"));
+
+  // Reset to offset 3: the next member starts there.
+  ASSERT_EQ(Cli({"groups", "reset", "jobs", "workers", "--from", "3"}).exit_code, 0);
+  const CommandResult again = Cli({"consume", "jobs", "--group", "workers", "--max", "1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, ::testing::StartsWith("3  "));
+  const CommandResult described = Cli({"groups", "describe", "jobs", "workers"});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_THAT(described.out, HasSubstr("acked below:       3"));
+  EXPECT_THAT(described.out, HasSubstr("  3  waiting  deliveries=1")) << "it did not ack: the event waits again";
+
+  EXPECT_EQ(Cli({"groups", "reset", "jobs", "workers", "--from", "cursor"}).exit_code, 2);
+  EXPECT_EQ(Cli({"consume", "jobs", "--group", "workers", "--consumer", "me"}).exit_code, 2);
+  ASSERT_EQ(Cli({"groups", "delete", "jobs", "workers"}).exit_code, 0);
+  const CommandResult gone = Cli({"groups", "describe", "jobs", "workers"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_THAT(gone.err, HasSubstr("NOT_FOUND"));
+}
+
 TEST_P(CliTest, IdempotencyKeyRetryWritesNothing) {
   const CommandResult first = Cli({"produce", "--idempotency-key", "order-42", "t", "a", "b"});
   ASSERT_EQ(first.exit_code, 0) << first.err;

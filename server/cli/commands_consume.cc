@@ -119,6 +119,19 @@ class InterruptWatcher {
   std::thread thread_;
 };
 
+// Half-closes, drops what the server sent before it saw that, and turns the stream's end into the
+// exit code (a Ctrl-C that had to cancel is a normal end).
+int EndStream(ConsumeStream& stream, StreamWriter& writer, const std::optional<InterruptWatcher>& watcher) {
+  writer.HalfClose();
+  v1::ConsumeResponse ignored;
+  while (stream.Read(&ignored)) {
+  }
+  const grpc::Status status = stream.Finish();
+  if (watcher && watcher->interrupted() && status.error_code() == grpc::StatusCode::CANCELLED) return kExitOk;
+  if (!status.ok()) return Fail(status);
+  return kExitOk;
+}
+
 // Half-closes the stream once no event has arrived for kGroupIdle (a group member without --follow).
 class IdleCloser {
  public:
@@ -202,13 +215,7 @@ int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
     if (flags.max != 0 && printed >= flags.max) done = true;
   }
 
-  writer.HalfClose();
-  while (stream->Read(&response)) {
-  }
-  const grpc::Status status = stream->Finish();
-  if (watcher && watcher->interrupted() && status.error_code() == grpc::StatusCode::CANCELLED) return kExitOk;
-  if (!status.ok()) return Fail(status);
-  return kExitOk;
+  return EndStream(*stream, writer, watcher);
 }
 
 int RunConsume(CliContext& context, const ConsumeFlags& flags) {
@@ -266,14 +273,7 @@ int RunConsume(CliContext& context, const ConsumeFlags& flags) {
     if (stopped || read_to >= stop_at) done = true;
   }
 
-  writer.HalfClose();
-  while (stream->Read(&response)) {
-    // Events sent before the server saw the half-close: not ours to print.
-  }
-  const grpc::Status status = stream->Finish();
-  if (watcher && watcher->interrupted() && status.error_code() == grpc::StatusCode::CANCELLED) return kExitOk;
-  if (!status.ok()) return Fail(status);
-  return kExitOk;
+  return EndStream(*stream, writer, watcher);
 }
 
 }  // namespace
