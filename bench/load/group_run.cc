@@ -4,10 +4,13 @@
 // `consume`); every member is a thread with its own connection that acks each batch's events by
 // offset as soon as it has them. The time runs from when every member has joined until the group's
 // ack floor (DescribeGroup) has passed the last event: every ack durable on the server.
+// Live: the members join a fresh group at the end; a producer appends at a fixed rate, each payload
+// carrying its send time, and each member records how long its events took to arrive.
 // Redelivery: one member nacks events one at a time and times how long each takes to come back.
 #include <google/protobuf/arena.h>
 
 #include <atomic>
+#include <cstring>
 #include <latch>
 #include <thread>
 #include <vector>
@@ -126,6 +129,90 @@ int RunGroup(const StubFactory& connect, const LoadOptions& options) {
               {{"n", std::to_string(events)}, {"secs", Fixed(seconds, 3)}, {"rate", Fixed(rate, 0)},
                {"members", std::to_string(options.members)}, {"window", std::to_string(options.window)},
                {"redelivered", std::to_string(redelivered.load())}});
+  return 0;
+}
+
+int RunGroupLive(const StubFactory& connect, const LoadOptions& options) {
+  const std::string group = FreshGroupName("bench-live");
+  const auto total = static_cast<std::uint64_t>(options.rate * options.seconds);
+  std::unique_ptr<Stub> producer_stub = connect();
+  CreateTopic(*producer_stub, options.topic);
+  std::vector<std::unique_ptr<Stub>> stubs;
+  for (std::uint32_t m = 0; m < options.members; ++m) stubs.push_back(connect());
+  std::vector<grpc::ClientContext> contexts(options.members);
+  std::vector<Latencies> latencies(options.members);
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<bool> failed{false};
+  std::latch joined(options.members);
+  std::vector<std::thread> members;
+  for (std::uint32_t m = 0; m < options.members; ++m) {
+    members.emplace_back([&, m] {
+      std::unique_ptr<ConsumeStream> stream = stubs[m]->Consume(&contexts[m]);
+      v1::ConsumeRequest subscribe = GroupSubscribe(options, group);
+      subscribe.mutable_subscribe()->mutable_start()->set_end(true);
+      v1::ConsumeResponse response;
+      const bool ok = stream->Write(subscribe) && stream->Read(&response) && response.has_subscribed();
+      if (!ok) failed = true;
+      joined.count_down();
+      v1::ConsumeRequest ack;
+      while (ok && stream->Read(&response)) {
+        const std::int64_t now = NowNs();
+        auto* offsets = ack.mutable_group_ack()->mutable_offsets();
+        offsets->Clear();
+        for (const v1::Event& event : response.events().events()) {
+          std::int64_t sent = 0;
+          if (event.payload().size() >= sizeof sent) std::memcpy(&sent, event.payload().data(), sizeof sent);
+          latencies[m].Add((now - sent) / 1000.0);
+          offsets->Add(event.offset());
+        }
+        received += offsets->size();
+        if (!stream->Write(ack)) break;
+      }
+      stream->Finish();
+    });
+  }
+  joined.wait();
+  std::thread producer([&] {
+    grpc::ClientContext context;
+    auto stream = producer_stub->ProduceStream(&context);
+    const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options.rate));
+    auto next = Clock::now();
+    PayloadSource payloads(std::max<std::uint32_t>(options.payload_bytes, 8), options.random_payloads);
+    v1::ProduceStreamRequest batch;
+    batch.mutable_batch()->set_topic(options.topic);
+    v1::ProduceStreamResponse ack;
+    for (std::uint64_t i = 0; i < total && !failed; ++i) {
+      std::this_thread::sleep_until(next);
+      next += interval;
+      std::string payload = payloads.Next();
+      const std::int64_t sent = NowNs();
+      std::memcpy(payload.data(), &sent, sizeof sent);
+      batch.set_batch_id(i);
+      batch.mutable_batch()->clear_payloads();
+      batch.mutable_batch()->add_payloads(std::move(payload));
+      if (!stream->Write(batch) || !stream->Read(&ack) || !ack.has_result()) failed = true;
+    }
+    stream->WritesDone();
+    stream->Finish();
+  });
+  producer.join();
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (received.load() < total && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (auto& context : contexts) context.TryCancel();
+  for (auto& member : members) member.join();
+  Latencies all;
+  for (const Latencies& l : latencies) all.Merge(l);
+  if (failed || received.load() < total) {
+    std::fprintf(stderr, "group-live: received %llu of %llu events%s\n", static_cast<unsigned long long>(received.load()),
+                 static_cast<unsigned long long>(total), failed ? ", a produce or subscribe failed" : "");
+    return 1;
+  }
+  std::fprintf(stderr, "group-live: %u members at %.0f events/s: p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
+               options.members, options.rate, all.Percentile(50), all.Percentile(99), all.Percentile(99.9));
+  PrintResult("group-live-m" + std::to_string(options.members),
+              {{"n", std::to_string(all.size())}, {"rate_target", Fixed(options.rate, 0)},
+               {"members", std::to_string(options.members)}, {"p50_us", Fixed(all.Percentile(50))},
+               {"p99_us", Fixed(all.Percentile(99))}, {"p999_us", Fixed(all.Percentile(99.9))}});
   return 0;
 }
 

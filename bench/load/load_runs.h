@@ -49,6 +49,7 @@ int RunProduceUnary(Stub& stub, const LoadOptions& options);
 int RunConsume(Stub& stub, const LoadOptions& options);
 int RunEndToEnd(Stub& stub, const LoadOptions& options);
 int RunGroup(const StubFactory& connect, const LoadOptions& options);
+int RunGroupLive(const StubFactory& connect, const LoadOptions& options);
 int RunGroupRedelivery(Stub& stub, const LoadOptions& options);
 
 }  // namespace goethe::load

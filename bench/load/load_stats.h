@@ -28,6 +28,7 @@ inline std::int64_t NowNs() {
 class Latencies {
  public:
   void Add(double micros) { samples_.push_back(micros); }
+  void Merge(const Latencies& other) { samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end()); }
   std::size_t size() const { return samples_.size(); }
   double Percentile(double p) {
     if (samples_.empty()) return 0;

@@ -1,5 +1,6 @@
 // goethe-bench: load against a running goethe-server.
-//   goethe-bench [--server ADDR] produce-stream|produce-unary|round-trip|consume|group|group-redelivery|e2e
+//   goethe-bench [--server ADDR] produce-stream|produce-unary|round-trip|consume|group|group-live|
+//                group-redelivery|e2e
 //                [options]
 // Readable figures go to stderr (with a progress line during long runs); one RESULT line per
 // measurement goes to stdout for scripts.
@@ -52,6 +53,11 @@ int main(int argc, char** argv) {
   group->add_option("--events", options.events)->capture_default_str();
   group->add_option("--members", options.members)->capture_default_str()->check(CLI::Range(1u, 256u));
   group->add_option("--window", options.window, "events in flight per member")->capture_default_str();
+  auto* group_live = app.add_subcommand("group-live", "a consumer group of --members tails a topic written at --rate");
+  group_live->add_option("--members", options.members)->capture_default_str()->check(CLI::Range(1u, 256u));
+  group_live->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
+  group_live->add_option("--seconds", options.seconds)->capture_default_str()->check(CLI::PositiveNumber);
+  group_live->add_option("--window", options.window, "events in flight per member")->capture_default_str();
   auto* redelivery = app.add_subcommand("group-redelivery", "time from a nack to the event's redelivery");
   redelivery->add_option("--events", options.events, "nacks to time")->capture_default_str();
 
@@ -84,6 +90,7 @@ int main(int argc, char** argv) {
     return goethe::v1::Goethe::NewStub(goethe::client::Connect(server, security, own, &ignored));
   };
   if (group->parsed()) return RunGroup(connect, options);
+  if (group_live->parsed()) return RunGroupLive(connect, options);
   if (redelivery->parsed()) return RunGroupRedelivery(*stub, options);
   if (stream->parsed()) return RunProduceStream(*stub, options);
   if (unary->parsed()) return RunProduceUnary(*stub, options);

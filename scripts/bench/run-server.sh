@@ -2,7 +2,8 @@
 # The server workloads of one backend and durability, once (repetition REP): starts goethe-server
 # on a free 127.0.0.1 port with a generated config and a fresh store, warms it up, then runs
 # goethe-bench produce-stream, consume (catch-up of what produce-stream wrote), consumer groups of 1, 4
-# and 16 members catching up the same (and nack-to-redelivery), produce-unary at
+# and 16 members catching up the same (and nack-to-redelivery, and 4 members tailing a live topic),
+# produce-unary at
 # concurrency 1, 8 and 64, round-trip (DescribeTopic: the gRPC floor under produce-unary), and e2e
 # (live-tail latency at a fixed rate), each on its own topic.
 # Stops the server by PID (SIGTERM, then SIGKILL after 30 s). RESULT lines go to raw/results.txt.
@@ -96,6 +97,8 @@ for m in 1 4 16; do
   bench "$tags" "group of $m, $at" --topic stream group --members $m --events "$EVENTS" --window 1000
 done
 bench "$tags" "group nack to redelivery, $at" --topic stream group-redelivery --events $((unary / 10 + 100))
+bench "$tags" "group of 4 live at $e2e_rate/s, $at" --topic group-live group-live --members 4 --rate $e2e_rate \
+  --seconds $e2e_secs --window 1000
 for c in 1 8 64; do
   n=$unary; [ $c = 8 ] && n=$((unary * 2)); [ $c = 64 ] && n=$((unary * 4))
   bench "$tags" "produce-unary c$c, $at" --topic "unary-$c" produce-unary --concurrency $c --events $n

@@ -33,6 +33,8 @@ CATALOGUE = [
     ("group-ack-m4", "server", "ev/s", True, "the same with 4 members, each on its own connection"),
     ("group-ack-m16", "server", "ev/s", True, "the same with 16 members"),
     ("group-nack-redelivery", "server", "us", False, "a consumer group: from a nack to the event's redelivery, median"),
+    ("group-live-m4-p50", "server", "us", False, "a group of 4 members tailing a topic written at a fixed rate: produce to delivery, median"),
+    ("group-live-m4-p99", "server", "us", False, "the same, 99th percentile"),
     ("e2e-p50", "server", "us", False, "live tail at a fixed rate: produce (one open stream, each event acked) to delivery, median"),
     ("e2e-p90", "server", "us", False, "live tail at a fixed rate: 90th percentile"),
     ("e2e-p99", "server", "us", False, "live tail at a fixed rate: 99th percentile"),
@@ -48,7 +50,7 @@ BY_NAME = {entry[0]: entry for entry in CATALOGUE}
 SYNC_DEPENDENT = {"kv-put-b1", "kv-put-b100", "kv-put-b1000", "engine-append-b1", "engine-append-b100",
                   "engine-append-b1000", "produce-stream", "produce-unary-c1", "produce-unary-c8",
                   "produce-unary-c64", "consume-catch-up", "group-ack-m1", "group-ack-m4", "group-ack-m16",
-                  "group-nack-redelivery", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9"}
+                  "group-nack-redelivery", "group-live-m4-p50", "group-live-m4-p99", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9"}
 # The durability the others run with: "on", "off", or "-" (reads: no writes measured).
 FIXED_SYNC = {"round-trip-c1": "-", "kv-get": "-", "kv-scan": "-", "engine-read": "-", "seek-by-time-10k": "-", "seek-by-time-1M": "-",
               "sync-appenders-1": "on", "sync-appenders-8": "on", "sync-appenders-64": "on",
@@ -97,6 +99,8 @@ def result_values(fields):
         return [(test, float(fields["rate"]))]
     if test == "group-nack-redelivery":
         return [(test, float(fields["p50_us"]))]
+    if test == "group-live-m4":
+        return [("group-live-m4-p50", float(fields["p50_us"])), ("group-live-m4-p99", float(fields["p99_us"]))]
     if test == "e2e":
         return [("e2e-p50", float(fields["p50_us"])), ("e2e-p90", float(fields["p90_us"])),
                 ("e2e-p99", float(fields["p99_us"])), ("e2e-p99.9", float(fields["p999_us"]))]
