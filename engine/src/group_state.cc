@@ -414,6 +414,12 @@ void GroupState::Fetch(std::uint64_t member_id, std::uint32_t max_events, std::u
       if (entry.deliveries != 1) dirty_.insert(offset);
       deliveries.push_back({std::move(event->second), entry.deliveries});
     }
+    // Dispatched but not delivered (the byte budget ended the batch, or retention raced the read):
+    // recorded as 0 deliveries, since no record would mean "delivered once".
+    for (std::uint64_t offset : chosen) {
+      const Entry& entry = pending_[offset];
+      if (entry.deliveries == 0 && entry.where == Where::kWaiting) dirty_.insert(offset);
+    }
     if (!deliveries.empty()) {
       log_.schedule(now + settings_.ack_wait.count());
     } else {
