@@ -49,6 +49,8 @@ engine:
   time_index_granularity: 1h
   retention_interval: 500ms
   max_commit_events: 1000
+  max_key_bytes: 16
+  max_headers: 0
 server:
   listen: 0.0.0.0:6000
   log_level: debug
@@ -68,6 +70,8 @@ server:
   EXPECT_EQ(config->engine.time_index_granularity, std::chrono::hours(1));
   EXPECT_EQ(config->engine.retention_interval, std::chrono::milliseconds(500));
   EXPECT_EQ(config->engine.max_commit_events, 1000u);
+  EXPECT_EQ(config->engine.max_key_bytes, 16u);
+  EXPECT_EQ(config->engine.max_headers, 0u);
   EXPECT_EQ(config->server.listen, "0.0.0.0:6000");
   EXPECT_EQ(config->server.log_level, "debug");
   EXPECT_FALSE(config->server.auto_create_topics);
@@ -106,6 +110,10 @@ TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
   EXPECT_EQ(ErrorOf("engine:\n  max_event_bytes: -1\n"),
             File() + ":2: engine.max_event_bytes: expected a positive size in bytes (suffixes KiB, "
                      "MiB, GiB), got '-1'");
+  EXPECT_EQ(ErrorOf("engine:\n  max_key_bytes: 256\n"),
+            File() + ":2: engine.max_key_bytes: expected an integer from 0 to 255, got '256'");
+  EXPECT_EQ(ErrorOf("engine:\n  max_headers: 70000\n"),
+            File() + ":2: engine.max_headers: expected an integer from 0 to 65535, got '70000'");
   EXPECT_EQ(ErrorOf("server:\n  max_consume_window: 0\n"),
             File() + ":2: server.max_consume_window: expected an integer from 1 to 4294967295, got '0'");
   EXPECT_EQ(ErrorOf("server:\n  log_level: loud\n"),

@@ -137,6 +137,8 @@ engine:
   time_index_granularity: 1h
   retention_interval: 500ms
   max_commit_events: 1000
+  max_key_bytes: 16
+  max_headers: 8
 server:
   listen: 0.0.0.0:6000
   log_level: debug
