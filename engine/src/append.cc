@@ -1,5 +1,6 @@
 // Appends: validation on the caller's thread, then offsets, timestamps, index entries and
 // idempotency keys staged by the commit loop.
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -12,19 +13,27 @@ namespace goethe {
 namespace {
 
 Status ValidateAttributes(const EventAttributes& attributes, std::size_t event, const EventLogOptions& options) {
-  if (attributes.key.size() > options.max_key_bytes)
+  // The stored value's length fields bound what any configuration may allow (records.h).
+  const std::uint64_t max_key = std::min<std::uint64_t>(options.max_key_bytes, records::kMaxKeyBytes);
+  const std::uint64_t max_headers = std::min<std::uint64_t>(options.max_headers, records::kMaxHeadersPerEvent);
+  if (attributes.key.size() > max_key)
     return InvalidArgument("event " + std::to_string(event) + ": its key is " + std::to_string(attributes.key.size()) +
-                           " bytes, more than the limit of " + std::to_string(options.max_key_bytes) +
+                           " bytes, more than the limit of " + std::to_string(max_key) +
                            " bytes (engine.max_key_bytes)");
-  if (attributes.headers.size() > options.max_headers)
+  if (attributes.headers.size() > max_headers)
     return InvalidArgument("event " + std::to_string(event) + " has " + std::to_string(attributes.headers.size()) +
-                           " headers, more than the limit of " + std::to_string(options.max_headers) +
+                           " headers, more than the limit of " + std::to_string(max_headers) +
                            " (engine.max_headers)");
   for (std::size_t h = 0; h < attributes.headers.size(); ++h) {
     if (Status s = EventLog::ValidateHeaderName(attributes.headers[h].name); !s.ok())
       return InvalidArgument("event " + std::to_string(event) + ", header " + std::to_string(h) + ": " + s.message());
   }
   return Status::Ok();
+}
+
+Status ValidateIdempotencyKey(const std::string& key) {
+  if (key.size() <= 255) return Status::Ok();
+  return InvalidArgument("idempotency key must be at most 255 bytes, got " + std::to_string(key.size()));
 }
 
 // Validation that needs no engine state, done before the request is queued.
@@ -43,14 +52,10 @@ Status ValidateRequest(const AppendRequest& request, const EventLogOptions& opti
     if (bytes > options.max_event_bytes) {
       return InvalidArgument("event " + std::to_string(i) + " is " + std::to_string(bytes) +
                              " bytes (payload, key and headers), more than the limit of " +
-                             std::to_string(options.max_event_bytes) + " bytes");
+                             std::to_string(options.max_event_bytes) + " bytes (engine.max_event_bytes)");
     }
   }
-  if (request.idempotency_key.size() > 255) {
-    return InvalidArgument("idempotency key must be at most 255 bytes, got " +
-                           std::to_string(request.idempotency_key.size()));
-  }
-  return Status::Ok();
+  return ValidateIdempotencyKey(request.idempotency_key);
 }
 
 Status ValidateMultiRequest(const MultiAppendRequest& request, const EventLogOptions& options) {
@@ -66,11 +71,7 @@ Status ValidateMultiRequest(const MultiAppendRequest& request, const EventLogOpt
     if (!topics.insert(part.topic).second)
       return InvalidArgument("topic '" + part.topic + "' appears twice in one append across topics: merge its events");
   }
-  if (request.idempotency_key.size() > 255) {
-    return InvalidArgument("idempotency key must be at most 255 bytes, got " +
-                           std::to_string(request.idempotency_key.size()));
-  }
-  return Status::Ok();
+  return ValidateIdempotencyKey(request.idempotency_key);
 }
 
 // now - created < window, for any created_ns a stored record may hold, without overflowing

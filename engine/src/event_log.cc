@@ -47,6 +47,7 @@ EventLogOptions EventLogOptions::FromConfig(const Config& config) {
 
 Status EventLog::ValidateTopicName(const std::string& name) { return ValidateName(name, "topic"); }
 Status EventLog::ValidateConsumerName(const std::string& name) { return ValidateName(name, "consumer"); }
+Status EventLog::ValidateGroupName(const std::string& name) { return ValidateName(name, "group"); }
 Status EventLog::ValidateHeaderName(const std::string& name) {
   if (name.empty() || name.size() > 255)
     return InvalidArgument("a header name must be 1 to 255 bytes, got " + std::to_string(name.size()));
@@ -65,7 +66,7 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(std::shared_ptr<kv::Store> stor
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
 
-EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->facade_ = this; }
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventLog::~EventLog() { Close(); }
 void EventLog::Close() { impl_->Close(); }
 const EventLogOptions& EventLog::options() const { return impl_->options_; }
@@ -108,11 +109,15 @@ Result<ResolvedPosition> EventLog::Resolve(const std::string& topic, const Start
 }
 
 WaitId EventLog::WaitForOffset(const std::string& name, std::uint64_t offset, std::function<void()> wake) {
-  TopicPtr topic = impl_->registry_.Find(name);
+  return impl_->WaitForOffset(name, offset, std::move(wake));
+}
+
+WaitId EventLog::Impl::WaitForOffset(const std::string& name, std::uint64_t offset, std::function<void()> wake) {
+  TopicPtr topic = registry_.Find(name);
   if (!topic) return 0;
   auto ready = [&] {
     return topic->durable_head.load(std::memory_order_acquire) > offset ||
-           topic->deleted.load(std::memory_order_acquire) || impl_->closed_.load(std::memory_order_acquire);
+           topic->deleted.load(std::memory_order_acquire) || closed_.load(std::memory_order_acquire);
   };
   if (ready()) {
     wake();

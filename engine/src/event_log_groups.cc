@@ -32,7 +32,7 @@ void EventLog::Impl::MakeGroupManager() {
     return Status::Ok();
   };
   context.wait_for_offset = [this](const std::string& topic, std::uint64_t offset, std::function<void()> wake) {
-    return facade_->WaitForOffset(topic, offset, std::move(wake));
+    return WaitForOffset(topic, offset, std::move(wake));
   };
   groups_ = std::make_unique<GroupManager>(std::move(context));
 }

@@ -61,6 +61,9 @@ class EventLog::Impl {
   Result<TopicPtr> FindTopic(const std::string& name) const;
   Status ResolveSettings(TopicSettings* settings) const;
 
+  // event_log.cc: EventLog::WaitForOffset, which the groups use too.
+  WaitId WaitForOffset(const std::string& topic, std::uint64_t offset, std::function<void()> wake);
+
   // reader.cc
   Result<ReadResult> Read(const ReadRequest& request) const;
   Result<ReadResult> ReadEach(const ReadRequest& request, const EventVisitor& visit) const;
@@ -88,7 +91,6 @@ class EventLog::Impl {
   LoopState loop_state_;
   std::unique_ptr<CommitLoop> loop_;
   std::unique_ptr<GroupManager> groups_;
-  EventLog* facade_ = nullptr;  // for the groups' WaitForOffset
 
   std::mutex retention_mutex_;
   std::condition_variable retention_wake_;

@@ -60,7 +60,7 @@ void GroupManager::Stop() {
 }
 
 Status GroupManager::Resolve(const std::string& topic, const std::string& group, GroupSettings* settings) {
-  if (Status s = EventLog::ValidateConsumerName(group); !s.ok()) return InvalidArgument("group " + s.message().substr(9));
+  if (Status s = EventLog::ValidateGroupName(group); !s.ok()) return s;
   if (settings->ack_wait.count() == 0) settings->ack_wait = std::chrono::seconds(30);
   if (settings->ack_wait < std::chrono::milliseconds(1) || settings->ack_wait > std::chrono::hours(24 * 7))
     return InvalidArgument("group setting ack_wait must be from 1ms to 7d");
@@ -125,8 +125,7 @@ std::shared_ptr<GroupState> GroupManager::MakeLocked(const TopicPtr& topic, cons
   return group;
 }
 
-Status GroupManager::PersistNow(const std::shared_ptr<GroupState>& group, bool delete_records) {
-  if (!delete_records) return group->Flush();
+Status GroupManager::DeleteRecords(const std::shared_ptr<GroupState>& group) {
   std::promise<Status> written;
   auto future = written.get_future();
   const std::uint64_t id = group->topic()->id;
@@ -154,7 +153,7 @@ Result<GroupInfo> GroupManager::Create(const TopicPtr& topic, const std::string&
       return AlreadyExists("group '" + name + "' already exists on topic '" + topic->name + "'");
     group = MakeLocked(topic, name, settings, start_offset);
   }
-  if (Status s = PersistNow(group, false); !s.ok()) {
+  if (Status s = group->Flush(); !s.ok()) {
     std::lock_guard lock(mutex_);
     groups_[topic->id].erase(name);
     return s;
@@ -212,7 +211,7 @@ Status GroupManager::Reset(const TopicPtr& topic, const std::string& name, std::
   if (!group) return GroupNotFound(topic->name, name);
   group->End(Aborted("group '" + name + "' was reset to offset " + std::to_string(offset) + ": subscribe again"));
   group->ResetTo(offset);
-  return PersistNow(group, false);
+  return group->Flush();
 }
 
 Status GroupManager::Delete(const TopicPtr& topic, const std::string& name) {
@@ -226,7 +225,7 @@ Status GroupManager::Delete(const TopicPtr& topic, const std::string& name) {
   }
   group->Forget();
   group->End(NotFound("group '" + name + "' was deleted"));
-  return PersistNow(group, true);
+  return DeleteRecords(group);
 }
 
 void GroupManager::DropTopic(const TopicPtr& topic) {

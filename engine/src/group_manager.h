@@ -73,8 +73,8 @@ class GroupManager {
   std::shared_ptr<GroupState> MakeLocked(const TopicPtr& topic, const std::string& name,
                                          const GroupSettings& settings, std::uint64_t start_offset);
   void TimerThread();
-  // Commits the group's state now and waits for it.
-  Status PersistNow(const std::shared_ptr<GroupState>& group, bool delete_records);
+  // Deletes the group's records now and waits for it (unless its topic took them already).
+  Status DeleteRecords(const std::shared_ptr<GroupState>& group);
 
   GroupContext context_;
   mutable std::mutex mutex_;

@@ -65,7 +65,7 @@ GroupState::GroupState(GroupContext& log, TopicPtr topic, std::string name, reco
   settings_.max_pending = record_.max_pending;
   floor_ = record_.ack_floor;
   dispatched_to_ = record_.dispatched_to;
-  durable_ = {0, floor_, dispatched_to_, 0, record_};
+  durable_ = {0, record_, 0};
 }
 
 TimestampNs GroupState::Now() const { return log_.now(); }
@@ -76,6 +76,7 @@ void GroupState::Restore(std::uint64_t offset, const records::GroupEventRecord& 
   Entry& entry = pending_[offset];
   entry.deliveries = static_cast<std::uint32_t>(record.deliveries);
   entry.where = record.acked ? Where::kAcked : Where::kWaiting;
+  if (record.acked) ++acked_above_floor_;
 }
 
 Status GroupState::FinishRestore() {
@@ -88,23 +89,16 @@ Status GroupState::FinishRestore() {
   }
   floor_persisted_ = 0;  // the first write deletes any stale record below the floor
   AdvanceFloor();
-  durable_.floor = floor_;
-  durable_.dispatched_to = dispatched_to_;
-  durable_.acked_above_floor = 0;
-  for (const auto& [offset, entry] : pending_) durable_.acked_above_floor += entry.where == Where::kAcked ? 1 : 0;
-  if (!settings_.ordered_by_key || pending_.empty()) return Status::Ok();
-  // Keys decide the order of delivery: read them for every unacked event.
+  durable_ = {0, Record(), acked_above_floor_};
+  if (!settings_.ordered_by_key) return Status::Ok();
+  // Keys decide the order of delivery: learn them for every unacked event.
   std::vector<std::uint64_t> unacked;
   for (const auto& [offset, entry] : pending_) {
     if (entry.where != Where::kAcked) unacked.push_back(offset);
   }
-  std::map<std::uint64_t, Event> events;
-  if (Status s = ReadEvents(unacked, &events); !s.ok()) return s;
-  for (auto& [offset, event] : events) {
-    Entry& entry = pending_[offset];
-    entry.key = event.key;
-    if (!entry.key.empty()) key_unacked_[entry.key].insert(offset);
-  }
+  std::map<std::uint64_t, std::string> keys;
+  if (Status s = ReadKeys(unacked, &keys); !s.ok()) return s;
+  for (auto& [offset, key] : keys) SetKey(offset, pending_[offset], std::move(key));
   return Status::Ok();
 }
 
@@ -133,8 +127,8 @@ GroupInfo GroupState::Info() const {
   info.settings = settings_;
   info.created_ns = record_.created_ns;
   // Progress as written: an ack counts once it is durable.
-  info.ack_floor = durable_.floor;
-  info.dispatched_to = durable_.dispatched_to;
+  info.ack_floor = durable_.record.ack_floor;
+  info.dispatched_to = durable_.record.dispatched_to;
   info.acked_above_floor = durable_.acked_above_floor;
   for (const auto& [offset, entry] : pending_) {
     if (entry.where == Where::kInFlight) ++info.in_flight;
@@ -187,6 +181,7 @@ void GroupState::End(const Status& why) {
 void GroupState::ResetTo(std::uint64_t offset) {
   std::lock_guard lock(mutex_);
   pending_.clear();
+  acked_above_floor_ = 0;
   waiting_.clear();
   key_unacked_.clear();
   dirty_.clear();
@@ -220,20 +215,33 @@ void GroupState::ReleaseKey(std::uint64_t offset, const Entry& entry) {
   if (it->second.empty()) key_unacked_.erase(it);
 }
 
-void GroupState::MarkAcked(std::uint64_t offset, Entry& entry) {
-  if (entry.where == Where::kInFlight) {
-    if (auto member = members_.find(entry.member); member != members_.end()) --member->second.in_flight;
+void GroupState::ReleaseFromMember(const Entry& entry) {
+  if (entry.where != Where::kInFlight) return;
+  if (auto member = members_.find(entry.member); member != members_.end()) --member->second.in_flight;
+}
+
+Status GroupState::CheckInFlightTo(std::uint64_t member, const std::vector<std::uint64_t>& offsets,
+                                   const char* what) const {
+  for (std::uint64_t offset : offsets) {
+    auto it = pending_.find(offset);
+    if (it == pending_.end() || it->second.where != Where::kInFlight || it->second.member != member)
+      return InvalidArgument(std::string(what) + " of offset " + std::to_string(offset) +
+                             ", which is not in flight to this member");
   }
+  return Status::Ok();
+}
+
+void GroupState::MarkAcked(std::uint64_t offset, Entry& entry) {
+  ReleaseFromMember(entry);
   if (entry.where == Where::kWaiting) waiting_.erase(offset);
   entry.where = Where::kAcked;
+  ++acked_above_floor_;
   ReleaseKey(offset, entry);
   dirty_.insert(offset);
 }
 
 void GroupState::ToWaiting(std::uint64_t offset, Entry& entry, TimestampNs not_before) {
-  if (entry.where == Where::kInFlight) {
-    if (auto member = members_.find(entry.member); member != members_.end()) --member->second.in_flight;
-  }
+  ReleaseFromMember(entry);
   entry.where = Where::kWaiting;
   entry.due_ns = not_before;
   waiting_.insert(offset);
@@ -242,14 +250,16 @@ void GroupState::ToWaiting(std::uint64_t offset, Entry& entry, TimestampNs not_b
 void GroupState::AdvanceFloor() {
   while (!pending_.empty() && pending_.begin()->first == floor_ && pending_.begin()->second.where == Where::kAcked) {
     pending_.erase(pending_.begin());
+    --acked_above_floor_;
     ++floor_;
   }
   if (pending_.empty()) floor_ = dispatched_to_;
 }
 
-Status GroupState::ApplyRetention() {
+Status GroupState::ApplyRetention(bool* moved) {
   const std::uint64_t first = topic_->first_offset.load(std::memory_order_acquire);
-  if (first <= floor_) return Status::Ok();
+  *moved = first > floor_;
+  if (!*moved) return Status::Ok();
   if (settings_.reset == ResetPolicy::kError) {
     return OutOfRange("group '" + name_ + "' of topic '" + topic_->name + "' resumes at offset " +
                       std::to_string(floor_) + ", but retention deleted it; the first retained offset is " +
@@ -259,10 +269,9 @@ Status GroupState::ApplyRetention() {
       settings_.reset == ResetPolicy::kLatest ? topic_->durable_head.load(std::memory_order_acquire) : first;
   std::uint64_t lost = 0;
   for (auto it = pending_.begin(); it != pending_.end() && it->first < to;) {
-    if (it->second.where != Where::kAcked) ++lost;
-    if (it->second.where == Where::kInFlight) {
-      if (auto member = members_.find(it->second.member); member != members_.end()) --member->second.in_flight;
-    }
+    if (it->second.where == Where::kAcked) --acked_above_floor_;
+    else ++lost;
+    ReleaseFromMember(it->second);
     waiting_.erase(it->first);
     ReleaseKey(it->first, it->second);
     it = pending_.erase(it);
@@ -275,8 +284,7 @@ Status GroupState::ApplyRetention() {
   return Status::Ok();
 }
 
-Status GroupState::ReadEvents(const std::vector<std::uint64_t>& offsets, std::map<std::uint64_t, Event>* out) const {
-  // Consecutive offsets are read with one range read.
+Status GroupState::ForEachEvent(const std::vector<std::uint64_t>& offsets, const EventVisitor& visit) const {
   for (std::size_t i = 0; i < offsets.size();) {
     std::size_t j = i + 1;
     while (j < offsets.size() && offsets[j] == offsets[j - 1] + 1) ++j;
@@ -285,19 +293,26 @@ Status GroupState::ReadEvents(const std::vector<std::uint64_t>& offsets, std::ma
     auto read = log_.read({.topic = topic_->name, .from_offset = from, .max_events = count,
                            .max_bytes = std::numeric_limits<std::uint64_t>::max()},
                           [&](const EventView& view) {
-                            if (view.offset >= from + count) return;
-                            Event& event = (*out)[view.offset];
-                            event.offset = view.offset;
-                            event.timestamp_ns = view.timestamp_ns;
-                            event.payload = view.payload;
-                            event.key = view.key;
-                            for (const HeaderView& h : *view.headers)
-                              event.headers.push_back({std::string(h.name), std::string(h.value)});
+                            // Retention may have moved the read past `from`: nothing beyond the run.
+                            if (view.offset < from + count) visit(view);
                           });
     if (!read.ok()) return read.status();
     i = j;
   }
   return Status::Ok();
+}
+
+Status GroupState::ReadEvents(const std::vector<std::uint64_t>& offsets, std::map<std::uint64_t, Event>* out) const {
+  return ForEachEvent(offsets, [out](const EventView& view) { out->emplace(view.offset, ToEvent(view)); });
+}
+
+Status GroupState::ReadKeys(const std::vector<std::uint64_t>& offsets, std::map<std::uint64_t, std::string>* keys) const {
+  return ForEachEvent(offsets, [keys](const EventView& view) { keys->emplace(view.offset, view.key); });
+}
+
+void GroupState::SetKey(std::uint64_t offset, Entry& entry, std::string key) {
+  entry.key = std::move(key);
+  if (!entry.key.empty()) key_unacked_[entry.key].insert(offset);
 }
 
 Status GroupState::DispatchNew(std::size_t room, TimestampNs now, std::vector<std::uint64_t>* chosen) {
@@ -318,13 +333,12 @@ Status GroupState::DispatchNew(std::size_t room, TimestampNs now, std::vector<st
   const std::uint64_t to = std::min<std::uint64_t>(limit, dispatched_to_ + room * kLookaheadPerEvent);
   std::vector<std::uint64_t> offsets;
   for (std::uint64_t offset = dispatched_to_; offset < to; ++offset) offsets.push_back(offset);
-  std::map<std::uint64_t, Event> events;
-  if (Status s = ReadEvents(offsets, &events); !s.ok()) return s;
+  std::map<std::uint64_t, std::string> keys;
+  if (Status s = ReadKeys(offsets, &keys); !s.ok()) return s;
   for (std::uint64_t offset : offsets) {
     if (chosen->size() >= room) break;
     Entry& entry = pending_[offset];
-    if (auto event = events.find(offset); event != events.end()) entry.key = event->second.key;
-    if (!entry.key.empty()) key_unacked_[entry.key].insert(offset);
+    SetKey(offset, entry, std::move(keys[offset]));
     waiting_.insert(offset);
     dirty_.insert(offset);  // 0 deliveries must be recorded: no record means "delivered once"
     dispatched_to_ = offset + 1;
@@ -361,7 +375,8 @@ void GroupState::Fetch(std::uint64_t member_id, std::uint32_t max_events, std::u
       Status why = ended_ ? end_status_ : Unavailable("the member has left its group");
       return deliver(why);
     }
-    if (Status s = ApplyRetention(); !s.ok()) return deliver(s);
+    bool retention_moved = false;
+    if (Status s = ApplyRetention(&retention_moved); !s.ok()) return deliver(s);
     const TimestampNs now = Now();
     const std::uint64_t free = member->second.window > member->second.in_flight
                                    ? member->second.window - member->second.in_flight
@@ -428,7 +443,8 @@ void GroupState::Fetch(std::uint64_t member_id, std::uint32_t max_events, std::u
       tail_wait_armed_ = tail_wait_armed_ || arm_tail_wait;
     }
     AdvanceFloor();
-    persist = persist || !deliveries.empty() || !dirty_.empty() || dispatched_to_ != record_.dispatched_to;
+    // (A dispatch that moved the mark left deliveries or dirty entries behind.)
+    persist = persist || retention_moved || !deliveries.empty() || !dirty_.empty();
   }
   if (arm_tail_wait) ArmTailWait();
   if (!persist) return deliver(std::move(deliveries));
@@ -547,11 +563,7 @@ Status GroupState::Nack(std::uint64_t member_id, const std::vector<std::uint64_t
   Callbacks wake;
   {
     std::lock_guard lock(mutex_);
-    for (std::uint64_t offset : offsets) {
-      auto it = pending_.find(offset);
-      if (it == pending_.end() || it->second.where != Where::kInFlight || it->second.member != member_id)
-        return InvalidArgument("nack of offset " + std::to_string(offset) + ", which is not in flight to this member");
-    }
+    if (Status s = CheckInFlightTo(member_id, offsets, "nack"); !s.ok()) return s;
     const TimestampNs not_before = delay.count() > 0 ? Now() + delay.count() : 0;
     for (std::uint64_t offset : offsets) {
       Entry& entry = pending_[offset];
@@ -567,11 +579,7 @@ Status GroupState::Nack(std::uint64_t member_id, const std::vector<std::uint64_t
 
 Status GroupState::Extend(std::uint64_t member_id, const std::vector<std::uint64_t>& offsets) {
   std::lock_guard lock(mutex_);
-  for (std::uint64_t offset : offsets) {
-    auto it = pending_.find(offset);
-    if (it == pending_.end() || it->second.where != Where::kInFlight || it->second.member != member_id)
-      return InvalidArgument("extend of offset " + std::to_string(offset) + ", which is not in flight to this member");
-  }
+  if (Status s = CheckInFlightTo(member_id, offsets, "extend"); !s.ok()) return s;
   const TimestampNs due = Now() + settings_.ack_wait.count();
   for (std::uint64_t offset : offsets) pending_[offset].due_ns = due;
   return Status::Ok();
@@ -691,14 +699,8 @@ Status GroupState::Stage(CommitContext& ctx, Durable* staged) {
   }
   dirty_.clear();
   floor_persisted_ = floor_;
-  record_.ack_floor = floor_;
-  record_.dispatched_to = dispatched_to_;
-  batch.Put(keys::Group(id, name_), records::Encode(Record()));
-  if (staged != nullptr) {
-    std::uint64_t acked_above = 0;
-    for (const auto& [offset, entry] : pending_) acked_above += entry.where == Where::kAcked ? 1 : 0;
-    *staged = {++stage_sequence_, floor_, dispatched_to_, acked_above, record_};
-  }
+  *staged = {++stage_sequence_, Record(), acked_above_floor_};
+  batch.Put(keys::Group(id, name_), records::Encode(staged->record));
   return Status::Ok();
 }
 

@@ -34,10 +34,8 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   // run ahead of what a crash would keep.
   struct Durable {
     std::uint64_t sequence = 0;  // of the write; later ones replace earlier ones
-    std::uint64_t floor = 0;
-    std::uint64_t dispatched_to = 0;
+    records::GroupRecord record;  // floor, dispatch mark and counters as written
     std::uint64_t acked_above_floor = 0;
-    records::GroupRecord record;
   };
 
   GroupState(GroupContext& log, TopicPtr topic, std::string name, records::GroupRecord record);
@@ -59,9 +57,9 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   // Stops writing: the group's records are gone (deleted, or its topic was).
   void Forget();
 
-  // Stages the group's dirty state (and dead-letter appends) into `ctx`; `staged`, when given,
-  // gets what the write holds (it becomes durable_ once written).
-  Status Stage(CommitContext& ctx, Durable* staged = nullptr);
+  // Stages the group's dirty state (and dead-letter appends) into `ctx`; `staged` gets what the
+  // write holds (it becomes durable_ once written).
+  Status Stage(CommitContext& ctx, Durable* staged);
   // Writes the group's state now and waits until it is durable.
   Status Flush();
   // Moves in-flight events past their ack_wait, and nacked ones past their delay, back to waiting;
@@ -101,16 +99,26 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   // Everything below assumes mutex_ is held.
   TimestampNs Now() const;
   bool Eligible(std::uint64_t offset, const Entry& entry, TimestampNs now) const;
+  // An in-flight entry no longer counts against its member's window.
+  void ReleaseFromMember(const Entry& entry);
+  // INVALID_ARGUMENT unless every offset is in flight to `member` (`what`: "nack", "extend").
+  Status CheckInFlightTo(std::uint64_t member, const std::vector<std::uint64_t>& offsets, const char* what) const;
   // Removes an entry's key lock (ordered_by_key) once it is acked.
   void ReleaseKey(std::uint64_t offset, const Entry& entry);
   void MarkAcked(std::uint64_t offset, Entry& entry);
   void ToWaiting(std::uint64_t offset, Entry& entry, TimestampNs not_before);
   void AdvanceFloor();
-  // Retention deleted events from the floor on: the reset policy moves the floor.
-  Status ApplyRetention();
+  // Retention deleted events from the floor on: the reset policy moves the floor (`*moved`).
+  Status ApplyRetention(bool* moved);
   // New events, from the dispatch mark, up to `room` eligible ones.
   Status DispatchNew(std::size_t room, TimestampNs now, std::vector<std::uint64_t>* chosen);
+  // Visits the events at `offsets` (ascending), consecutive ones with one range read.
+  Status ForEachEvent(const std::vector<std::uint64_t>& offsets, const EventVisitor& visit) const;
   Status ReadEvents(const std::vector<std::uint64_t>& offsets, std::map<std::uint64_t, Event>* out) const;
+  // The keys of the events at `offsets` (ordered_by_key), without copying their payloads.
+  Status ReadKeys(const std::vector<std::uint64_t>& offsets, std::map<std::uint64_t, std::string>* keys) const;
+  // Gives a pending entry its key and locks the key for it (ordered_by_key).
+  void SetKey(std::uint64_t offset, Entry& entry, std::string key);
   void AddDeadLetter(const Event& event, const Entry& entry);
   // The starved members' on_work, to call once the lock is released; clears `starved`.
   Callbacks WakeStarved();
@@ -130,6 +138,7 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   std::uint64_t floor_ = 0;
   std::uint64_t dispatched_to_ = 0;
   std::map<std::uint64_t, Entry> pending_;           // exactly [floor_, dispatched_to_)
+  std::uint64_t acked_above_floor_ = 0;              // the kAcked entries of pending_
   std::set<std::uint64_t> waiting_;                  // the kWaiting entries of pending_
   std::map<std::string, std::set<std::uint64_t>> key_unacked_;  // ordered_by_key: unacked offsets by key
   std::map<std::uint64_t, Member> members_;

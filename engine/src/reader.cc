@@ -25,15 +25,7 @@ Status MissingEvents(const TopicState& topic, std::uint64_t from, std::uint64_t 
 
 Result<ReadResult> EventLog::Impl::Read(const ReadRequest& request) const {
   std::vector<Event> events;
-  auto result = ReadEach(request, [&events](const EventView& view) {
-    Event& event = events.emplace_back();
-    event.offset = view.offset;
-    event.timestamp_ns = view.timestamp_ns;
-    event.payload = view.payload;
-    event.key = view.key;
-    event.headers.reserve(view.headers->size());
-    for (const HeaderView& h : *view.headers) event.headers.push_back({std::string(h.name), std::string(h.value)});
-  });
+  auto result = ReadEach(request, [&events](const EventView& view) { events.push_back(ToEvent(view)); });
   if (result.ok()) result->events = std::move(events);
   return result;
 }
@@ -74,7 +66,8 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
   std::uint64_t scanned = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto offset = keys::EventOffset(it->key());
-    auto event = records::DecodeEvent(it->value());
+    headers.clear();
+    auto event = records::DecodeEvent(it->value(), &headers);
     if (!offset || !event) return DamagedEvent(topic, it->key());
     // Below the head, events are dense; only the first may lie past `from` (retention moved on).
     if (scanned > 0 && *offset != result.next_offset) {
@@ -82,8 +75,6 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
       if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
       return MissingEvents(topic, result.next_offset, *offset);
     }
-    headers.clear();
-    records::DecodeHeaders(*event, &headers);
     const EventView view{*offset, event->timestamp_ns, event->key, &headers, event->payload};
     const bool wanted = !filtered || Matches(request.filter, view);
     if (wanted && delivered > 0 && bytes + event->event_bytes > request.max_bytes) break;

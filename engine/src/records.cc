@@ -158,62 +158,46 @@ void AppendEventValue(std::string* out, TimestampNs timestamp, std::uint64_t app
 namespace {
 
 // Reads the attributes section at the start of `rest`; advances `rest` past it. False when damaged.
-bool ReadAttributes(std::string_view* rest, StoredEvent* event) {
+bool ReadAttributes(std::string_view* rest, StoredEvent* event, std::vector<HeaderView>* headers) {
   auto take = [rest](std::size_t n, std::string_view* out) {
     if (rest->size() < n) return false;
     *out = rest->substr(0, n);
     rest->remove_prefix(n);
     return true;
   };
-  auto byte_at = [](std::string_view bytes, std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  auto number = [](std::string_view bytes) {
+    std::size_t value = 0;
+    for (unsigned char b : bytes) value = value << 8 | b;
+    return value;
+  };
   std::string_view field;
-  if (!take(1, &field) || !take(byte_at(field, 0), &event->key)) return false;
+  if (!take(1, &field) || !take(number(field), &event->key)) return false;
   if (!take(2, &field)) return false;
-  event->header_count = byte_at(field, 0) << 8 | byte_at(field, 1);
-  if (event->key.empty() && event->header_count == 0) return false;  // the flag promised attributes
-  const char* headers_begin = rest->data();
-  for (std::size_t i = 0; i < event->header_count; ++i) {
+  const std::size_t count = number(field);
+  if (event->key.empty() && count == 0) return false;  // the flag promised attributes
+  for (std::size_t i = 0; i < count; ++i) {
     std::string_view name, value;
-    if (!take(1, &field) || byte_at(field, 0) == 0 || !take(byte_at(field, 0), &name)) return false;
-    if (!take(4, &field)) return false;
-    std::uint32_t size = 0;
-    for (std::size_t b = 0; b < 4; ++b) size = size << 8 | byte_at(field, b);
-    if (!take(size, &value)) return false;
+    if (!take(1, &field) || number(field) == 0 || !take(number(field), &name)) return false;
+    if (!take(4, &field) || !take(number(field), &value)) return false;
     event->event_bytes += name.size() + value.size();
+    if (headers != nullptr) headers->push_back({name, value});
   }
-  event->headers = std::string_view(headers_begin, static_cast<std::size_t>(rest->data() - headers_begin));
   event->event_bytes += event->key.size();
   return true;
 }
 
 }  // namespace
 
-std::optional<StoredEvent> DecodeEvent(std::string_view value) {
+std::optional<StoredEvent> DecodeEvent(std::string_view value, std::vector<HeaderView>* headers) {
   if (value.size() < kEventHeaderBytes) return std::nullopt;
   const std::uint64_t total = keys::ReadBigEndian64(value.substr(8));
-  StoredEvent event{S(keys::ReadBigEndian64(value)), total & ~kHasAttributes, 0, {}, {}, 0, {}};
+  StoredEvent event{S(keys::ReadBigEndian64(value)), total & ~kHasAttributes, 0, {}, {}};
   std::string_view rest = value.substr(kEventHeaderBytes);
-  if ((total & kHasAttributes) != 0 && !ReadAttributes(&rest, &event)) return std::nullopt;
+  if ((total & kHasAttributes) != 0 && !ReadAttributes(&rest, &event, headers)) return std::nullopt;
   event.payload = rest;
   event.event_bytes += rest.size();
   if (event.appended_bytes < event.event_bytes) return std::nullopt;  // the total includes this event
   return event;
-}
-
-void DecodeHeaders(const StoredEvent& event, std::vector<HeaderView>* out) {
-  std::string_view rest = event.headers;
-  auto size_at = [&rest](std::size_t at, std::size_t width) {
-    std::size_t size = 0;
-    for (std::size_t b = 0; b < width; ++b) size = size << 8 | static_cast<unsigned char>(rest[at + b]);
-    return size;
-  };
-  for (std::size_t i = 0; i < event.header_count; ++i) {
-    const std::size_t name_size = size_at(0, 1);
-    const std::string_view name = rest.substr(1, name_size);
-    const std::size_t value_size = size_at(1 + name_size, 4);
-    out->push_back({name, rest.substr(1 + name_size + 4, value_size)});
-    rest.remove_prefix(1 + name_size + 4 + value_size);
-  }
 }
 
 }  // namespace goethe::records

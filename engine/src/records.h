@@ -98,6 +98,7 @@ std::optional<GroupEventRecord> DecodeGroupEvent(std::string_view bytes);
 //                 { name-length (1 byte) name  value-length (4 bytes) value } per header
 inline constexpr std::size_t kEventHeaderBytes = 16;
 inline constexpr std::uint64_t kHasAttributes = std::uint64_t{1} << 63;
+inline constexpr std::size_t kMaxKeyBytes = 0xFF;           // the key length's width
 inline constexpr std::size_t kMaxHeadersPerEvent = 0xFFFF;  // the count's width
 
 // What an event counts toward limits, sizes and retention: payload, key, header names and values.
@@ -117,14 +118,11 @@ struct StoredEvent {
   std::uint64_t appended_bytes;  // >= event_bytes
   std::uint64_t event_bytes;     // EventBytes of this event
   std::string_view key;
-  std::string_view headers;      // the encoded headers, checked whole by DecodeEvent
-  std::size_t header_count;
   std::string_view payload;
 };
 // nullopt when the value is damaged (sizes that do not add up, a total below the event's bytes, an
-// empty attributes section, an empty header name).
-std::optional<StoredEvent> DecodeEvent(std::string_view value);
-// The headers of an event DecodeEvent accepted, appended to `out` (views into the value).
-void DecodeHeaders(const StoredEvent& event, std::vector<HeaderView>* out);
+// empty attributes section, an empty header name). With `headers`, the event's headers are appended
+// to it as they are checked (views into the value); without, they are checked only.
+std::optional<StoredEvent> DecodeEvent(std::string_view value, std::vector<HeaderView>* headers = nullptr);
 
 }  // namespace goethe::records

@@ -51,6 +51,10 @@ inline int FailUsage(const std::string& message) {
 // A chosen command: runs against the connected context and returns the exit code.
 using Action = std::function<int(CliContext&)>;
 
+// `text` (e.g. 30s, 5m, 7d) as a positive duration into `out`; false with `error` naming `flag`
+// when it is not one (topics create and groups create share it).
+bool SetDuration(const std::string& flag, const std::string& text, google::protobuf::Duration* out, std::string* error);
+
 // Adds --from, --fallback and --reset-policy to `command` (consume and seek share them).
 void AddStartFlags(CLI::App* command, StartFlags* start);
 

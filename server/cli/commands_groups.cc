@@ -2,7 +2,6 @@
 //                 | reset TOPIC GROUP --from ... | delete TOPIC GROUP
 // (Joining a group is `consume TOPIC --group NAME`.)
 #include "cli_context.h"
-#include "time_text.h"
 
 namespace goethe::cli {
 namespace {
@@ -30,15 +29,8 @@ bool ParseGroupStart(const GroupFlags& flags, v1::StartPosition* out, std::strin
 }
 
 bool FillSettings(const GroupFlags& flags, v1::GroupSettings* settings, std::string* error) {
-  if (!flags.ack_wait.empty()) {
-    std::optional<std::int64_t> nanos = ParseDurationNanos(flags.ack_wait);
-    if (!nanos || *nanos <= 0) {
-      *error = "--ack-wait: expected a positive duration such as 30s or 5m, got '" + flags.ack_wait + "'";
-      return false;
-    }
-    settings->mutable_ack_wait()->set_seconds(*nanos / 1'000'000'000);
-    settings->mutable_ack_wait()->set_nanos(static_cast<std::int32_t>(*nanos % 1'000'000'000));
-  }
+  if (!flags.ack_wait.empty() && !SetDuration("--ack-wait", flags.ack_wait, settings->mutable_ack_wait(), error))
+    return false;
   settings->set_max_deliveries(flags.max_deliveries);
   settings->set_dead_letter_topic(flags.dead_letter_topic);
   settings->set_ordered_by_key(flags.ordered_by_key);

@@ -13,17 +13,6 @@ struct CreateFlags {
   std::string index_granularity;
 };
 
-bool SetDuration(const std::string& flag, const std::string& text, google::protobuf::Duration* out, std::string* error) {
-  std::optional<std::int64_t> nanos = ParseDurationNanos(text);
-  if (!nanos || *nanos == 0) {
-    *error = flag + ": expected a positive duration such as 30s, 5m, 1h or 7d, got '" + text + "'";
-    return false;
-  }
-  out->set_seconds(*nanos / 1'000'000'000);
-  out->set_nanos(static_cast<std::int32_t>(*nanos % 1'000'000'000));
-  return true;
-}
-
 int RunList(CliContext& context) {
   v1::ListTopicsResponse response;
   const grpc::Status status = context.stub->ListTopics(context.UnaryCall().get(), v1::ListTopicsRequest(), &response);
@@ -74,6 +63,17 @@ int RunDescribe(CliContext& context, const std::string& topic) {
 }
 
 }  // namespace
+
+bool SetDuration(const std::string& flag, const std::string& text, google::protobuf::Duration* out, std::string* error) {
+  std::optional<std::int64_t> nanos = ParseDurationNanos(text);
+  if (!nanos || *nanos <= 0) {
+    *error = flag + ": expected a positive duration such as 30s, 5m, 1h or 7d, got '" + text + "'";
+    return false;
+  }
+  out->set_seconds(*nanos / 1'000'000'000);
+  out->set_nanos(static_cast<std::int32_t>(*nanos % 1'000'000'000));
+  return true;
+}
 
 void AddTopicsCommands(CLI::App& app, Action* chosen) {
   CLI::App* topics = app.add_subcommand("topics", "List, create, delete and describe topics");

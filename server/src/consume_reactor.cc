@@ -11,6 +11,10 @@
 
 namespace goethe::server {
 
+std::uint32_t ConsumeReactor::BatchEventsFor(const v1::Subscribe& subscribe) {
+  return subscribe.max_batch_events() == 0 ? kMaxBatchEvents : std::min(subscribe.max_batch_events(), kMaxBatchEvents);
+}
+
 void ConsumeReactor::Shared::CloseForShutdown() {
   std::lock_guard lock(mutex);
   if (reactor != nullptr) reactor->FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
@@ -75,8 +79,7 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   commit_acks_ = !consumer_.empty() && !subscribe.read_only();
   // 0: as much as the server allows, so that a catching-up consumer keeps several batches in flight.
   window_ = subscribe.window() == 0 ? limit : subscribe.window();
-  max_batch_events_ = subscribe.max_batch_events() == 0 ? kMaxBatchEvents
-                                                        : std::min(subscribe.max_batch_events(), kMaxBatchEvents);
+  max_batch_events_ = BatchEventsFor(subscribe);
   next_offset_ = resolved->offset;
   filter_ = FromProto(subscribe.filter());  // checked by ToStartPosition
 
@@ -184,17 +187,35 @@ void ConsumeReactor::ContinueLocked() {
 
 void ConsumeReactor::ContinueFromPoolLocked() {
   waiting_ = true;  // nothing else starts a read until the pool's turn comes
-  context_.wake_pool->Post([shared = shared_] {
-    std::lock_guard lock(shared->mutex);
-    if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
-  });
+  PostLocked(shared_, context_.wake_pool, [](ConsumeReactor& reactor) { reactor.OnWokenLocked(); });
 }
 
 namespace {
-// The stream arming a wake-up on this thread: the engine may call the wake-up from inside
-// WaitForOffset, while that stream's lock is held here.
-thread_local const void* arming_stream = nullptr;
+// The stream whose lock this thread holds while it calls into the engine (arming a wake-up,
+// fetching, acking): the engine may run that stream's callback at once, inside the call.
+thread_local const void* calling_stream = nullptr;
 }  // namespace
+
+ConsumeReactor::CallingEngine::CallingEngine(const Shared* stream) { calling_stream = stream; }
+ConsumeReactor::CallingEngine::~CallingEngine() { calling_stream = nullptr; }
+
+void ConsumeReactor::RunLocked(const std::shared_ptr<Shared>& shared, WorkPool* pool,
+                               std::function<void(ConsumeReactor&)> work) {
+  if (calling_stream != shared.get() && shared->mutex.try_lock()) {
+    std::lock_guard lock(shared->mutex, std::adopt_lock);
+    if (shared->reactor != nullptr) work(*shared->reactor);
+    return;
+  }
+  PostLocked(shared, pool, std::move(work));
+}
+
+void ConsumeReactor::PostLocked(const std::shared_ptr<Shared>& shared, WorkPool* pool,
+                                std::function<void(ConsumeReactor&)> work) {
+  pool->Post([shared, work = std::move(work)] {
+    std::lock_guard lock(shared->mutex);
+    if (shared->reactor != nullptr) work(*shared->reactor);
+  });
+}
 
 void ConsumeReactor::ArmWakeLocked() {
   waiting_ = true;
@@ -207,20 +228,13 @@ void ConsumeReactor::ArmWakeLocked() {
   auto fired = std::make_shared<std::atomic<bool>>(false);
   WorkPool* pool = context_.wake_pool;
   std::shared_ptr<Shared> shared = shared_;
-  arming_stream = shared.get();
-  wait_id_ = context_.log->WaitForOffset(topic_, next_offset_, [shared, pool, fired] {
-    fired->store(true);
-    if (arming_stream != shared.get() && shared->mutex.try_lock()) {
-      std::lock_guard lock(shared->mutex, std::adopt_lock);
-      if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
-      return;
-    }
-    pool->Post([shared] {
-      std::lock_guard lock(shared->mutex);
-      if (shared->reactor != nullptr) shared->reactor->OnWokenLocked();
+  {
+    CallingEngine calling(shared.get());
+    wait_id_ = context_.log->WaitForOffset(topic_, next_offset_, [shared, pool, fired] {
+      fired->store(true);
+      RunLocked(shared, pool, [](ConsumeReactor& reactor) { reactor.OnWokenLocked(); });
     });
-  });
-  arming_stream = nullptr;
+  }
   if (wait_id_ == 0 && !fired->load()) {
     waiting_ = false;
     FinishLocked(grpc::Status(grpc::StatusCode::NOT_FOUND, "topic " + topic_ + " no longer exists"));

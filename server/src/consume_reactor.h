@@ -53,10 +53,20 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
     void CloseForShutdown() override;
   };
   // Runs `work` with the stream's lock held and its reactor alive: at once when the lock is free
-  // and this thread is not the one calling into the group, else on `pool`. For callbacks from the
-  // engine's threads, which must never wait for a stream's lock.
+  // and this thread is not inside an engine call made under that lock (CallingEngine), else on
+  // `pool`. For callbacks from the engine's threads, which must never wait for a stream's lock.
   static void RunLocked(const std::shared_ptr<Shared>& shared, WorkPool* pool,
                         std::function<void(ConsumeReactor&)> work);
+  // The same, always on `pool`.
+  static void PostLocked(const std::shared_ptr<Shared>& shared, WorkPool* pool,
+                         std::function<void(ConsumeReactor&)> work);
+  // Marks this thread as inside an engine call made with `stream`'s lock held, for its lifetime.
+  struct CallingEngine {
+    explicit CallingEngine(const Shared* stream);
+    ~CallingEngine();
+  };
+  // Subscribe.max_batch_events with its default and cap applied.
+  static std::uint32_t BatchEventsFor(const v1::Subscribe& subscribe);
 
   // Delivered events not yet acknowledged: offsets first..last, all of them when `offsets` is
   // empty, else (a filtered stream) offsets[acked..], in order.

@@ -14,26 +14,9 @@
 namespace goethe::server {
 namespace {
 
-// The stream calling into the group on this thread, whose lock this thread holds: a callback
-// the group runs at once must not take that lock again.
-thread_local const void* calling_stream = nullptr;
-
 constexpr std::uint32_t kDefaultGroupWindow = 1000;
 
 }  // namespace
-
-void ConsumeReactor::RunLocked(const std::shared_ptr<Shared>& shared, WorkPool* pool,
-                               std::function<void(ConsumeReactor&)> work) {
-  if (calling_stream != shared.get() && shared->mutex.try_lock()) {
-    std::lock_guard lock(shared->mutex, std::adopt_lock);
-    if (shared->reactor != nullptr) work(*shared->reactor);
-    return;
-  }
-  pool->Post([shared, work = std::move(work)] {
-    std::lock_guard lock(shared->mutex);
-    if (shared->reactor != nullptr) work(*shared->reactor);
-  });
-}
 
 void ConsumeReactor::JoinGroupLocked(const v1::Subscribe& subscribe) {
   auto fail = [this](const Status& status) { FinishLocked(ToGrpcStatus(status)); };
@@ -41,12 +24,10 @@ void ConsumeReactor::JoinGroupLocked(const v1::Subscribe& subscribe) {
   if (!subscription.ok()) return fail(subscription.status());
   topic_ = subscribe.topic();
   window_ = subscribe.window() == 0 ? std::min(kDefaultGroupWindow, context_.max_consume_window) : subscribe.window();
-  max_batch_events_ = subscribe.max_batch_events() == 0 ? kMaxBatchEvents
-                                                        : std::min(subscribe.max_batch_events(), kMaxBatchEvents);
+  max_batch_events_ = BatchEventsFor(subscribe);
   std::shared_ptr<Shared> shared = shared_;
   WorkPool* pool = context_.wake_pool;
   JoinOptions options;
-  options.member = subscription->member;
   options.window = window_;
   options.on_work = [shared, pool](const Status& ended) {
     RunLocked(shared, pool, [ended](ConsumeReactor& reactor) {
@@ -84,12 +65,11 @@ void ConsumeReactor::ContinueGroupLocked() {
   work_signalled_ = false;
   std::shared_ptr<Shared> shared = shared_;
   WorkPool* pool = context_.wake_pool;
-  calling_stream = shared.get();
+  CallingEngine calling(shared.get());
   member_->Fetch(max_batch_events_, kMaxBatchBytes, [shared, pool](Result<std::vector<GroupDelivery>> fetched) {
     auto result = std::make_shared<Result<std::vector<GroupDelivery>>>(std::move(fetched));
     RunLocked(shared, pool, [result](ConsumeReactor& reactor) { reactor.OnFetchedLocked(std::move(*result)); });
   });
-  calling_stream = nullptr;
 }
 
 void ConsumeReactor::OnFetchedLocked(Result<std::vector<GroupDelivery>> fetched) {
@@ -129,9 +109,11 @@ void ConsumeReactor::HandleGroupMessageLocked(const v1::ConsumeRequest& request)
       const std::vector<std::uint64_t> offsets(nack.offsets().begin(), nack.offsets().end());
       Result<std::chrono::nanoseconds> delay = ToNackDelay(nack);
       if (!delay.ok()) return FinishLocked(ToGrpcStatus(delay.status()));
-      calling_stream = shared_.get();
-      const Status status = member_->Nack(offsets, *delay, nack.reason());
-      calling_stream = nullptr;
+      Status status;
+      {
+        CallingEngine calling(shared_.get());
+        status = member_->Nack(offsets, *delay, nack.reason());
+      }
       if (!status.ok()) return FinishLocked(ToGrpcStatus(status));
       work_signalled_ = true;  // as after an ack: the window has room
       return ContinueGroupLocked();
@@ -152,11 +134,10 @@ void ConsumeReactor::GroupAckLocked(std::vector<OffsetRange> ranges) {
   ++group_acks_in_flight_;
   std::shared_ptr<Shared> shared = shared_;
   WorkPool* pool = context_.wake_pool;
-  calling_stream = shared.get();
+  CallingEngine calling(shared.get());
   member_->Ack(std::move(ranges), [shared, pool](const Status& status) {
     RunLocked(shared, pool, [status](ConsumeReactor& reactor) { reactor.OnGroupAckedLocked(status); });
   });
-  calling_stream = nullptr;
 }
 
 void ConsumeReactor::OnGroupAckedLocked(const Status& status) {

@@ -101,8 +101,7 @@ void ProduceStreamReactor::OnAppendedLocked(std::uint64_t sequence, AppendOutcom
 
 void ProduceStreamReactor::OnMultiAppendedLocked(std::uint64_t sequence, MultiAppendOutcome outcome) {
   if (!outcome.status.ok()) {
-    const std::uint64_t next_offset = outcome.failed_part ? outcome.parts[*outcome.failed_part].next_offset : 0;
-    AckErrorLocked(sequence, AppendFailure(outcome.status, next_offset));
+    AckErrorLocked(sequence, AppendFailure(outcome.status, FailedNextOffset(outcome)));
   } else if (PendingAck* ack = SlotLocked(sequence)) {
     ToProto(outcome, ack->response.mutable_multi_result());
     ack->ready = true;

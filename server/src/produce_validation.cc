@@ -92,6 +92,10 @@ Result<MultiAppendRequest> ToMultiAppendRequest(v1::ProduceMultiRequest&& reques
   return multi;
 }
 
+std::uint64_t FailedNextOffset(const MultiAppendOutcome& outcome) {
+  return outcome.failed_part ? outcome.parts[*outcome.failed_part].next_offset : 0;
+}
+
 Status AppendFailure(const Status& status, std::uint64_t next_offset) {
   const std::string offset = std::to_string(next_offset);
   if (status.code() != StatusCode::kAborted || status.message().find(offset) != std::string::npos) return status;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "goethe/engine/event_log.h"
 #include "goethe/engine/status.h"
 #include "goethe/engine/types.h"
 #include "goethe/v1/goethe.pb.h"
@@ -25,6 +26,10 @@ Result<AppendRequest> ToAppendRequest(v1::ProduceRequest&& request, const Produc
 // As ToAppendRequest for each topic, the error naming the topic; max_events_per_produce counts the
 // events of all topics. INVALID_ARGUMENT: no topics.
 Result<MultiAppendRequest> ToMultiAppendRequest(v1::ProduceMultiRequest&& request, const ProduceLimits& limits);
+
+// The next offset of the topic whose part failed an append across topics (0 when no single part
+// failed), for AppendFailure and the `goethe-next-offset` trailer.
+std::uint64_t FailedNextOffset(const MultiAppendOutcome& outcome);
 
 // The status to report for a failed append: the engine's, with the topic's actual next offset
 // spelled out on an expected-offset conflict (ABORTED) if the engine's message lacks it.

@@ -21,6 +21,22 @@ std::int64_t ToNanos(std::int64_t seconds, std::int64_t nanos) {
   return total;
 }
 
+ResetPolicy FromProto(v1::ResetPolicy policy) {
+  switch (policy) {
+    case v1::RESET_POLICY_LATEST: return ResetPolicy::kLatest;
+    case v1::RESET_POLICY_ERROR: return ResetPolicy::kError;
+    default: return ResetPolicy::kEarliest;
+  }
+}
+v1::ResetPolicy ToProto(ResetPolicy policy) {
+  switch (policy) {
+    case ResetPolicy::kLatest: return v1::RESET_POLICY_LATEST;
+    case ResetPolicy::kError: return v1::RESET_POLICY_ERROR;
+    case ResetPolicy::kEarliest: break;
+  }
+  return v1::RESET_POLICY_EARLIEST;
+}
+
 std::int64_t ToNanos(const google::protobuf::Duration& d) { return ToNanos(d.seconds(), d.nanos()); }
 
 void ToDuration(std::int64_t nanos, google::protobuf::Duration* out) {
@@ -60,11 +76,7 @@ Result<StartPosition> FromProto(const v1::StartPosition& proto, const std::strin
       const v1::CursorStart& cursor = proto.cursor();
       position.fallback = cursor.fallback() == v1::CURSOR_FALLBACK_END ? StartPosition::Kind::kEnd
                                                                         : StartPosition::Kind::kBeginning;
-      switch (cursor.reset_policy()) {
-        case v1::RESET_POLICY_LATEST: position.reset = ResetPolicy::kLatest; break;
-        case v1::RESET_POLICY_ERROR: position.reset = ResetPolicy::kError; break;
-        default: position.reset = ResetPolicy::kEarliest; break;
-      }
+      position.reset = FromProto(cursor.reset_policy());
       break;
     }
   }
@@ -149,23 +161,6 @@ void ToProto(const MultiAppendOutcome& outcome, v1::ProduceMultiResponse* out) {
   out->set_duplicate(duplicate);
 }
 
-namespace {
-ResetPolicy FromProto(v1::ResetPolicy policy) {
-  switch (policy) {
-    case v1::RESET_POLICY_LATEST: return ResetPolicy::kLatest;
-    case v1::RESET_POLICY_ERROR: return ResetPolicy::kError;
-    default: return ResetPolicy::kEarliest;
-  }
-}
-v1::ResetPolicy ToProto(ResetPolicy policy) {
-  switch (policy) {
-    case ResetPolicy::kLatest: return v1::RESET_POLICY_LATEST;
-    case ResetPolicy::kError: return v1::RESET_POLICY_ERROR;
-    case ResetPolicy::kEarliest: break;
-  }
-  return v1::RESET_POLICY_EARLIEST;
-}
-}  // namespace
 
 GroupSettings FromProto(const v1::GroupSettings& proto) {
   GroupSettings settings;

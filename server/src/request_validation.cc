@@ -63,9 +63,7 @@ Result<StartPosition> ToStartPosition(const v1::Subscribe& subscribe, std::uint3
 
 Status ValidateGroupNames(const std::string& topic, const std::string& group) {
   if (Status s = EventLog::ValidateTopicName(topic); !s.ok()) return s;
-  if (group.empty()) return InvalidArgument("a group needs a name");
-  if (Status s = EventLog::ValidateConsumerName(group); !s.ok()) return InvalidArgument("group " + s.message().substr(9));
-  return Status::Ok();
+  return EventLog::ValidateGroupName(group);
 }
 
 Result<GroupSettings> ToGroupSettings(const std::string& topic, const std::string& group, const v1::GroupSettings& proto) {

@@ -50,7 +50,6 @@ struct GroupSubscription {
   std::string group;
   GroupSettings settings;  // defaults filled in
   StartPosition start;
-  std::string member;  // a name for listings
 };
 Result<GroupSubscription> ToGroupSubscription(const v1::Subscribe& subscribe, std::uint32_t max_consume_window);
 

@@ -50,7 +50,7 @@ grpc::ServerUnaryReactor* GoetheService::ProduceMulti(grpc::CallbackServerContex
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   context_.log->AppendMultiAsync(std::move(append).value(), [call, reactor, response](MultiAppendOutcome outcome) {
     if (!outcome.status.ok()) {
-      const std::uint64_t next_offset = outcome.failed_part ? outcome.parts[*outcome.failed_part].next_offset : 0;
+      const std::uint64_t next_offset = FailedNextOffset(outcome);
       if (outcome.status.code() == StatusCode::kAborted)
         call->AddTrailingMetadata("goethe-next-offset", std::to_string(next_offset));
       reactor->Finish(ToGrpcStatus(AppendFailure(outcome.status, next_offset)));

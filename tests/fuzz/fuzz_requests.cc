@@ -266,8 +266,7 @@ void ProduceMulti(const Call& call, v1::ProduceMultiRequest&& request) {
   MultiAppendOutcome out = call.log().AppendMulti(std::move(append).value());
   v1::ProduceMultiResponse response;
   if (out.status.ok()) ToProto(out, &response);
-  const std::uint64_t next_offset = out.failed_part ? out.parts[*out.failed_part].next_offset : 0;
-  call.Engine(out.status.ok() ? out.status : AppendFailure(out.status, next_offset));
+  call.Engine(out.status.ok() ? out.status : AppendFailure(out.status, FailedNextOffset(out)));
 }
 
 void ProduceStream(const Call& call, v1::ProduceStreamRequest&& request) {

@@ -76,8 +76,9 @@ class EventLog {
 
   // Topic names are 1-255 bytes of [A-Za-z0-9._-].
   static Status ValidateTopicName(const std::string& name);
-  // Consumer names follow the topic-name rule.
+  // Consumer and group names follow the topic-name rule.
   static Status ValidateConsumerName(const std::string& name);
+  static Status ValidateGroupName(const std::string& name);
   // Header names are 1-255 bytes of printable ASCII without spaces (0x21-0x7E).
   static Status ValidateHeaderName(const std::string& name);
 

@@ -118,6 +118,14 @@ struct EventView {
   std::string_view payload;
 };
 
+// An owned copy of what `view` shows.
+inline Event ToEvent(const EventView& view) {
+  Event event{view.offset, view.timestamp_ns, std::string(view.payload), std::string(view.key), {}};
+  event.headers.reserve(view.headers->size());
+  for (const HeaderView& h : *view.headers) event.headers.push_back({std::string(h.name), std::string(h.value)});
+  return event;
+}
+
 // Called by EventLog::ReadEach with each event read (and matched), in offset order.
 using EventVisitor = std::function<void(const EventView& event)>;
 
