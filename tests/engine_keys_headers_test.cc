@@ -110,6 +110,19 @@ TEST_P(EngineKeysHeadersTest, LimitsCountKeyAndHeadersWithThePayload) {
   EXPECT_EQ(Describe("t").bytes, 100u);
 }
 
+TEST_P(EngineKeysHeadersTest, NoConfigurationAllowsMoreThanTheStoredLengthFieldsHold) {
+  options_.max_key_bytes = 1000;
+  options_.max_headers = 100000;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  AppendOutcome long_key = AppendWith("t", {"p"}, {{std::string(256, 'k'), {}}});
+  EXPECT_EQ(long_key.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(long_key.status.message().find("limit of 255 bytes"), std::string::npos) << long_key.status.message();
+  AppendOutcome many = AppendWith("t", {"p"}, {{"", std::vector<Header>(65536, Header{"h", ""})}});
+  EXPECT_EQ(many.status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(many.status.message().find("limit of 65535"), std::string::npos) << many.status.message();
+  EXPECT_FALSE(log_->DescribeTopic("t").ok()) << "a refused append created its topic";
+}
+
 TEST_P(EngineKeysHeadersTest, FiltersByKeyAndHeadersAndMoveOnPastSkippedEvents) {
   ASSERT_TRUE(AppendWith("t", {"a0", "b1", "a2", "c3", "a4"},
                          {Order("a", "Placed"), Order("b", "Placed"), Order("a", "Shipped"), {}, Order("a", "Placed")})
