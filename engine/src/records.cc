@@ -89,7 +89,12 @@ std::optional<GroupRecord> DecodeGroup(std::string_view bytes) {
   auto f = Unpack<kGroupFields>(bytes.substr(0, kFixed));
   if (!f) return std::nullopt;
   const auto& v = *f;
-  if (v[1] > v[2] || S(v[6]) <= 0 || v[7] == 0 || v[8] > 1 || v[9] > 2 || v[10] == 0) return std::nullopt;
+  // The dispatch mark never runs more than max_pending past the floor: a record that says so is
+  // damaged, and restoring it would size memory by it (found by fuzzing:
+  // tests/fuzz/regressions/fuzz_engine_open/group-dispatch-span-huge).
+  if (v[1] > v[2] || v[2] - v[1] > v[10] || S(v[6]) <= 0 || v[7] == 0 || v[8] > 1 || v[9] > 2 || v[10] == 0 ||
+      v[10] > 1'000'000)
+    return std::nullopt;
   return GroupRecord{S(v[0]), v[1], v[2], v[3], v[4], v[5], S(v[6]), v[7], v[8] == 1, v[9], v[10],
                      std::string(bytes.substr(kFixed))};
 }
