@@ -96,7 +96,7 @@ TEST_F(ConfigTest, UnknownKeysAreRefusedWithTheKnownOnes) {
   EXPECT_EQ(ErrorOf("storage:\n  backend: leveldb\n  pth: ./x\n"),
             File() + ":3: storage.pth: unknown key (known: backend, options, path, plugin_dir, sync)");
   EXPECT_EQ(ErrorOf("storgae:\n  backend: leveldb\n"),
-            File() + ":1: storgae: unknown key (known: engine, server, storage)");
+            File() + ":1: storgae: unknown key (known: cluster, engine, server, storage)");
 }
 
 TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
@@ -122,7 +122,7 @@ TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
   EXPECT_EQ(ErrorOf("storage:\n  options:\n    map_size:\n      nested: 1\n"),
             File() + ":3: storage.options.map_size: expected a single value, got a mapping");
   EXPECT_EQ(ErrorOf("storage: 5\n"), File() + ":1: storage: expected a mapping of keys");
-  EXPECT_EQ(ErrorOf("- a\n- b\n"), File() + ":1: expected a mapping with storage, engine, server");
+  EXPECT_EQ(ErrorOf("- a\n- b\n"), File() + ":1: expected a mapping with storage, engine, server, cluster");
 }
 
 TEST_F(ConfigTest, TlsPathsResolveAgainstTheConfigDirectory) {
@@ -266,6 +266,275 @@ TEST_F(ConfigTest, AuthErrorsNameTheKeyAndNeverTheToken) {
   EXPECT_EQ(ErrorOf(head + "      - " + secret + "\n"),
             File() + ":4: server.auth.tokens[0]: expected a mapping with name, token or token_file, and grants, got a "
                      "string");
+}
+
+// The cluster section: what LoadConfig gives a clustered node, and the errors a user sees.
+class ConfigClusterTest : public ConfigTest {
+ protected:
+  // A valid cluster section (lines 1-4: cluster, node, etcd, endpoints) followed by `more`, which
+  // starts at line 5: indented by 2 it is in cluster, by 4 in cluster.etcd.
+  static std::string Cluster(const std::string& more) {
+    return "cluster:\n  node: n1\n  etcd:\n    endpoints: 127.0.0.1:2379\n" + more;
+  }
+};
+
+TEST_F(ConfigClusterTest, ReadsEveryKey) {
+  std::filesystem::create_directories(dir_.Sub("secrets"));
+  std::filesystem::create_directories(dir_.Sub("tls"));
+  dir_.WriteFile("secrets/etcd.pass", "hunter2\n");
+  dir_.WriteFile("tls/etcd-ca.pem", "ca");
+  dir_.WriteFile("tls/client.pem", "cert");
+  dir_.WriteFile("client.key", "key");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", R"(server:
+  listen: 0.0.0.0:50051
+cluster:
+  name: prod.eu-1
+  node: n1_a
+  advertise: goethe-1.internal:50051
+  session_ttl: 5s
+  etcd:
+    endpoints:
+      - 10.0.0.10:2379
+      - etcd-2.internal:2379
+      - "[fd00::3]:2379"
+    connect_timeout: 90s
+    wait_at_start: true
+    username: goethe
+    password_file: secrets/etcd.pass
+    tls:
+      ca_file: tls/etcd-ca.pem
+      cert_file: ./tls/client.pem
+      key_file: )" + dir_.Sub("client.key") + "\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const ClusterConfig& cluster = config->cluster;
+  EXPECT_TRUE(cluster.enabled);
+  EXPECT_EQ(cluster.name, "prod.eu-1");
+  EXPECT_EQ(cluster.node, "n1_a");
+  EXPECT_EQ(cluster.advertise, "goethe-1.internal:50051");
+  EXPECT_EQ(cluster.session_ttl, std::chrono::seconds(5));
+  EXPECT_EQ(cluster.etcd.endpoints,
+            (std::vector<std::string>{"10.0.0.10:2379", "etcd-2.internal:2379", "[fd00::3]:2379"}));
+  EXPECT_EQ(cluster.etcd.connect_timeout, std::chrono::seconds(90));
+  EXPECT_TRUE(cluster.etcd.wait_at_start);
+  EXPECT_EQ(cluster.etcd.username, "goethe");
+  EXPECT_EQ(cluster.etcd.password_file, dir_.Sub("secrets/etcd.pass"));
+  EXPECT_TRUE(cluster.etcd.tls.enabled());
+  EXPECT_EQ(cluster.etcd.tls.ca_file, dir_.Sub("tls/etcd-ca.pem"));
+  EXPECT_EQ(cluster.etcd.tls.cert_file, dir_.Sub("tls/client.pem"));
+  EXPECT_EQ(cluster.etcd.tls.key_file, dir_.Sub("client.key"));
+  EXPECT_EQ(config->Where("cluster.etcd.endpoints[2]"), File() + ":12: cluster.etcd.endpoints[2]");
+  EXPECT_EQ(config->Where("cluster.etcd.tls.key_file"), File() + ":20: cluster.etcd.tls.key_file");
+}
+
+TEST_F(ConfigClusterTest, AbsentMeansASingleNodeWithTheDefaults) {
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", "server:\n  listen: 0.0.0.0:50051\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const ClusterConfig& cluster = config->cluster;
+  EXPECT_FALSE(cluster.enabled);
+  EXPECT_EQ(cluster.name, "goethe");
+  EXPECT_EQ(cluster.node, "");
+  EXPECT_EQ(cluster.advertise, "");  // a wildcard listen is fine without a cluster
+  EXPECT_EQ(cluster.session_ttl, std::chrono::seconds(2));
+  EXPECT_TRUE(cluster.etcd.endpoints.empty());
+  EXPECT_EQ(cluster.etcd.connect_timeout, std::chrono::seconds(5));
+  EXPECT_FALSE(cluster.etcd.wait_at_start);
+  EXPECT_EQ(cluster.etcd.username, "");
+  EXPECT_EQ(cluster.etcd.password_file, "");
+  EXPECT_FALSE(cluster.etcd.tls.enabled());
+
+  // The smallest cluster section: the defaults of everything but node and endpoints.
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->cluster.enabled);
+  EXPECT_EQ(config->cluster.name, "goethe");
+  EXPECT_EQ(config->cluster.session_ttl, std::chrono::seconds(2));
+  EXPECT_EQ(config->cluster.etcd.connect_timeout, std::chrono::seconds(5));
+  EXPECT_FALSE(config->cluster.etcd.wait_at_start);
+  EXPECT_FALSE(config->cluster.etcd.tls.enabled());
+}
+
+TEST_F(ConfigClusterTest, AcceptsOneEndpointAsAString) {
+  auto config =
+      LoadConfig(dir_.WriteFile("goethe.yaml", "cluster:\n  node: n1\n  etcd:\n    endpoints: \"[::1]:2379\"\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster.etcd.endpoints, std::vector<std::string>{"[::1]:2379"});
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", "cluster: {node: n1, etcd: {endpoints: [etcd:2379]}}\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster.etcd.endpoints, std::vector<std::string>{"etcd:2379"});
+}
+
+TEST_F(ConfigClusterTest, AdvertiseDefaultsToTheConfiguredListenAddress) {
+  // server.listen after cluster: the default is taken once the whole file is read.
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("server:\n  listen: 10.1.2.3:7000\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster.advertise, "10.1.2.3:7000");
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster.advertise, "127.0.0.1:50051");  // server.listen's default
+  // A wildcard listen is fine when advertise is set.
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("  advertise: n1.internal:50051\nserver:\n  listen: "
+                                                           "0.0.0.0:50051\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster.advertise, "n1.internal:50051");
+  EXPECT_EQ(config->server.listen, "0.0.0.0:50051");
+}
+
+TEST_F(ConfigClusterTest, AdvertiseDefaultRefusesAListenAddressPeersCannotReach) {
+  const std::string fix = "; set cluster.advertise to the host:port other nodes and clients reach this node at";
+  for (const std::string listen : {"0.0.0.0:50051", "[::]:50051", ":50051", "[0:0::0]:50051"}) {
+    EXPECT_EQ(ErrorOf(Cluster("server:\n  listen: \"" + listen + "\"\n")),
+              File() + ":1: cluster.advertise: not set, so it would be server.listen '" + listen +
+                  "', which other nodes cannot connect to (a wildcard host)" + fix);
+  }
+  EXPECT_EQ(ErrorOf(Cluster("server:\n  listen: 127.0.0.1:0\n")),
+            File() + ":1: cluster.advertise: not set, so it would be server.listen '127.0.0.1:0', which other "
+                     "nodes cannot connect to (expected a port from 1 to 65535)" + fix);
+  // Written, it is checked where it is written.
+  EXPECT_EQ(ErrorOf(Cluster("  advertise: 0.0.0.0:50051\n")),
+            File() + ":5: cluster.advertise: expected an address other nodes can connect to, got the wildcard "
+                     "'0.0.0.0:50051'");
+  EXPECT_EQ(ErrorOf(Cluster("  advertise: n1.internal\n")),
+            File() + ":5: cluster.advertise: expected host:port, with a port, got 'n1.internal'");
+  EXPECT_EQ(ErrorOf(Cluster("  advertise: [a, b]\n")),
+            File() + ":5: cluster.advertise: expected host:port, got a list");
+}
+
+TEST_F(ConfigClusterTest, NamesFollowTheEtcdKeyRule) {
+  const std::string rule = " of 1 to 63 characters: lowercase letters, digits, '.', '_', '-', starting with a "
+                           "letter or digit, got ";
+  for (const std::string bad : {"Prod", "-prod", ".x", "a/b", "a b", "é"}) {
+    EXPECT_EQ(ErrorOf(Cluster("  name: \"" + bad + "\"\n")),
+              File() + ":5: cluster.name: expected a cluster name" + rule + "'" + bad + "'");
+  }
+  EXPECT_EQ(ErrorOf(Cluster("  name: " + std::string(64, 'a') + "\n")),
+            File() + ":5: cluster.name: expected a cluster name" + rule + "'" + std::string(64, 'a') + "'");
+  EXPECT_EQ(ErrorOf(Cluster("  name: \"\"\n")), File() + ":5: cluster.name: expected a cluster name" + rule + "''");
+  EXPECT_EQ(ErrorOf(Cluster("  name: {a: 1}\n")),
+            File() + ":5: cluster.name: expected a cluster name" + rule + "a mapping");
+  EXPECT_EQ(ErrorOf("cluster:\n  node: N1\n"), File() + ":2: cluster.node: expected a node name" + rule + "'N1'");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("  name: 0" + std::string(62, 'z') + "\n")));
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+}
+
+TEST_F(ConfigClusterTest, NodeAndEndpointsAreRequired) {
+  EXPECT_EQ(ErrorOf("cluster:\n"),
+            File() + ":1: cluster.node: expected this node's name, unique in the cluster (lowercase letters, "
+                     "digits, '.', '_', '-')");
+  EXPECT_EQ(ErrorOf("storage:\n  sync: true\ncluster:\n  etcd:\n    endpoints: 127.0.0.1:2379\n"),
+            File() + ":3: cluster.node: expected this node's name, unique in the cluster (lowercase letters, "
+                     "digits, '.', '_', '-')");
+  const std::string endpoints = "cluster.etcd.endpoints: expected the etcd endpoints (host:port, or a list of "
+                                "them): a cluster needs etcd";
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n"), File() + ":1: " + endpoints);
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd:\n    wait_at_start: true\n"), File() + ":3: " + endpoints);
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd:\n    endpoints: []\n"),
+            File() + ":4: cluster.etcd.endpoints: expected a list of etcd endpoints (host:port), got a list");
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd:\n    endpoints:\n"),
+            File() + ":4: cluster.etcd.endpoints: expected a list of etcd endpoints (host:port), got nothing");
+}
+
+TEST_F(ConfigClusterTest, EndpointsAreHostAndPort) {
+  auto error = [this](const std::string& endpoint) {
+    return ErrorOf("cluster:\n  node: n1\n  etcd:\n    endpoints: \"" + endpoint + "\"\n");
+  };
+  const std::string at = File() + ":4: cluster.etcd.endpoints: expected ";
+  EXPECT_EQ(error("localhost"), at + "host:port, with a port, got 'localhost'");
+  EXPECT_EQ(error(":2379"), at + "a host before the port, got ':2379'");
+  for (const std::string port : {"0", "65536", "x", "", "-1", "123456"}) {
+    EXPECT_EQ(error("etcd:" + port), at + "a port from 1 to 65535, got 'etcd:" + port + "'");
+  }
+  EXPECT_EQ(error("http://etcd:2379"), at + "host:port without a scheme, got 'http://etcd:2379'");
+  EXPECT_EQ(error("::1:2379"), at + "an IPv6 address in brackets, such as [::1]:2379, got '::1:2379'");
+  EXPECT_EQ(error("[zz]:2379"), at + "an IPv6 address in brackets, such as [::1]:2379, got '[zz]:2379'");
+  EXPECT_EQ(error("[::1]"), at + "a port after the brackets, such as [::1]:2379, got '[::1]'");
+  EXPECT_EQ(error("et cd:2379"),
+            at + "a host of letters, digits, '.', '-', '_' (or an IPv6 address in brackets), got 'et cd:2379'");
+  EXPECT_EQ(error("0.0.0.0:2379"), at + "an address other nodes can connect to, got the wildcard '0.0.0.0:2379'");
+  // In a list, each endpoint is named by its index and line.
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd:\n    endpoints:\n      - etcd-1:2379\n      - etcd-2\n"),
+            File() + ":6: cluster.etcd.endpoints[1]: expected host:port, with a port, got 'etcd-2'");
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd:\n    endpoints:\n      - etcd-1:2379\n      - {host: etcd-2}\n"),
+            File() + ":6: cluster.etcd.endpoints[1]: expected host:port, got a mapping");
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd:\n    endpoints: {host: etcd-2}\n"),
+            File() + ":4: cluster.etcd.endpoints: expected a list of etcd endpoints (host:port), got a mapping");
+}
+
+TEST_F(ConfigClusterTest, DurationsAreBounded) {
+  EXPECT_EQ(ErrorOf(Cluster("  session_ttl: 1500ms\n")),
+            File() + ":5: cluster.session_ttl: expected whole seconds from 1s to 60s, such as 2s, got '1500ms'");
+  EXPECT_EQ(ErrorOf(Cluster("  session_ttl: 61s\n")),
+            File() + ":5: cluster.session_ttl: expected whole seconds from 1s to 60s, such as 2s, got '61s'");
+  EXPECT_EQ(ErrorOf(Cluster("  session_ttl: 500ms\n")),
+            File() + ":5: cluster.session_ttl: expected whole seconds from 1s to 60s, such as 2s, got '500ms'");
+  EXPECT_EQ(ErrorOf(Cluster("  session_ttl: 0s\n")),
+            File() + ":5: cluster.session_ttl: expected a positive duration such as 500ms, 10s, 5m, 1h or 1d, "
+                     "got '0s'");
+  EXPECT_EQ(ErrorOf(Cluster("    connect_timeout: 2h\n")),
+            File() + ":5: cluster.etcd.connect_timeout: expected a positive duration of at most 1h, such as 5s, "
+                     "got '2h'");
+  EXPECT_EQ(ErrorOf(Cluster("    connect_timeout: soon\n")),
+            File() + ":5: cluster.etcd.connect_timeout: expected a positive duration such as 500ms, 10s, 5m, 1h "
+                     "or 1d, got 'soon'");
+  EXPECT_EQ(ErrorOf(Cluster("    wait_at_start: maybe\n")),
+            File() + ":5: cluster.etcd.wait_at_start: expected true or false, got 'maybe'");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("    connect_timeout: 1h\n  session_ttl: 1m\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->cluster.etcd.connect_timeout, std::chrono::hours(1));
+  EXPECT_EQ(config->cluster.session_ttl, std::chrono::seconds(60));
+}
+
+TEST_F(ConfigClusterTest, CredentialsComeInPairsAndFilesMustBeReadable) {
+  dir_.WriteFile("etcd.pass", "secret\n");
+  dir_.WriteFile("c.pem", "cert");
+  EXPECT_EQ(ErrorOf(Cluster("    username: alice\n")),
+            File() + ":5: cluster.etcd.username: expected cluster.etcd.password_file too: the user's password");
+  EXPECT_EQ(ErrorOf(Cluster("    password_file: etcd.pass\n")),
+            File() + ":5: cluster.etcd.password_file: expected cluster.etcd.username too: whose password it is");
+  EXPECT_EQ(ErrorOf(Cluster("    username: alice\n    password_file: absent.pass\n")),
+            File() + ":6: cluster.etcd.password_file: cannot read '" + dir_.Sub("absent.pass") + "' (no such file)");
+  EXPECT_EQ(ErrorOf(Cluster("    username: \"\"\n")),
+            File() + ":5: cluster.etcd.username: expected a non-empty string, got ''");
+  EXPECT_EQ(ErrorOf(Cluster("    password_file: \"\"\n")),
+            File() + ":5: cluster.etcd.password_file: expected a file path, got ''");
+
+  const std::string tls = "    tls:\n";
+  EXPECT_EQ(ErrorOf(Cluster(tls + "      ca_file: c.pem\n      cert_file: c.pem\n")),
+            File() + ":7: cluster.etcd.tls.cert_file: expected cluster.etcd.tls.key_file too: the certificate's "
+                     "private key");
+  EXPECT_EQ(ErrorOf(Cluster(tls + "      ca_file: c.pem\n      key_file: c.pem\n")),
+            File() + ":7: cluster.etcd.tls.key_file: expected cluster.etcd.tls.cert_file too: a key without its "
+                     "certificate");
+  EXPECT_EQ(ErrorOf(Cluster(tls + "      cert_file: c.pem\n      key_file: c.pem\n")),
+            File() + ":6: cluster.etcd.tls.cert_file: expected cluster.etcd.tls.ca_file too: a client certificate "
+                     "is only sent over TLS");
+  EXPECT_EQ(ErrorOf(Cluster(tls + "      ca_file: ca.pem\n")),
+            File() + ":6: cluster.etcd.tls.ca_file: cannot read '" + dir_.Sub("ca.pem") + "' (no such file)");
+  EXPECT_EQ(ErrorOf(Cluster(tls + "      ca_file: c.pem\n      cert_file: c.pem\n      key_file: .\n")),
+            File() + ":8: cluster.etcd.tls.key_file: cannot read '" + dir_.path().string() + "/' (not a regular file)");
+  EXPECT_EQ(ErrorOf(Cluster(tls + "      ca_file: [c.pem]\n")),
+            File() + ":6: cluster.etcd.tls.ca_file: expected a file path, got a list");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster(tls + "      ca_file: c.pem\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->cluster.etcd.tls.enabled());  // TLS with etcd's server certificate only
+}
+
+TEST_F(ConfigClusterTest, UnknownKeysAreRefusedAtEveryLevel) {
+  EXPECT_EQ(ErrorOf(Cluster("  nodes: n2\n")),
+            File() + ":5: cluster.nodes: unknown key (known: advertise, etcd, name, node, session_ttl)");
+  EXPECT_EQ(ErrorOf(Cluster("    endpoint: etcd:2379\n")),
+            File() + ":5: cluster.etcd.endpoint: unknown key (known: connect_timeout, endpoints, password_file, tls, "
+                     "username, wait_at_start)");
+  EXPECT_EQ(ErrorOf(Cluster("    tls:\n      ca: ca.pem\n")),
+            File() + ":6: cluster.etcd.tls.ca: unknown key (known: ca_file, cert_file, key_file)");
+  EXPECT_EQ(ErrorOf("cluster: n1\n"), File() + ":1: cluster: expected a mapping of keys");
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\n  etcd: [127.0.0.1:2379]\n"),
+            File() + ":3: cluster.etcd: expected a mapping of keys");
+  EXPECT_EQ(ErrorOf(Cluster("    tls: true\n")), File() + ":5: cluster.etcd.tls: expected a mapping of keys");
+}
+
+TEST_F(ConfigClusterTest, ServerTlsIsCheckedFirst) {
+  EXPECT_EQ(ErrorOf("cluster:\n  node: n1\nserver:\n  tls:\n    key_file: server.key\n"),
+            File() + ":5: server.tls.key_file: expected server.tls.cert_file too: a key without its certificate");
 }
 
 TEST(ParseDurationTest, AcceptsUnitsAndRejectsNonsense) {

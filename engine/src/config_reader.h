@@ -79,4 +79,9 @@ Status CheckTls(const Config& config);
 // The server.auth section, with its tokens inline or in a file of their own (config_auth.cc).
 Status ReadAuth(Config& config, const YAML::Node& node, const YAML::Mark& mark);
 
+// The cluster section and its etcd, and its checks across keys once the whole file is read and
+// cluster.advertise has taken server.listen if it was not set (config_cluster.cc).
+Status ReadCluster(Config& config, const YAML::Node& node, const YAML::Mark& mark);
+Status CheckCluster(const Config& config);
+
 }  // namespace goethe::config_internal

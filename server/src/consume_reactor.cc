@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "leader_gate.h"
 #include "proto_convert.h"
 #include "request_validation.h"
 #include "status_mapping.h"
@@ -20,8 +21,9 @@ void ConsumeReactor::Shared::CloseForShutdown() {
   if (reactor != nullptr) reactor->FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
 }
 
-ConsumeReactor::ConsumeReactor(const ServiceContext& context, const Principal& caller)
-    : context_(context), caller_(caller), shared_(std::make_shared<Shared>()) {
+ConsumeReactor::ConsumeReactor(const ServiceContext& context, const Principal& caller,
+                               grpc::CallbackServerContext* call)
+    : context_(context), caller_(caller), call_(call), shared_(std::make_shared<Shared>()) {
   shared_->reactor = this;
   std::lock_guard lock(shared_->mutex);
   if (Status admitted = context_.streams->Admit(shared_); !admitted.ok()) {
@@ -66,6 +68,11 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   auto fail = [this](const Status& status) { FinishLocked(ToGrpcStatus(status)); };
   if (grpc::Status denied = context_.access->Check(caller_, Permission::kConsume, subscribe.topic()); !denied.ok())
     return FinishLocked(denied);
+  // A group member or a consumer that commits writes; a follower serves read-only streams alone.
+  if (subscribe.has_group() || (!subscribe.consumer().empty() && !subscribe.read_only())) {
+    if (std::optional<grpc::Status> not_leader = RefuseUnlessLeader(context_.cluster, *call_))
+      return FinishLocked(*not_leader);
+  }
   if (subscribe.has_group()) return JoinGroupLocked(subscribe);
   const std::uint32_t limit = context_.max_consume_window;
   Result<StartPosition> start = ToStartPosition(subscribe, limit);

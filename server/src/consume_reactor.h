@@ -34,8 +34,8 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   static constexpr std::uint32_t kMaxBatchEvents = 1000;
   static constexpr std::uint64_t kMaxBatchBytes = 1 << 20;  // payload bytes per message
 
-  // Starts the stream, or finishes it at once when the registry refuses it.
-  ConsumeReactor(const ServiceContext& context, const Principal& caller);
+  // Starts the stream, or finishes it at once when the registry refuses it. `call` outlives it.
+  ConsumeReactor(const ServiceContext& context, const Principal& caller, grpc::CallbackServerContext* call);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -108,6 +108,7 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
 
   const ServiceContext& context_;
   const Principal& caller_;  // checked against the subscribe's topic
+  grpc::CallbackServerContext* const call_;  // for the leader's address when a follower refuses a commit
   std::shared_ptr<Shared> shared_;
   bool admitted_ = false;
 

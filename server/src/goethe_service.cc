@@ -1,5 +1,6 @@
 #include "goethe_service.h"
 
+#include "leader_gate.h"
 #include "status_mapping.h"
 
 namespace goethe::server {
@@ -32,6 +33,13 @@ grpc::ServerUnaryReactor* GoetheService::Refuse(grpc::CallbackServerContext* cal
   if (caller == nullptr) return refused;
   const grpc::Status checked = context_.access->Check(*caller, permission, topic);
   return checked.ok() ? nullptr : FinishNow(call, checked);
+}
+
+grpc::ServerUnaryReactor* GoetheService::RefuseWrite(grpc::CallbackServerContext* call, Permission permission,
+                                                     const std::string& topic) {
+  if (grpc::ServerUnaryReactor* refused = Refuse(call, permission, topic)) return refused;
+  std::optional<grpc::Status> not_leader = RefuseUnlessLeader(context_.cluster, *call);
+  return not_leader ? FinishNow(call, *not_leader) : nullptr;
 }
 
 grpc::ServerUnaryReactor* GoetheService::RefuseUnlessVisible(grpc::CallbackServerContext* call,

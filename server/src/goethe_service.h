@@ -16,6 +16,10 @@
 
 namespace goethe::server {
 
+// Events appended to the topics that exist, counted by their next offsets: a node's progress, as
+// ClusterStatus and its member record report it.
+std::uint64_t AppliedEvents(const EventLog& log);
+
 class GoetheService final : public v1::Goethe::CallbackService {
  public:
   explicit GoetheService(ServiceContext context) : context_(context) {}
@@ -71,6 +75,10 @@ class GoetheService final : public v1::Goethe::CallbackService {
   grpc::ServerUnaryReactor* DeleteGroup(grpc::CallbackServerContext* call, const v1::DeleteGroupRequest* request,
                                         v1::DeleteGroupResponse* response) override;
 
+  // Cluster (service_cluster.cc)
+  grpc::ServerUnaryReactor* ClusterStatus(grpc::CallbackServerContext* call, const v1::ClusterStatusRequest* request,
+                                          v1::ClusterStatusResponse* response) override;
+
  private:
   // Finishes `call` at once with `status` (an engine status, mapped).
   static grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status);
@@ -83,6 +91,9 @@ class GoetheService final : public v1::Goethe::CallbackService {
   // its reactor.
   grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* call, Permission permission, const std::string& topic);
   grpc::ServerUnaryReactor* RefuseUnlessVisible(grpc::CallbackServerContext* call, const std::string& topic);
+  // Refuse, and then, in a cluster, UNAVAILABLE pointing at the leader unless this node leads.
+  grpc::ServerUnaryReactor* RefuseWrite(grpc::CallbackServerContext* call, Permission permission,
+                                        const std::string& topic);
   // Runs `work` on the blocking pool and finishes `call` with the status it returns.
   grpc::ServerUnaryReactor* FinishOnBlockingPool(grpc::CallbackServerContext* call, std::function<Status()> work);
 

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "goethe/cluster/coordinator.h"
 #include "goethe/engine/config.h"
 #include "goethe/engine/event_log.h"
 #include "goethe/engine/plugin_loader.h"
@@ -18,6 +19,7 @@
 #include "exposure_warning.h"
 #include "goethe_service.h"
 #include "grpc_listener.h"
+#include "health_reporter.h"
 #include "logging.h"
 #include "server_flags.h"
 #include "termination_signals.h"
@@ -40,6 +42,7 @@ int Serve(const ServerFlags& flags) {
   Result<Config> config = LoadConfig(flags.config_path);
   if (!config.ok()) return FailToStart(config.status().message());
   if (flags.log_level) config->server.log_level = *flags.log_level;
+  const std::string listen_in_file = config->server.listen;
   if (flags.listen) config->server.listen = *flags.listen;
   SetUpLogging(config->server.log_level);
   // Certificates first: a bad one stops the server before the store is opened.
@@ -56,6 +59,23 @@ int Serve(const ServerFlags& flags) {
   if (!opened.ok()) return FailToStart(config->storage.path + ": " + opened.status().message());
   EventLog& log = **opened;
 
+  // In a cluster: join it before serving, so that a node that cannot reach etcd never serves.
+  HealthReporter health_reporter;
+  std::unique_ptr<cluster::Coordinator> coordinator;
+  if (config->cluster.enabled) {
+    // --listen moves the advertised address with it when the config did not set one apart.
+    if (flags.listen && config->cluster.advertise == listen_in_file) config->cluster.advertise = *flags.listen;
+    coordinator = cluster::MakeEtcdCoordinator(
+        config->cluster, cluster::NodeIdentity{config->cluster.node, config->cluster.advertise, GOETHE_VERSION});
+    coordinator->ReportProgress([&log] { return AppliedEvents(log); });
+    health_reporter.Follow(coordinator.get());
+    if (Status joined = coordinator->Start(TerminationSignalPending); !joined.ok()) {
+      log.Close();
+      if (TerminationSignalPending()) return 0;
+      return FailToStart("cluster " + config->cluster.name + ": " + joined.message());
+    }
+  }
+
   WorkPool blocking_pool("goethe-blocking", kBlockingThreads);
   WorkPool wake_pool("goethe-wake", kWakeThreads);
   StreamRegistry streams(config->server.max_concurrent_streams);
@@ -69,31 +89,35 @@ int Serve(const ServerFlags& flags) {
   context.wake_pool = &wake_pool;
   context.streams = &streams;
   context.access = &access;
+  context.cluster = coordinator.get();
+  context.node_address = config->cluster.enabled ? config->cluster.advertise : config->server.listen;
   GoetheService service(context);
 
   Result<Listener> listener =
       StartListener(config->server.listen, *credentials, &service, config->engine.max_event_bytes);
   if (!listener.ok()) {
+    if (coordinator) coordinator->Stop();
     log.Close();
     return FailToStart(listener.status().message());
   }
-  grpc::HealthCheckServiceInterface* health = listener->server->GetHealthCheckService();
-  health->SetServingStatus(v1::Goethe::service_full_name(), true);
-  health->SetServingStatus(true);
+  health_reporter.Attach(listener->server->GetHealthCheckService());
   MarkServing();
 
   std::error_code ec;
   const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
-  spdlog::info("goethe-server {} serving backend={} path={} sync={} plugin={} listen={} tls={} auth={}", GOETHE_VERSION,
-               config->storage.backend, data_path.string(), config->storage.sync, plugin->file(), listener->address,
+  spdlog::info("goethe-server {} serving backend={} path={} sync={} plugin={} listen={} tls={} auth={} cluster={}",
+               GOETHE_VERSION, config->storage.backend, data_path.string(), config->storage.sync, plugin->file(),
+               listener->address,
                !config->server.tls.enabled() ? "off" : config->server.tls.client_ca_file.empty() ? "on" : "mtls",
-               access.enabled() ? std::to_string(access.token_count()) + " tokens" : "off");
+               access.enabled() ? std::to_string(access.token_count()) + " tokens" : "off",
+               config->cluster.enabled ? config->cluster.name + "/" + config->cluster.node : "off");
   std::printf("goethe-server listening on %s\n", listener->address.c_str());
   std::fflush(stdout);
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("{} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  health->Shutdown();
+  if (coordinator) coordinator->BeginStop();  // a successor is elected while calls finish here
+  health_reporter.Shutdown();
   service.BeginShutdown();
   listener->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   spdlog::debug("shutdown: every call has finished");
@@ -101,6 +125,7 @@ int Serve(const ServerFlags& flags) {
   blocking_pool.Stop();
   wake_pool.Stop();
   spdlog::debug("shutdown: worker pools drained");
+  if (coordinator) coordinator->Stop();  // leaves the membership
   log.Close();
   spdlog::info("goethe-server stopped");
   return 0;

@@ -1,5 +1,6 @@
 #include "produce_stream_reactor.h"
 
+#include "leader_gate.h"
 #include "produce_validation.h"
 #include "proto_convert.h"
 #include "status_mapping.h"
@@ -55,6 +56,8 @@ void ProduceStreamReactor::OnReadDone(bool ok) {
     } else if (grpc::Status denied = CheckAccess(request_); !denied.ok()) {
       ToProto(denied, ack.response.mutable_error());
       ack.ready = true;
+    } else if (std::string leader; std::optional<Status> not_leader = NotLeader(context_.cluster, &leader)) {
+      AckErrorLocked(sequence, *not_leader);  // leadership lost since the stream began
     } else if (request_.has_multi() && request_.has_batch()) {
       AckErrorLocked(sequence, InvalidArgument("a stream request carries 'batch' or 'multi', not both"));
     } else if (request_.has_multi()) {

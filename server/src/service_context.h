@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "access_policy.h"
+#include "goethe/cluster/coordinator.h"
 #include "goethe/engine/event_log.h"
 #include "produce_validation.h"
 #include "stream_registry.h"
@@ -21,6 +23,8 @@ struct ServiceContext {
   WorkPool* wake_pool = nullptr;      // live-tail wake-ups the engine's thread could not run at once
   StreamRegistry* streams = nullptr;
   const AccessPolicy* access = &AccessPolicy::Open();  // who may call what (open: everyone)
+  const cluster::Coordinator* cluster = nullptr;       // nullptr: a single node, which always writes
+  std::string node_address;                            // where clients reach this node (ClusterStatus)
 };
 
 }  // namespace goethe::server

@@ -33,7 +33,7 @@ grpc::ServerUnaryReactor* GoetheService::GetCursor(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* GoetheService::CommitCursor(grpc::CallbackServerContext* call,
                                                       const v1::CommitCursorRequest* request,
                                                       v1::CommitCursorResponse* response) {
-  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kConsume, request->topic())) return refused;
   if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request, response]() -> Status {
@@ -62,7 +62,7 @@ grpc::ServerUnaryReactor* GoetheService::ListCursors(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* GoetheService::DeleteCursor(grpc::CallbackServerContext* call,
                                                       const v1::DeleteCursorRequest* request,
                                                       v1::DeleteCursorResponse* /*response*/) {
-  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kAdmin, request->topic())) return refused;
   if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteCursor(request->topic(), request->consumer()); });

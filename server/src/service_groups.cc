@@ -9,7 +9,7 @@ namespace goethe::server {
 grpc::ServerUnaryReactor* GoetheService::CreateGroup(grpc::CallbackServerContext* call,
                                                      const v1::CreateGroupRequest* request,
                                                      v1::CreateGroupResponse* response) {
-  if (auto* refused = Refuse(call, Permission::kConsume, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kConsume, request->topic())) return refused;
   Result<StartPosition> start = ToGroupStart(request->topic(), request->group(), request->start());
   if (!start.ok()) return FinishNow(call, start.status());
   Result<GroupSettings> settings = ToGroupSettings(request->topic(), request->group(), request->settings());
@@ -50,7 +50,7 @@ grpc::ServerUnaryReactor* GoetheService::DescribeGroup(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* GoetheService::ResetGroup(grpc::CallbackServerContext* call,
                                                     const v1::ResetGroupRequest* request,
                                                     v1::ResetGroupResponse* response) {
-  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kAdmin, request->topic())) return refused;
   Result<StartPosition> start = ToGroupStart(request->topic(), request->group(), request->start());
   if (!start.ok()) return FinishNow(call, start.status());
   EventLog* log = context_.log;
@@ -66,7 +66,7 @@ grpc::ServerUnaryReactor* GoetheService::ResetGroup(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* GoetheService::DeleteGroup(grpc::CallbackServerContext* call,
                                                      const v1::DeleteGroupRequest* request,
                                                      v1::DeleteGroupResponse*) {
-  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kAdmin, request->topic())) return refused;
   if (Status s = ValidateGroupNames(request->topic(), request->group()); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteGroup(request->topic(), request->group()); });

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "goethe_service.h"
+#include "leader_gate.h"
 #include "produce_stream_reactor.h"
 #include "refused_stream.h"
 #include "produce_validation.h"
@@ -12,7 +13,7 @@ namespace goethe::server {
 
 grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* call, const v1::ProduceRequest* request,
                                                  v1::ProduceResponse* response) {
-  if (auto* refused = Refuse(call, Permission::kProduce, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kProduce, request->topic())) return refused;
   // gRPC owns the request and reads it no more: moving the payloads out spares a copy of each.
   auto* owned = const_cast<v1::ProduceRequest*>(request);
   Result<AppendRequest> append = ToAppendRequest(std::move(*owned), context_.produce_limits);
@@ -43,6 +44,7 @@ grpc::ServerUnaryReactor* GoetheService::ProduceMulti(grpc::CallbackServerContex
     if (grpc::Status denied = context_.access->Check(*caller, Permission::kProduce, part.topic()); !denied.ok())
       return FinishNow(call, denied);
   }
+  if (std::optional<grpc::Status> not_leader = RefuseUnlessLeader(context_.cluster, *call)) return FinishNow(call, *not_leader);
   auto* owned = const_cast<v1::ProduceMultiRequest*>(request);
   Result<MultiAppendRequest> append = ToMultiAppendRequest(std::move(*owned), context_.produce_limits);
   if (!append.ok()) return FinishNow(call, append.status());
@@ -68,6 +70,10 @@ grpc::ServerBidiReactor<v1::ProduceStreamRequest, v1::ProduceStreamResponse>* Go
   grpc::Status refusal;
   const Principal* caller = context_.access->Authenticate(*call, &refusal);
   if (caller == nullptr) return new RefusedStream<v1::ProduceStreamRequest, v1::ProduceStreamResponse>(refusal);
+  // A follower refuses the stream at once; a leader that loses its leadership later refuses
+  // each batch from then on.
+  if (std::optional<grpc::Status> not_leader = RefuseUnlessLeader(context_.cluster, *call))
+    return new RefusedStream<v1::ProduceStreamRequest, v1::ProduceStreamResponse>(*not_leader);
   return new ProduceStreamReactor(context_, *caller);
 }
 

@@ -14,7 +14,7 @@ grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* GoetheService:
   grpc::Status refusal;
   const Principal* caller = context_.access->Authenticate(*call, &refusal);
   if (caller == nullptr) return new RefusedStream<v1::ConsumeRequest, v1::ConsumeResponse>(refusal);
-  return new ConsumeReactor(context_, *caller);
+  return new ConsumeReactor(context_, *caller, call);
 }
 
 grpc::ServerUnaryReactor* GoetheService::Read(grpc::CallbackServerContext* call, const v1::ReadRequest* request,

@@ -10,7 +10,7 @@ namespace goethe::server {
 grpc::ServerUnaryReactor* GoetheService::CreateTopic(grpc::CallbackServerContext* call,
                                                      const v1::CreateTopicRequest* request,
                                                      v1::CreateTopicResponse* response) {
-  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kAdmin, request->topic())) return refused;
   Result<TopicSettings> settings = ToTopicSettings(*request);
   if (!settings.ok()) return FinishNow(call, settings.status());
   EventLog* log = context_.log;
@@ -27,7 +27,7 @@ grpc::ServerUnaryReactor* GoetheService::CreateTopic(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* GoetheService::DeleteTopic(grpc::CallbackServerContext* call,
                                                      const v1::DeleteTopicRequest* request,
                                                      v1::DeleteTopicResponse* /*response*/) {
-  if (auto* refused = Refuse(call, Permission::kAdmin, request->topic())) return refused;
+  if (auto* refused = RefuseWrite(call, Permission::kAdmin, request->topic())) return refused;
   if (Status s = Validate(*request); !s.ok()) return FinishNow(call, s);
   EventLog* log = context_.log;
   return FinishOnBlockingPool(call, [log, request] { return log->DeleteTopic(request->topic()); });

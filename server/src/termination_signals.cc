@@ -29,4 +29,11 @@ int WaitForTerminationSignal() {
   }
 }
 
+bool TerminationSignalPending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
 }  // namespace goethe::server

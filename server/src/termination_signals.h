@@ -11,4 +11,8 @@ void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT and returns its number.
 int WaitForTerminationSignal();
 
+// True when SIGTERM or SIGINT has arrived and waits to be taken by WaitForTerminationSignal: how
+// work that runs before the wait (waiting for etcd at start) notices it should give up.
+bool TerminationSignalPending();
+
 }  // namespace goethe::server

@@ -122,7 +122,9 @@ def write(target, name, data):
 
 
 def main():
-    # fuzz_config: the shipped configs, plus every section and a few errors.
+    # fuzz_config: the shipped configs, plus every section and a few errors. every-key.yaml leaves
+    # out the keys that name files (server.tls, server.auth, cluster.etcd's credentials and tls):
+    # the files would not exist where the fuzzer runs, and the seed should load.
     for yaml in sorted((ROOT / "config").glob("*.yaml")):
         shutil.copy(yaml, HERE / "corpus" / "fuzz_config" / yaml.name)
     write("fuzz_config", "every-key.yaml", b"""storage:
@@ -146,6 +148,15 @@ server:
   max_events_per_produce: 50
   max_concurrent_streams: 7
   max_consume_window: 99
+cluster:
+  name: prod.eu-1
+  node: n1
+  advertise: "[fd00::1]:6000"
+  session_ttl: 5s
+  etcd:
+    endpoints: [127.0.0.1:2379, "etcd-2.internal:2379"]
+    connect_timeout: 90s
+    wait_at_start: true
 """)
     write("fuzz_config", "errors.yaml", b"""storage:
   backend: [leveldb]

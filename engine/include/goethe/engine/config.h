@@ -78,10 +78,40 @@ struct ServerConfig {
   AuthConfig auth;
 };
 
+// TLS towards etcd. No ca_file: plaintext. cert_file and key_file: a client certificate for etcd's
+// --client-cert-auth. Paths are absolute once loaded (relative ones: against the config file).
+struct EtcdTlsConfig {
+  std::string ca_file;    // PEM CA that signed the etcd members' certificates
+  std::string cert_file;  // PEM client certificate (optional)
+  std::string key_file;   // its private key
+
+  bool enabled() const { return !ca_file.empty(); }
+};
+
+struct EtcdConfig {
+  std::vector<std::string> endpoints;  // host:port of each etcd member; at least one
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);  // at start, before giving up
+  bool wait_at_start = false;  // true: keep trying to reach etcd at start instead of exiting
+  std::string username;        // etcd user (etcd's auth); empty: none
+  std::string password_file;   // file holding that user's password (trailing newline ignored)
+  EtcdTlsConfig tls;
+};
+
+// cluster: absent (enabled false) = a single node, no etcd. docs/cluster.md explains each key.
+struct ClusterConfig {
+  bool enabled = false;
+  std::string name = "goethe";   // the cluster's name: its keys in etcd live under /goethe/<name>/
+  std::string node;              // this node's name, unique in the cluster
+  std::string advertise;         // host:port clients and peers reach this node at; default server.listen
+  std::chrono::nanoseconds session_ttl = std::chrono::seconds(2);  // etcd lease TTL, whole seconds
+  EtcdConfig etcd;
+};
+
 struct Config {
   StorageConfig storage;
   EngineConfig engine;
   ServerConfig server;
+  ClusterConfig cluster;
 
   std::string source;                  // the file it came from; empty for defaults
   std::map<std::string, int> lines;    // dotted key ("storage.options.foo") -> 1-based line

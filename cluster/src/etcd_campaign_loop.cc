@@ -1,0 +1,115 @@
+// The campaign thread: leadership through etcd's Election API.
+//
+// While this node has a session it campaigns on /goethe/<cluster>/leader with its lease. etcd
+// answers when this node's candidate key has the lowest creation revision, and that revision is
+// the epoch. Before leading, the node proves the key still stands at that revision with a
+// transaction that writes the epoch record (Campaign can answer for a key whose lease has just
+// expired); only then does IsLeader turn true. The leadership ends when the session does (the
+// session thread clears it first), or at BeginStop, which resigns so that the next candidate wins
+// at once instead of after a TTL.
+#include <spdlog/spdlog.h>
+
+#include "etcd_coordinator.h"
+#include "member_record.h"
+
+namespace goethe::cluster {
+
+bool EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) {
+  etcdserverpb::TxnRequest txn;
+  etcdserverpb::Compare* still_leading = txn.add_compare();
+  still_leading->set_key(key);
+  still_leading->set_target(etcdserverpb::Compare::CREATE);
+  still_leading->set_result(etcdserverpb::Compare::EQUAL);
+  still_leading->set_create_revision(revision);
+  etcdserverpb::PutRequest* record = txn.add_success()->mutable_request_put();
+  record->set_key(keys_.epoch);
+  record->set_value(EncodeLeader({self_.name, self_.address, static_cast<std::uint64_t>(revision)}));
+  etcdserverpb::TxnResponse response;
+  Status status = etcd_->Txn(txn, Clock::now() + config_.session_ttl, &response);
+  if (!status.ok()) {
+    spdlog::warn("cluster {}: cannot start epoch {}: {}", config_.name, revision, status.message());
+    return false;
+  }
+  if (!response.succeeded())
+    spdlog::warn("cluster {}: won epoch {} but its election key is gone already; campaigning again", config_.name,
+                 revision);
+  return response.succeeded();
+}
+
+void EtcdCoordinator::CampaignLoop() {
+  for (;;) {
+    std::int64_t lease;
+    std::uint64_t generation;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || (!resigning_ && lease_ != 0 && epoch_.load() == 0); });
+      if (stopping_) return;
+      lease = lease_;
+      generation = generation_;
+    }
+    grpc::ClientContext call;
+    etcd_->PrepareLongCall(call);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || resigning_ || generation_ != generation) continue;
+      campaign_call_ = &call;
+    }
+    v3electionpb::CampaignRequest request;
+    request.set_name(keys_.election);
+    request.set_lease(lease);
+    request.set_value(EncodeLeader({self_.name, self_.address, 0}));
+    v3electionpb::CampaignResponse response;
+    EtcdClient::Member& member = etcd_->Current();
+    const grpc::Status status = member.election->Campaign(&call, request, &response);
+    {
+      std::lock_guard lock(mutex_);
+      campaign_call_ = nullptr;
+    }
+    if (!status.ok()) {
+      etcd_->Failed(member, status);
+      std::unique_lock lock(mutex_);
+      if (stopping_) return;
+      // A failed member, or a lost session: try again soon (the session thread renews or replaces it).
+      wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; });
+      continue;
+    }
+    const v3electionpb::LeaderKey& key = response.leader();
+    if (!ClaimEpoch(key.key(), key.rev())) continue;
+    {
+      std::lock_guard lock(mutex_);
+      // The session may have ended, or BeginStop come, while the claim was in flight.
+      if (stopping_ || resigning_ || generation_ != generation || !SessionValidNow()) {
+        leader_key_ = key;  // resigned below
+      } else {
+        leader_key_ = key;
+        epoch_.store(static_cast<std::uint64_t>(key.rev()), std::memory_order_release);
+        RequestPublishLocked();
+      }
+    }
+    if (epoch_.load() != 0) {
+      spdlog::info("cluster {}: node {} leads, epoch {}", config_.name, self_.name, key.rev());
+      Notify();
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || resigning_ || generation_ != generation; });
+    }
+    v3electionpb::LeaderKey resign;
+    {
+      std::lock_guard lock(mutex_);
+      epoch_.store(0, std::memory_order_release);
+      // Without the session the key is gone (or going) anyway; LoseSession has cleared it.
+      if (generation_ == generation) resign = leader_key_;
+    }
+    Notify();
+    if (!resign.key().empty()) {
+      Status resigned = etcd_->Resign(resign, Clock::now() + std::chrono::seconds(1));
+      if (!resigned.ok()) spdlog::warn("cluster {}: resigning: {}", config_.name, resigned.message());
+    }
+    {
+      std::lock_guard lock(mutex_);
+      leader_key_.Clear();
+    }
+    wake_.notify_all();
+  }
+}
+
+}  // namespace goethe::cluster
