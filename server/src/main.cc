@@ -65,6 +65,10 @@ int Serve(const ServerFlags& flags) {
   if (config->cluster.enabled) {
     // --listen moves the advertised address with it when the config did not set one apart.
     if (flags.listen && config->cluster.advertise == listen_in_file) config->cluster.advertise = *flags.listen;
+    if (config->cluster.advertise.ends_with(":0"))
+      return FailToStart("cluster.advertise is " + config->cluster.advertise +
+                         ": a cluster node needs a fixed port that others can reach; set server.listen or "
+                         "cluster.advertise to one");
     coordinator = cluster::MakeEtcdCoordinator(
         config->cluster, cluster::NodeIdentity{config->cluster.node, config->cluster.advertise, GOETHE_VERSION});
     coordinator->ReportProgress([&log] { return AppliedEvents(log); });
