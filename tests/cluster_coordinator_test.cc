@@ -12,6 +12,7 @@
 
 #include "goethe/cluster/coordinator.h"
 #include "support/etcd_process.h"
+#include "support/temp_dir.h"
 
 namespace goethe::cluster {
 namespace {
@@ -163,6 +164,28 @@ TEST_F(CoordinatorTest, WaitingForEtcdEndsWhenAskedToGiveUp) {
   const Status started = coordinator->Start([&] { return ++asked == 3; });
   EXPECT_EQ(started.code(), StatusCode::kUnavailable);
   EXPECT_EQ(asked, 3);
+}
+
+TEST_F(CoordinatorTest, AuthenticatesToAnEtcdWithAuthOn) {
+  etcd_->Etcdctl({"user", "add", "root:secret-pw"});
+  etcd_->Etcdctl({"user", "grant-role", "root", "root"});
+  etcd_->Etcdctl({"auth", "enable"});
+  goethe::testing::TempDir dir;
+  ClusterConfig config = ConfigFor(*etcd_, "n1");
+  config.etcd.username = "root";
+  config.etcd.password_file = dir.WriteFile("password", "wrong\n");
+  auto refused = MakeEtcdCoordinator(config, NodeIdentity{"n1", config.advertise, "test"});
+  const Status wrong = refused->Start(nullptr);
+  EXPECT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.message().find("Authenticate as root"), std::string::npos) << wrong.message();
+
+  config.etcd.password_file = dir.WriteFile("password", "secret-pw\n");  // the newline is not part of it
+  auto coordinator = MakeEtcdCoordinator(config, NodeIdentity{"n1", config.advertise, "test"});
+  const Status started = coordinator->Start(nullptr);
+  ASSERT_TRUE(started.ok()) << started.message();
+  // Campaign and Watch carry the token too: the node leads and sees itself.
+  EXPECT_TRUE(WaitFor([&] { return coordinator->IsLeader() && coordinator->View().members.size() == 1; }, 5s));
+  coordinator->Stop();
 }
 
 TEST(CoordinatorThreeEtcdTest, LosingOneEtcdMemberChangesNothing) {

@@ -48,7 +48,12 @@ void EtcdCoordinator::CampaignLoop() {
       generation = generation_;
     }
     grpc::ClientContext call;
-    etcd_->PrepareLongCall(call);
+    if (Status s = etcd_->PrepareLongCall(call); !s.ok()) {
+      spdlog::warn("cluster {}: {}", config_.name, s.message());
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_; });
+      continue;
+    }
     {
       std::lock_guard lock(mutex_);
       if (stopping_ || resigning_ || generation_ != generation) continue;

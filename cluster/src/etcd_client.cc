@@ -109,6 +109,11 @@ bool EtcdClient::IsStaleToken(const grpc::Status& status) const {
 }
 
 void EtcdClient::Failed(const Member& member, const grpc::Status& status) {
+  if (IsStaleToken(status)) {
+    std::lock_guard lock(token_mutex_);
+    token_.clear();
+    return;
+  }
   if (!IsMemberFailure(status)) return;
   std::size_t seen = current_.load();
   if (members_[seen % members_.size()].get() != &member) return;  // another thread moved on already
@@ -123,7 +128,18 @@ void EtcdClient::AddToken(grpc::ClientContext& context) {
   if (!token_.empty()) context.AddMetadata("token", token_);
 }
 
-void EtcdClient::PrepareLongCall(grpc::ClientContext& context) { AddToken(context); }
+bool EtcdClient::NeedsToken() const {
+  std::lock_guard lock(token_mutex_);
+  return !username_.empty() && token_.empty();
+}
+
+Status EtcdClient::PrepareLongCall(grpc::ClientContext& context) {
+  if (NeedsToken()) {
+    if (Status s = Authenticate(Current(), Clock::now() + std::chrono::seconds(1)); !s.ok()) return s;
+  }
+  AddToken(context);
+  return Status::Ok();
+}
 
 Status EtcdClient::Authenticate(Member& member, Clock::time_point deadline) {
   grpc::ClientContext context;
@@ -146,12 +162,7 @@ Status EtcdClient::Call(const std::string& what, Clock::time_point deadline, con
   std::string last_address;
   for (;;) {
     Member& member = Current();
-    bool need_token;
-    {
-      std::lock_guard lock(token_mutex_);
-      need_token = !username_.empty() && token_.empty();
-    }
-    if (need_token) {
+    if (NeedsToken()) {
       if (Status s = Authenticate(member, std::min(deadline, Clock::now() + per_attempt)); !s.ok()) {
         last = grpc::Status(grpc::StatusCode::UNAVAILABLE, s.message());
         last_address = member.address;
@@ -167,12 +178,7 @@ Status EtcdClient::Call(const std::string& what, Clock::time_point deadline, con
     last = attempt(member, context);
     last_address = member.address;
     if (last.ok()) return Status::Ok();
-    if (IsStaleToken(last)) {
-      std::lock_guard lock(token_mutex_);
-      token_.clear();
-    } else if (!IsMemberFailure(last)) {
-      break;
-    }
+    if (!IsStaleToken(last) && !IsMemberFailure(last)) break;
     Failed(member, last);
     if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -62,8 +62,11 @@ class EtcdClient {
   // The member calls go to now, and a context for a long call to it (Campaign, Watch) that the
   // caller may cancel from another thread. A long call that fails goes through Failed().
   Member& Current();
-  void PrepareLongCall(grpc::ClientContext& context);
-  // `member` failed with `status`: moves to the next member when that is a member failure.
+  // Adds etcd's auth token to `context`, authenticating first when there is none yet; fails when
+  // authentication does (the caller retries later).
+  Status PrepareLongCall(grpc::ClientContext& context);
+  // `member` failed with `status`: moves to the next member when that is a member failure, and
+  // forgets the auth token when etcd no longer takes it.
   void Failed(const Member& member, const grpc::Status& status);
 
   // The single calls Goethe makes, each through Call.
@@ -86,6 +89,7 @@ class EtcdClient {
   bool IsMemberFailure(const grpc::Status& status) const;
   bool IsStaleToken(const grpc::Status& status) const;
   Status Authenticate(Member& member, Clock::time_point deadline);
+  bool NeedsToken() const;
   void AddToken(grpc::ClientContext& context);
 
   std::vector<std::unique_ptr<Member>> members_;

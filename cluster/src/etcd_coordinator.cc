@@ -105,9 +105,11 @@ void EtcdCoordinator::BeginStop() {
 
 void EtcdCoordinator::Stop() {
   std::int64_t lease = 0;
+  bool joined = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
+    joined = started_;
     stopping_ = true;
     resigning_ = true;
     epoch_.store(0, std::memory_order_release);
@@ -129,7 +131,7 @@ void EtcdCoordinator::Stop() {
     Status revoked = etcd_->Revoke(lease, Clock::now() + std::chrono::seconds(1));
     if (!revoked.ok()) spdlog::warn("cluster {}: leaving: {}", config_.name, revoked.message());
   }
-  spdlog::info("cluster {}: node {} left", config_.name, self_.name);
+  if (joined) spdlog::info("cluster {}: node {} left", config_.name, self_.name);
 }
 
 }  // namespace goethe::cluster
