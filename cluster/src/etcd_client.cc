@@ -157,7 +157,7 @@ Status EtcdClient::Authenticate(Member& member, Clock::time_point deadline) {
 }
 
 Status EtcdClient::Call(const std::string& what, Clock::time_point deadline, const Attempt& attempt,
-                        std::chrono::milliseconds per_attempt) {
+                        std::chrono::milliseconds per_attempt, bool wait_for_ready) {
   grpc::Status last;
   std::string last_address;
   for (;;) {
@@ -174,6 +174,7 @@ Status EtcdClient::Call(const std::string& what, Clock::time_point deadline, con
     }
     grpc::ClientContext context;
     context.set_deadline(GrpcDeadline(std::min(deadline, Clock::now() + per_attempt)));
+    context.set_wait_for_ready(wait_for_ready);
     AddToken(context);
     last = attempt(member, context);
     last_address = member.address;
@@ -184,7 +185,12 @@ Status EtcdClient::Call(const std::string& what, Clock::time_point deadline, con
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   const StatusCode code = IsMemberFailure(last) ? StatusCode::kUnavailable : StatusCode::kFailedPrecondition;
-  return Status(code, "etcd " + what + " at " + last_address + ": " + last.error_message());
+  std::string why = last.error_message();
+  // A deadline spent waiting for a connection says less than that.
+  if (last.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      Current().channel->GetState(false) != GRPC_CHANNEL_READY)
+    why = "no connection (is etcd running there?)";
+  return Status(code, "etcd " + what + " at " + last_address + ": " + why);
 }
 
 Status EtcdClient::Range(const std::string& prefix, Clock::time_point deadline, etcdserverpb::RangeResponse* out) {
@@ -216,9 +222,10 @@ Status EtcdClient::Txn(const etcdserverpb::TxnRequest& request, Clock::time_poin
 Status EtcdClient::Grant(std::chrono::seconds ttl, Clock::time_point deadline, etcdserverpb::LeaseGrantResponse* out) {
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(ttl.count());
-  Status status = Call("LeaseGrant", deadline, [&](Member& m, grpc::ClientContext& c) {
-    return m.lease->LeaseGrant(&c, request, out);
-  });
+  Status status = Call(
+      "LeaseGrant", deadline,
+      [&](Member& m, grpc::ClientContext& c) { return m.lease->LeaseGrant(&c, request, out); },
+      std::chrono::milliseconds(1000), /*wait_for_ready=*/true);
   if (status.ok() && !out->error().empty()) return Unavailable("etcd LeaseGrant: " + out->error());
   return status;
 }

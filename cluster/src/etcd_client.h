@@ -56,8 +56,11 @@ class EtcdClient {
   // Runs `attempt` against the current member, then the others in turn while they fail with a
   // member failure, until `deadline`. Each attempt gets at most `per_attempt` of it. `what` names
   // the call in the error: "etcd Put /goethe/c/members/n1 at 127.0.0.1:2379: ...".
+  // `wait_for_ready`: an attempt waits (within its time) for a member it is not connected to,
+  // instead of failing at once; for calls that open a session, so that a node sees etcd as soon
+  // as it is up rather than at gRPC's next reconnection poll.
   Status Call(const std::string& what, Clock::time_point deadline, const Attempt& attempt,
-              std::chrono::milliseconds per_attempt = std::chrono::milliseconds(1000));
+              std::chrono::milliseconds per_attempt = std::chrono::milliseconds(1000), bool wait_for_ready = false);
 
   // The member calls go to now, and a context for a long call to it (Campaign, Watch) that the
   // caller may cancel from another thread. A long call that fails goes through Failed().

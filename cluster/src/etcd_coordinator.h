@@ -89,6 +89,7 @@ class EtcdCoordinator final : public Coordinator {
   bool stopping_ = false;   // Stop: every loop ends
   bool resigning_ = false;  // BeginStop: lead no more
   std::int64_t lease_ = 0;  // 0: no session
+  std::int64_t lost_lease_ = 0;  // a lost session's lease not yet revoked (etcd was out of reach)
   std::chrono::seconds ttl_{0};
   std::uint64_t generation_ = 0;  // one more for every session opened
   v3electionpb::LeaderKey leader_key_;  // ours, while leading

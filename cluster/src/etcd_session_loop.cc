@@ -49,6 +49,14 @@ bool EtcdCoordinator::OpenSession(Clock::time_point deadline, std::string* why) 
     published_state_.reset();
     valid_until_ns_.store((sent + ttl_ - Margin(ttl_)).time_since_epoch().count(), std::memory_order_release);
   }
+  // A lease lost while etcd was out of reach may still hold an election key that would keep the
+  // cluster leaderless until it expires: revoke it now that etcd answers.
+  std::int64_t lost_lease = 0;
+  {
+    std::lock_guard lock(mutex_);
+    std::swap(lost_lease, lost_lease_);
+  }
+  if (lost_lease != 0) (void)etcd_->Revoke(lost_lease, Clock::now() + std::chrono::milliseconds(500));
   if (granted.ttl() != ttl.count())
     spdlog::warn("cluster {}: etcd granted a session TTL of {}s instead of cluster.session_ttl {}s", config_.name,
                  granted.ttl(), ttl.count());
@@ -103,8 +111,12 @@ void EtcdCoordinator::LoseSession(const std::string& why) {
     spdlog::warn("cluster {}: lost the etcd session: {}", config_.name, why);
   wake_.notify_all();
   Notify();
-  // If etcd still holds the old lease, revoking it frees its candidacy now rather than at expiry.
-  if (lease != 0) (void)etcd_->Revoke(lease, Clock::now() + std::chrono::milliseconds(500));
+  // If etcd still holds the old lease, revoking it frees its candidacy now rather than at expiry;
+  // when etcd cannot be reached now, that is done once the session is back (OpenSession).
+  if (lease != 0 && !etcd_->Revoke(lease, Clock::now() + std::chrono::milliseconds(500)).ok()) {
+    std::lock_guard lock(mutex_);
+    lost_lease_ = lease;
+  }
 }
 
 void EtcdCoordinator::RequestPublishLocked() {

@@ -94,7 +94,9 @@ int Serve(const ServerFlags& flags) {
   context.streams = &streams;
   context.access = &access;
   context.cluster = coordinator.get();
-  context.node_address = config->cluster.enabled ? config->cluster.advertise : config->server.listen;
+  NodeAddress node_address;
+  node_address.Set(config->cluster.enabled ? config->cluster.advertise : config->server.listen);
+  context.node_address = &node_address;
   GoetheService service(context);
 
   Result<Listener> listener =
@@ -104,6 +106,7 @@ int Serve(const ServerFlags& flags) {
     log.Close();
     return FailToStart(listener.status().message());
   }
+  if (!config->cluster.enabled) node_address.Set(listener->address);  // the port the kernel picked, if 0
   health_reporter.Attach(listener->server->GetHealthCheckService());
   MarkServing();
 

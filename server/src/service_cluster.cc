@@ -30,14 +30,15 @@ grpc::ServerUnaryReactor* GoetheService::ClusterStatus(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* refused = nullptr;
   if (Caller(call, &refused) == nullptr) return refused;  // any authenticated caller may ask
   if (context_.cluster == nullptr) {
+    const std::string address = context_.node_address ? context_.node_address->Get() : std::string();
     response->set_clustered(false);
-    response->set_node(context_.node_address);
-    response->set_leader(context_.node_address);
-    response->set_leader_address(context_.node_address);
+    response->set_node(address);
+    response->set_leader(address);
+    response->set_leader_address(address);
     response->set_coordinator_reachable(true);
     v1::ClusterMember* self = response->add_members();
-    self->set_name(context_.node_address);
-    self->set_address(context_.node_address);
+    self->set_name(address);
+    self->set_address(address);
     self->set_version(GOETHE_VERSION);
     self->set_state(v1::MEMBER_STATE_LEADER);
     self->set_applied(AppliedEvents(*context_.log));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "access_policy.h"
@@ -15,6 +16,24 @@
 
 namespace goethe::server {
 
+// Where clients reach this node: known once the listener has bound its port (which may have been
+// 0, for the kernel to pick), while calls may already arrive.
+class NodeAddress {
+ public:
+  void Set(std::string address) {
+    std::lock_guard lock(mutex_);
+    address_ = std::move(address);
+  }
+  std::string Get() const {
+    std::lock_guard lock(mutex_);
+    return address_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string address_;
+};
+
 struct ServiceContext {
   EventLog* log = nullptr;
   ProduceLimits produce_limits;
@@ -24,7 +43,7 @@ struct ServiceContext {
   StreamRegistry* streams = nullptr;
   const AccessPolicy* access = &AccessPolicy::Open();  // who may call what (open: everyone)
   const cluster::Coordinator* cluster = nullptr;       // nullptr: a single node, which always writes
-  std::string node_address;                            // where clients reach this node (ClusterStatus)
+  const NodeAddress* node_address = nullptr;           // where clients reach this node (ClusterStatus)
 };
 
 }  // namespace goethe::server

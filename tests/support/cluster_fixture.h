@@ -5,7 +5,8 @@
 // A node must know the address it advertises before it starts, so unlike ServerProcess (which
 // listens on port 0) every node gets a port picked up front. Nodes can be killed, stopped cleanly,
 // paused (SIGSTOP) and resumed, and started again on the same data. Status(i) asks node i's
-// ClusterStatus; WaitForLeader() waits until every running node names the same leader.
+// ClusterStatus; WaitForLeader() waits until every running node names the same leader. Options add
+// lines to the cluster: and cluster.etcd: sections (wait_at_start, say) of every node's config.
 #pragma once
 
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,8 +34,11 @@ struct ClusterOptions {
   int etcd_members = 1;
   std::string backend = "leveldb";
   std::string session_ttl = "2s";
+  std::string connect_timeout = "2s";  // cluster.etcd.connect_timeout
   bool sync = false;
-  std::string extra_cluster;  // more lines for the cluster: section, "key: value\n" each
+  // More lines for the cluster: and cluster.etcd: sections, "key: value\n" each (indented here).
+  std::string extra_cluster;
+  std::string extra_etcd;  // e.g. "wait_at_start: true\n"
 };
 
 class ClusterNode {
@@ -99,6 +104,12 @@ class ClusterNode {
     pid_ = -1;
     paused_ = false;
   }
+  // SIGTERM without waiting (Exited() waits for the end), e.g. to time what happens meanwhile.
+  void Terminate() {
+    if (pid_ <= 0) return;
+    if (paused_) Resume();
+    kill(pid_, SIGTERM);
+  }
   void Pause() {
     if (pid_ > 0) kill(pid_, SIGSTOP);
     paused_ = true;
@@ -119,11 +130,13 @@ class ClusterNode {
   }
 
   bool running() const { return pid_ > 0; }
+  bool paused() const { return pid_ > 0 && paused_; }
   pid_t pid() const { return pid_; }
   const std::string& name() const { return name_; }
   const std::string& address() const { return address_; }
   const std::string& config_path() const { return config_path_; }
   std::string output() const { return ReadWholeFile(stdout_path_) + ReadWholeFile(stderr_path_); }
+  // Its stderr, which is also its log (spdlog writes there), of its current or last start.
   std::string stderr_text() const { return ReadWholeFile(stderr_path_); }
 
  private:
@@ -158,6 +171,12 @@ class LocalCluster {
   }
 
   std::string ConfigYaml(const std::string& name, int port) const {
+    auto indent = [](const std::string& lines, const std::string& by) {
+      std::string out;
+      std::istringstream in(lines);
+      for (std::string line; std::getline(in, line);) out += by + line + "\n";
+      return out;
+    };
     std::string etcd_endpoints;
     for (int i = 0; i < etcd_.size(); ++i) etcd_endpoints += (i ? ", " : "") + etcd_.endpoint(i);
     return "storage:\n"
@@ -173,10 +192,10 @@ class LocalCluster {
            "cluster:\n"
            "  name: test\n"
            "  node: " + name + "\n"
-           "  session_ttl: " + options_.session_ttl + "\n" + options_.extra_cluster +
+           "  session_ttl: " + options_.session_ttl + "\n" + indent(options_.extra_cluster, "  ") +
            "  etcd:\n"
            "    endpoints: [" + etcd_endpoints + "]\n"
-           "    connect_timeout: 2s\n";
+           "    connect_timeout: " + options_.connect_timeout + "\n" + indent(options_.extra_etcd, "    ");
   }
 
   EtcdCluster& etcd() { return etcd_; }
@@ -221,18 +240,19 @@ class LocalCluster {
     }
   }
 
-  // The leader every running node names, or -1 when they do not all agree (or name none).
+  // The leader every running, unpaused node names (itself running and unpaused), or -1 when they
+  // do not all agree (or name none). A paused node cannot answer, so it is left out.
   int AgreedLeader() {
     std::string agreed;
     for (int i = 0; i < size(); ++i) {
-      if (!node(i).running()) continue;
+      if (!node(i).running() || node(i).paused()) continue;
       std::optional<v1::ClusterStatusResponse> status = Status(i);
       if (!status || status->leader().empty()) return -1;
       if (!agreed.empty() && status->leader() != agreed) return -1;
       agreed = status->leader();
     }
     const int index = IndexOf(agreed);
-    return index >= 0 && node(index).running() ? index : -1;
+    return index >= 0 && node(index).running() && !node(index).paused() ? index : -1;
   }
 
  private:
