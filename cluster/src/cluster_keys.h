@@ -4,6 +4,7 @@
 //                                      leads, and that revision is its epoch (etcd's Election API)
 //   /goethe/<cluster>/epoch            LeaderRecord (JSON) of the current epoch, written only by its
 //                                      leader, in a transaction fenced by its election key
+//   /goethe/<cluster>/insync           InSyncRecord (JSON): the in-sync set, written the same way
 #pragma once
 
 #include <string>
@@ -16,7 +17,8 @@ struct ClusterKeys {
         members(root + "members/"),
         election(root + "leader"),
         election_prefix(election + "/"),
-        epoch(root + "epoch") {}
+        epoch(root + "epoch"),
+        in_sync(root + "insync") {}
 
   std::string Member(const std::string& node) const { return members + node; }
 
@@ -25,6 +27,7 @@ struct ClusterKeys {
   std::string election;         // the election's name, as Campaign takes it
   std::string election_prefix;  // prefix of the candidates' keys
   std::string epoch;
+  std::string in_sync;
 };
 
 }  // namespace goethe::cluster

@@ -36,13 +36,46 @@ bool EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) 
   return response.succeeded();
 }
 
+bool EtcdCoordinator::MayLeadLocked() const { return !may_lead_ || may_lead_(view_); }
+
+Status EtcdCoordinator::SetInSync(const std::vector<std::string>& members) {
+  std::string key;
+  std::uint64_t epoch;
+  {
+    std::lock_guard lock(mutex_);
+    key = leader_key_.key();
+    epoch = epoch_.load();
+  }
+  if (epoch == 0 || key.empty() || !IsLeader()) return FailedPrecondition("not the leader: cannot change the in-sync set");
+  etcdserverpb::TxnRequest txn;
+  etcdserverpb::Compare* still_leading = txn.add_compare();
+  still_leading->set_key(key);
+  still_leading->set_target(etcdserverpb::Compare::CREATE);
+  still_leading->set_result(etcdserverpb::Compare::EQUAL);
+  still_leading->set_create_revision(static_cast<std::int64_t>(epoch));
+  etcdserverpb::PutRequest* record = txn.add_success()->mutable_request_put();
+  record->set_key(keys_.in_sync);
+  record->set_value(EncodeInSync({epoch, members}));
+  etcdserverpb::TxnResponse response;
+  if (Status s = etcd_->Txn(txn, Clock::now() + config_.session_ttl, &response); !s.ok()) return s;
+  if (!response.succeeded()) return FailedPrecondition("no longer the leader of epoch " + std::to_string(epoch));
+  // Known at once here; the watch brings the same to every node.
+  std::lock_guard lock(mutex_);
+  view_.in_sync_known = true;
+  view_.in_sync = members;
+  view_.in_sync_epoch = epoch;
+  return Status::Ok();
+}
+
 void EtcdCoordinator::CampaignLoop() {
   for (;;) {
     std::int64_t lease;
     std::uint64_t generation;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || (!resigning_ && lease_ != 0 && epoch_.load() == 0); });
+      wake_.wait(lock, [this] {
+        return stopping_ || (!resigning_ && lease_ != 0 && epoch_.load() == 0 && MayLeadLocked());
+      });
       if (stopping_) return;
       lease = lease_;
       generation = generation_;
@@ -79,6 +112,16 @@ void EtcdCoordinator::CampaignLoop() {
       continue;
     }
     const v3electionpb::LeaderKey& key = response.leader();
+    bool may_lead;
+    {
+      std::lock_guard lock(mutex_);
+      may_lead = MayLeadLocked();  // the in-sync set may have changed while this node waited
+    }
+    if (!may_lead) {
+      spdlog::info("cluster {}: won an election but is not in sync: resigning", config_.name);
+      (void)etcd_->Resign(key, Clock::now() + std::chrono::seconds(1));
+      continue;
+    }
     if (!ClaimEpoch(key.key(), key.rev())) continue;
     {
       std::lock_guard lock(mutex_);

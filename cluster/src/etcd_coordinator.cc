@@ -68,6 +68,7 @@ MemberState EtcdCoordinator::StateLocked() const {
   if (resigning_ || stopping_) return MemberState::kStopping;
   if (!started_) return MemberState::kStarting;
   if (epoch_.load() != 0) return MemberState::kLeader;
+  if (view_.in_sync_known) return view_.InSync(self_.name) ? MemberState::kInSync : MemberState::kCatchingUp;
   if (view_.leader.empty()) return MemberState::kCatchingUp;
   const std::uint64_t mine = progress_ ? progress_() : 0;
   for (const MemberInfo& member : view_.members) {
@@ -82,7 +83,7 @@ MemberState EtcdCoordinator::State() const {
 }
 
 void EtcdCoordinator::Notify() {
-  if (listener_) listener_();
+  for (const ChangeListener& listener : listeners_) listener();
 }
 
 void EtcdCoordinator::BeginStop() {

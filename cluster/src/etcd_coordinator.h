@@ -26,7 +26,9 @@ class EtcdCoordinator final : public Coordinator {
   EtcdCoordinator(const ClusterConfig& config, const NodeIdentity& self);
   ~EtcdCoordinator() override;
 
-  void OnChange(ChangeListener listener) override { listener_ = std::move(listener); }
+  void OnChange(ChangeListener listener) override { listeners_.push_back(std::move(listener)); }
+  void SetCampaignGate(std::function<bool(const ClusterView&)> may_lead) override { may_lead_ = std::move(may_lead); }
+  Status SetInSync(const std::vector<std::string>& members) override;
   void ReportProgress(std::function<std::uint64_t()> applied) override { progress_ = std::move(applied); }
   Status Start(std::function<bool()> give_up) override;
   bool IsLeader() const override;
@@ -62,6 +64,7 @@ class EtcdCoordinator final : public Coordinator {
   void CampaignLoop();
   // The fenced write that starts an epoch; true when the key still leads at its revision.
   bool ClaimEpoch(const std::string& key, std::int64_t revision);
+  bool MayLeadLocked() const;
 
   // Watch (etcd_watch_loop.cc).
   void WatchLoop();
@@ -75,7 +78,8 @@ class EtcdCoordinator final : public Coordinator {
   const NodeIdentity self_;
   const ClusterKeys keys_;
   std::unique_ptr<EtcdClient> etcd_;
-  ChangeListener listener_;
+  std::vector<ChangeListener> listeners_;
+  std::function<bool(const ClusterView&)> may_lead_;
   std::function<std::uint64_t()> progress_;
 
   // Leadership, read on every write without a lock: the epoch this node leads in (0: none) and,

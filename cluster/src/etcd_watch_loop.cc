@@ -26,6 +26,16 @@ void EtcdCoordinator::RebuildViewLocked() {
   view_.leader.clear();
   view_.leader_address.clear();
   view_.epoch = 0;
+  view_.in_sync_known = false;
+  view_.in_sync.clear();
+  view_.in_sync_epoch = 0;
+  if (auto it = entries_.find(keys_.in_sync); it != entries_.end()) {
+    if (std::optional<InSyncInfo> in_sync = DecodeInSync(it->second.value)) {
+      view_.in_sync_known = true;
+      view_.in_sync = in_sync->members;
+      view_.in_sync_epoch = in_sync->epoch;
+    }
+  }
   std::int64_t lowest = 0;
   for (const auto& [key, entry] : entries_) {
     if (key.starts_with(keys_.members)) {
@@ -41,6 +51,7 @@ void EtcdCoordinator::RebuildViewLocked() {
     }
   }
   if (published_state_ && *published_state_ != StateLocked()) RequestPublishLocked();
+  wake_.notify_all();  // the campaign thread waits for the in-sync set to include this node
 }
 
 void EtcdCoordinator::WatchLoop() {

@@ -85,4 +85,24 @@ std::optional<LeaderInfo> DecodeLeader(const std::string& json) {
   return LeaderInfo{record.name(), record.address(), record.epoch()};
 }
 
+std::string EncodeInSync(const InSyncInfo& in_sync) {
+  v1::InSyncRecord record;
+  record.set_epoch(in_sync.epoch);
+  for (const std::string& member : in_sync.members) record.add_members(member);
+  return ToJson(record);
+}
+
+std::optional<InSyncInfo> DecodeInSync(const std::string& json) {
+  v1::InSyncRecord record;
+  if (!FromJson(json, &record)) return std::nullopt;
+  return InSyncInfo{record.epoch(), {record.members().begin(), record.members().end()}};
+}
+
+bool ClusterView::InSync(const std::string& name) const {
+  for (const std::string& member : in_sync) {
+    if (member == name) return true;
+  }
+  return false;
+}
+
 }  // namespace goethe::cluster

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "goethe/cluster/coordinator.h"
 
@@ -20,5 +21,12 @@ struct LeaderInfo {
 };
 std::string EncodeLeader(const LeaderInfo& leader);
 std::optional<LeaderInfo> DecodeLeader(const std::string& json);
+
+struct InSyncInfo {
+  std::uint64_t epoch = 0;
+  std::vector<std::string> members;
+};
+std::string EncodeInSync(const InSyncInfo& in_sync);
+std::optional<InSyncInfo> DecodeInSync(const std::string& json);
 
 }  // namespace goethe::cluster

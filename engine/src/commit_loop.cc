@@ -7,13 +7,14 @@
 namespace goethe {
 
 CommitLoop::CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& state, bool sync,
-                       std::size_t max_batch_events, std::function<TimestampNs()> clock)
+                       std::size_t max_batch_events, std::function<TimestampNs()> clock, CommitWriter* writer)
     : store_(store),
       registry_(registry),
       state_(state),
       sync_(sync),
       max_batch_events_(max_batch_events),
       clock_(std::move(clock)),
+      writer_(writer),
       thread_([this] { Run(); }) {}
 
 CommitLoop::~CommitLoop() { Stop(); }
@@ -85,9 +86,11 @@ void CommitLoop::Run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return !committing_ && (stopping_ || !pending_.empty()); });
       if (pending_.empty()) return;  // stopping, and everything queued is done
-      // Take everything waiting, up to the event cap (always at least one job).
+      // Take everything waiting, up to the event cap (always at least one job). A decided batch
+      // is committed alone.
       std::size_t events = 0;
-      while (!pending_.empty() && (jobs.empty() || events + pending_.front().events <= max_batch_events_)) {
+      while (!pending_.empty() && (jobs.empty() || events + pending_.front().events <= max_batch_events_) &&
+             (jobs.empty() || (!jobs.front().decided && !pending_.front().decided))) {
         events += pending_.front().events;
         jobs.push_back(std::move(pending_.front()));
         pending_.pop_front();
@@ -119,14 +122,20 @@ void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs, std::uint64_t number) {
   for (CommitJob& job : jobs) staged.push_back(job.stage(context));
 
   Status written;
+  const bool decided = jobs.front().decided;
   context.Finalize();
-  if (!context.batch().empty()) {
-    written = FromKv(store_.Write({.sync = sync_}, context.batch()), "writing a batch");
+  if (decided) {
+    if (staged.front().ok() && !context.batch().empty()) written = FromKv(store_.Write({.sync = jobs.front().decided_sync}, context.batch()), "writing a decided batch");
+  } else if (!context.batch().empty()) {
+    written = writer_ != nullptr ? writer_->Write(context.batch(), sync_)
+                                 : FromKv(store_.Write({.sync = sync_}, context.batch()), "writing a batch");
   }
   std::vector<std::function<void()>> callbacks;
   callbacks.reserve(jobs.size() + 2);
   if (written.ok()) {
-    callbacks.push_back([topics = context.Apply()] {
+    std::vector<TopicPtr> topics = context.Apply();
+    if (decided && staged.front().ok() && jobs.front().applied) written = jobs.front().applied(&topics);
+    callbacks.push_back([topics = std::move(topics)] {
       for (const TopicPtr& topic : topics) topic->WakeReaders();
     });
   }

@@ -16,10 +16,12 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "commit_context.h"
 #include "completion_bells.h"
 #include "completion_thread.h"
+#include "goethe/engine/replication.h"
 #include "goethe/engine/status.h"
 
 namespace goethe {
@@ -32,12 +34,20 @@ struct CommitJob {
   // Called once, on the completion thread, with the job's outcome: its staging error, or the
   // batch write's status.
   std::function<void(const Status&)> finish;
+  // A batch decided elsewhere (a cluster's leader): committed alone, written to the store as it
+  // is (durably when `decided_sync`, never through the CommitWriter), and then `applied` brings
+  // the live state up to date on the loop's thread, adding the topics whose readers to wake; its
+  // status becomes the job's outcome.
+  bool decided = false;
+  bool decided_sync = false;
+  std::function<Status(std::vector<TopicPtr>* wake)> applied;
 };
 
 class CommitLoop {
  public:
+  // `writer` (may be null: write to `store`) gets every batch staged here; see replication.h.
   CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& state, bool sync,
-             std::size_t max_batch_events, std::function<TimestampNs()> clock);
+             std::size_t max_batch_events, std::function<TimestampNs()> clock, CommitWriter* writer);
   ~CommitLoop();  // Stop()s
 
   // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
@@ -67,6 +77,7 @@ class CommitLoop {
   const bool sync_;
   const std::size_t max_batch_events_;
   const std::function<TimestampNs()> clock_;
+  CommitWriter* const writer_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

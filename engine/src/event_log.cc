@@ -176,7 +176,7 @@ Status EventLog::EnforceRetention() { return impl_->EnforceRetention(); }
 
 void EventLog::Impl::Start() {
   loop_ = std::make_unique<CommitLoop>(*store_, registry_, loop_state_, options_.sync,
-                                       options_.max_commit_events, options_.clock);
+                                       options_.max_commit_events, options_.clock, options_.writer);
   retention_thread_ = std::thread([this] { RetentionThread(); });
   groups_->Start();
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "commit_loop.h"
@@ -76,6 +77,22 @@ class EventLog::Impl {
                          CursorMove move, std::function<void(const Status&)> done);
   Result<std::vector<CursorInfo>> ListCursors(const std::string& topic) const;
   Status DeleteCursor(const std::string& topic, const std::string& consumer);
+
+  // decided.cc: a follower's application of its leader's batches.
+  Status ApplyDecided(const kv::WriteBatch& batch, bool sync);
+  Status Reload();
+  // What a decided batch changed, by topic.
+  struct Touched {
+    std::set<std::string> names;       // topic records put or deleted
+    std::set<std::uint64_t> ids;       // topics with keys put or deleted
+    std::set<std::uint64_t> group_ids; // topics with group records put or deleted
+    bool meta = false;                 // store-wide values
+    bool everything = false;           // read every topic back
+  };
+  static Touched TouchedBy(const kv::WriteBatch& batch);
+  // On the commit loop's thread, after the batch is written: reads what it touched back.
+  Status Refresh(const Touched& touched, std::vector<TopicPtr>* wake);
+  void DropLive(const TopicPtr& topic, std::vector<TopicPtr>* wake);
 
   // retention.cc
   Status EnforceRetention();

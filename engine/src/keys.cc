@@ -117,3 +117,45 @@ std::optional<std::string_view> TopicName(std::string_view key) {
 }
 
 }  // namespace goethe::keys
+
+namespace goethe::keys {
+
+std::optional<std::uint64_t> TopicIdOf(std::string_view key) {
+  if (key.size() < 9) return std::nullopt;
+  switch (key[0]) {
+    case kEvent: case kIndex: case kIdempotency: case kLow: case kCursor: case kGroup: case kGroupEvent:
+      return ReadBigEndian64(key.substr(1));
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace goethe::keys
+
+namespace goethe::replication_keys {
+
+std::string LogEntry(std::uint64_t index) {
+  std::string key(1, keys::kReplicationLog);
+  keys::PutBigEndian64(&key, index);
+  return key;
+}
+
+std::string LogBegin() { return std::string(1, keys::kReplicationLog); }
+std::string LogEnd() { return std::string(1, keys::kReplicationLog + 1); }
+
+bool LogIndex(std::string_view key, std::uint64_t* index) {
+  if (key.size() != 9 || key[0] != keys::kReplicationLog) return false;
+  *index = keys::ReadBigEndian64(key.substr(1));
+  return true;
+}
+
+std::string Marker() { return keys::Meta("replication"); }
+
+std::string TopicsBegin() { return std::string(1, keys::kTopic); }
+std::string TopicsEnd() { return std::string(1, keys::kTopic + 1); }
+
+bool IsReplicationKey(std::string_view key) {
+  return (!key.empty() && key[0] == keys::kReplicationLog) || key == Marker();
+}
+
+}  // namespace goethe::replication_keys

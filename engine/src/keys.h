@@ -28,6 +28,7 @@ inline constexpr char kLow = 'l';         // l topic-id              -> LowRecor
 inline constexpr char kCursor = 'p';      // p topic-id consumer     -> CursorRecord (position)
 inline constexpr char kGroup = 'g';       // g topic-id group        -> GroupRecord (floor, dispatch, settings)
 inline constexpr char kGroupEvent = 'h';  // h topic-id len group offset -> GroupEventRecord (above the floor)
+inline constexpr char kReplicationLog = 'R';  // R index -> a replication log entry (cluster only)
 
 void PutBigEndian64(std::string* out, std::uint64_t value);
 void EncodeBigEndian64(char* out, std::uint64_t value);  // writes 8 bytes
@@ -65,5 +66,8 @@ std::optional<std::string_view> CursorConsumer(std::string_view key);
 std::optional<std::string_view> GroupName(std::string_view key);
 std::optional<std::uint64_t> GroupEventOffset(std::string_view key);
 std::optional<std::string_view> TopicName(std::string_view key);
+// The topic id of a key of one of the per-topic families (events, index, cursors, idempotency
+// keys, retention records, groups); nullopt for other keys.
+std::optional<std::uint64_t> TopicIdOf(std::string_view key);
 
 }  // namespace goethe::keys

@@ -2,6 +2,8 @@
 // event (offset, timestamp and running total of event bytes); its retention record says what was removed,
 // and stands for the head when retention has removed every event. The oldest event and the newest
 // time-index entry check both ends against loss.
+#include "recovery.h"
+
 #include "event_log_impl.h"
 #include "keys.h"
 #include "records.h"
@@ -71,9 +73,10 @@ Result<std::optional<std::uint64_t>> NewestIndexedOffset(kv::Store& store, std::
   return std::optional<std::uint64_t>(keys::ReadBigEndian64(it->value()));
 }
 
-// Fills the topic's loop view from its retention record and its oldest and newest events, and
-// checks them against each other: a damaged store is refused, never served with wrong counters.
+}  // namespace
+
 Status RecoverTopic(kv::Store& store, TopicState& topic) {
+  topic.loop = TopicState::LoopView{};
   const std::string& name = topic.name;
   auto& loop = topic.loop;
   // A retention record that cannot be read is not an absent one: taking it for absent would
@@ -126,7 +129,21 @@ Status RecoverTopic(kv::Store& store, TopicState& topic) {
   return Status::Ok();
 }
 
-}  // namespace
+Status RecoverLoopMeta(kv::Store& store, LoopState& loop) {
+  std::string value;
+  kv::Status s = store.Get({}, keys::Meta("format"), &value);
+  if (!s.ok()) return FromKv(s, "reading the store format");
+  loop.attributes_format = value == records::kFormatWithAttributes;
+  s = store.Get({}, keys::Meta("next_topic_id"), &value);
+  if (s.ok()) {
+    auto next = records::DecodeCounter(value);
+    if (!next) return DataLoss("damaged next-topic-id record");
+    loop.next_topic_id = *next;
+  } else if (!s.IsNotFound()) {
+    return FromKv(s, "reading the next topic id");
+  }
+  return Status::Ok();
+}
 
 Status EventLog::Impl::Recover() {
   std::string value;
@@ -141,24 +158,14 @@ Status EventLog::Impl::Recover() {
     if (kv::Status w = store_->Write({.sync = true}, init); !w.ok()) return FromKv(w, "initialising the store");
   } else if (!s.ok()) {
     return FromKv(s, "reading the store format");
-  } else if (value == records::kFormatWithAttributes) {
-    loop_state_.attributes_format = true;
-  } else if (value != records::kFormatPlain) {
+  } else if (value != records::kFormatPlain && value != records::kFormatWithAttributes) {
     // Format 1 kept a head record per topic that every append rewrote (docs/storage.md).
     return FailedPrecondition("the store has format '" + value + "', this program reads '" +
                               std::string(records::kFormatPlain) + "' and '" +
                               std::string(records::kFormatWithAttributes) +
                               "': serve it with the Goethe version that wrote it, or move it aside to start an empty store");
   }
-
-  s = store_->Get({}, keys::Meta("next_topic_id"), &value);
-  if (s.ok()) {
-    auto next = records::DecodeCounter(value);
-    if (!next) return DataLoss("damaged next-topic-id record");
-    loop_state_.next_topic_id = *next;
-  } else if (!s.IsNotFound()) {
-    return FromKv(s, "reading the next topic id");
-  }
+  if (Status meta = RecoverLoopMeta(*store_, loop_state_); !meta.ok()) return meta;
 
   const std::string topics_begin(1, keys::kTopic), topics_end(1, keys::kTopic + 1);
   auto it = store_->NewIterator({.lower_bound = topics_begin, .upper_bound = topics_end});

@@ -26,7 +26,7 @@ int MaxRequestBytes(std::uint64_t max_event_bytes) {
 }
 
 Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
-                               grpc::Service* service, std::uint64_t max_event_bytes) {
+                               grpc::Service* service, std::uint64_t max_event_bytes, grpc::Service* peer_service) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -34,7 +34,10 @@ Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc:
   int bound_port = 0;
   builder.AddListeningPort(address, std::move(credentials), &bound_port);
   builder.RegisterService(service);
-  builder.SetMaxReceiveMessageSize(MaxRequestBytes(max_event_bytes));
+  if (peer_service != nullptr) builder.RegisterService(peer_service);
+  // gRPC has one limit per server: a cluster node's must let its leader's commits through.
+  builder.SetMaxReceiveMessageSize(peer_service != nullptr ? std::max(MaxRequestBytes(max_event_bytes), kMaxPeerMessageBytes)
+                                                           : MaxRequestBytes(max_event_bytes));
   builder.SetMaxSendMessageSize(-1);
 
   Listener listener;

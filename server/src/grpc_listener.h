@@ -24,9 +24,14 @@ struct Listener {
 constexpr std::uint64_t kEventsPerRequestBound = 16;
 int MaxRequestBytes(std::uint64_t max_event_bytes);
 
-// Starts serving `service` on `address` with `credentials` (plaintext or TLS, tls_credentials.h).
-// Fails (UNAVAILABLE, one line) when the address cannot be bound: in use, not local, or malformed.
+// A cluster node's replication messages carry whole commits: up to this many bytes.
+constexpr int kMaxPeerMessageBytes = 256 << 20;
+
+// Starts serving `service` (and `peer_service`, a cluster node's replication, when not null) on
+// `address` with `credentials` (plaintext or TLS, tls_credentials.h). Fails (UNAVAILABLE, one
+// line) when the address cannot be bound: in use, not local, or malformed.
 Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
-                               grpc::Service* service, std::uint64_t max_event_bytes);
+                               grpc::Service* service, std::uint64_t max_event_bytes,
+                               grpc::Service* peer_service = nullptr);
 
 }  // namespace goethe::server

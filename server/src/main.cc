@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "goethe/cluster/coordinator.h"
+#include "goethe/cluster/replicator.h"
 #include "goethe/engine/config.h"
 #include "goethe/engine/event_log.h"
 #include "goethe/engine/plugin_loader.h"
@@ -55,13 +56,12 @@ int Serve(const ServerFlags& flags) {
   if (!plugin.ok()) return FailToStart(plugin.status().message());
   Result<std::shared_ptr<kv::Store>> store = plugin->Open(*config);
   if (!store.ok()) return FailToStart(store.status().message());
-  Result<std::unique_ptr<EventLog>> opened = EventLog::Open(*store, EventLogOptions::FromConfig(*config));
-  if (!opened.ok()) return FailToStart(config->storage.path + ": " + opened.status().message());
-  EventLog& log = **opened;
-
-  // In a cluster: join it before serving, so that a node that cannot reach etcd never serves.
+  // In a cluster, every commit goes through the replicator (replication.h), which reads its own
+  // state from the store first.
   HealthReporter health_reporter;
   std::unique_ptr<cluster::Coordinator> coordinator;
+  std::unique_ptr<cluster::Replicator> replicator;
+  EventLogOptions log_options = EventLogOptions::FromConfig(*config);
   if (config->cluster.enabled) {
     // --listen moves the advertised address with it when the config did not set one apart.
     if (flags.listen && config->cluster.advertise == listen_in_file) config->cluster.advertise = *flags.listen;
@@ -71,7 +71,21 @@ int Serve(const ServerFlags& flags) {
                          "cluster.advertise to one");
     coordinator = cluster::MakeEtcdCoordinator(
         config->cluster, cluster::NodeIdentity{config->cluster.node, config->cluster.advertise, GOETHE_VERSION});
-    coordinator->ReportProgress([&log] { return AppliedEvents(log); });
+    replicator = std::make_unique<cluster::Replicator>(
+        *store, *coordinator,
+        cluster::Replicator::Options{config->replication, config->storage.sync, config->cluster.node});
+    if (Status loaded = replicator->Load(); !loaded.ok())
+      return FailToStart(config->storage.path + ": replication state: " + loaded.message());
+    log_options.writer = replicator.get();
+  }
+  Result<std::unique_ptr<EventLog>> opened = EventLog::Open(*store, log_options);
+  if (!opened.ok()) return FailToStart(config->storage.path + ": " + opened.status().message());
+  EventLog& log = **opened;
+
+  // In a cluster: join it before serving, so that a node that cannot reach etcd never serves.
+  if (coordinator) {
+    coordinator->ReportProgress([&replicator] { return replicator->applied_index(); });
+    coordinator->SetCampaignGate([&replicator](const cluster::ClusterView& view) { return replicator->MayLead(view); });
     health_reporter.Follow(coordinator.get());
     if (Status joined = coordinator->Start(TerminationSignalPending); !joined.ok()) {
       log.Close();
@@ -99,14 +113,15 @@ int Serve(const ServerFlags& flags) {
   context.node_address = &node_address;
   GoetheService service(context);
 
-  Result<Listener> listener =
-      StartListener(config->server.listen, *credentials, &service, config->engine.max_event_bytes);
+  Result<Listener> listener = StartListener(config->server.listen, *credentials, &service, config->engine.max_event_bytes,
+                                            replicator ? replicator->service() : nullptr);
   if (!listener.ok()) {
     if (coordinator) coordinator->Stop();
     log.Close();
     return FailToStart(listener.status().message());
   }
   if (!config->cluster.enabled) node_address.Set(listener->address);  // the port the kernel picked, if 0
+  if (replicator) replicator->Start(&log, [&streams] { streams.CloseAll(); });
   health_reporter.Attach(listener->server->GetHealthCheckService());
   MarkServing();
 
@@ -124,6 +139,7 @@ int Serve(const ServerFlags& flags) {
   const int signal = WaitForTerminationSignal();
   spdlog::info("{} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   if (coordinator) coordinator->BeginStop();  // a successor is elected while calls finish here
+  if (replicator) replicator->Stop();  // writes still in flight fail: no longer the leader
   health_reporter.Shutdown();
   service.BeginShutdown();
   listener->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);

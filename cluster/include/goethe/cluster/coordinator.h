@@ -44,6 +44,13 @@ struct ClusterView {
   std::string leader_address;
   std::uint64_t epoch = 0;          // the leader's epoch; 0 with no leader
   bool reachable = false;           // this node's session with the coordinator is alive
+  // The in-sync set, as its leader last wrote it (replication): the members that hold every
+  // acknowledged write. Unknown before any leader has written one.
+  bool in_sync_known = false;
+  std::vector<std::string> in_sync;
+  std::uint64_t in_sync_epoch = 0;  // the epoch of the leader that wrote it
+
+  bool InSync(const std::string& name) const;
 };
 
 // Who this node is, as it registers itself.
@@ -58,9 +65,12 @@ class Coordinator {
   virtual ~Coordinator() = default;
 
   // Called (from the coordinator's own threads) whenever the view or this node's leadership
-  // changes; it must not block for long. Set before Start.
+  // changes; it must not block for long. Add them before Start; all are called, in order.
   using ChangeListener = std::function<void()>;
   virtual void OnChange(ChangeListener listener) = 0;
+  // Whether this node may campaign now, given the view (replication: only an in-sync member may
+  // lead). Without one, every node may. Set before Start.
+  virtual void SetCampaignGate(std::function<bool(const ClusterView&)> may_lead) = 0;
   // What the node has applied, asked for by the coordinator when it refreshes this node's
   // registration (about once a second). Set before Start.
   virtual void ReportProgress(std::function<std::uint64_t()> applied) = 0;
@@ -77,8 +87,13 @@ class Coordinator {
   // The epoch this node leads in; 0 when it does not lead.
   virtual std::uint64_t LeaderEpoch() const = 0;
   virtual ClusterView View() const = 0;
-  // This node's state now: kLeader while IsLeader(); a follower is kInSync while it holds what the
-  // leader last reported holding, else kCatchingUp; kStopping after BeginStop.
+  // Writes the in-sync set, fenced by this node's leadership: fails (FAILED_PRECONDITION) when
+  // this node does not lead the current epoch, and then nothing was written.
+  virtual Status SetInSync(const std::vector<std::string>& members) = 0;
+
+  // This node's state now: kLeader while IsLeader(); a follower is kInSync while it is in the
+  // in-sync set (or, before there is one, holds what the leader last reported holding), else
+  // kCatchingUp; kStopping after BeginStop.
   virtual MemberState State() const = 0;
 
   // Clean shutdown, in two steps: BeginStop gives up leadership at once (a successor can be

@@ -22,6 +22,7 @@
 #include "goethe/engine/config.h"
 #include "goethe/engine/groups.h"
 #include "goethe/engine/status.h"
+#include "goethe/engine/replication.h"
 #include "goethe/engine/types.h"
 #include "goethe/kv/store.h"
 
@@ -38,6 +39,9 @@ struct EventLogOptions {
   std::uint64_t max_commit_events = 65536;
   // Wall clock; tests replace it to step time backwards or forwards.
   std::function<TimestampNs()> clock;
+  // Gets every batch the commit loop stages (replication.h); null: they go straight to the store.
+  // Must outlive the log.
+  CommitWriter* writer = nullptr;
 
   static EventLogOptions FromConfig(const Config& config);
 };
@@ -153,6 +157,17 @@ class EventLog {
 
   // Runs one retention pass over every topic now (the background thread does it periodically).
   Status EnforceRetention();
+
+  // Replication (replication.h). A cluster's follower applies a batch its leader decided: the
+  // batch's KV operations are written as they are, durably when `sync`, after whatever is queued
+  // and never through the CommitWriter; then the live state of every topic they touch (created,
+  // deleted, appended to, trimmed; cursors, groups) is read back from the store and the topics'
+  // readers are woken.
+  Status ApplyDecided(const kv::WriteBatch& batch, bool sync);
+  // Reads every topic's live state back from the store, as ApplyDecided does for the topics a
+  // batch touches: after a snapshot replaced the store's contents, or when a follower becomes the
+  // leader (its groups).
+  Status Reload();
 
   const EventLogOptions& options() const;
 

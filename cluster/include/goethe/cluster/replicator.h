@@ -1,0 +1,121 @@
+// Replicator: how a cluster node's writes reach the other nodes before they are acknowledged
+// (docs/cluster.md, "Replication"). One per node, between the engine's commit loop and the store:
+//
+//   leader    every batch the commit loop staged becomes the next entry of the replication log:
+//             written here, sent to every follower, and committed once every member of the
+//             in-sync set holds it on disk; only then is it applied to the store and the engine
+//             acknowledges it. A member that does not answer within replication.max_lag is first
+//             removed from the in-sync set (in etcd, fenced by the epoch); with fewer than
+//             replication.min_insync members in sync, writes fail with UNAVAILABLE.
+//   follower  refuses every local batch; the leader's entries arrive through the Replication
+//             service, are held on disk, and are applied (EventLog::ApplyDecided) once the leader
+//             says they are committed — so readers never see what could be lost. A follower too far
+//             behind for the leader's log, or holding data from elsewhere, gets a copy of the
+//             leader's store first.
+//   promoted  a new leader commits the entries it inherited (by bringing the in-sync members up to
+//             its log, discarding whatever they held beyond it) before it takes writes.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "goethe/cluster/coordinator.h"
+#include "goethe/engine/config.h"
+#include "goethe/engine/event_log.h"
+#include "goethe/engine/replication.h"
+#include "goethe/kv/store.h"
+
+namespace goethe::cluster {
+
+class FollowerLink;
+class ReplicationLog;
+class ReplicationService;
+struct EntryId;
+
+class Replicator final : public CommitWriter {
+ public:
+  struct Options {
+    ReplicationConfig config;
+    bool sync = true;  // storage.sync: entries are on stable storage before they are acknowledged
+    std::string self;  // this node's name
+  };
+
+  Replicator(std::shared_ptr<kv::Store> store, Coordinator& coordinator, Options options);
+  ~Replicator() override;  // Stop()s
+
+  // Reads the replication state from the store: before the engine opens on it.
+  Status Load();
+  // Starts following (and leading when elected), with the engine opened on the store with this as
+  // its writer. `close_streams` ends every client stream of the node: before a copy of the
+  // leader's store replaces this one's.
+  void Start(EventLog* log, std::function<void()> close_streams);
+  // Ends leading and following; the engine may close afterwards.
+  void Stop();
+
+  // The commit loop's writes (the leader's path; a follower refuses them).
+  Status Write(kv::WriteBatch& batch, bool sync) override;
+
+  // The follower side, to register on the node's gRPC server.
+  grpc::Service* service();
+  // Whether this node may campaign to lead, given the view: it is in sync (or no in-sync set was
+  // written yet), or replication.unclean_election allows it.
+  bool MayLead(const ClusterView& view) const;
+  // The index of the last entry this node has applied: its progress.
+  std::uint64_t applied_index() const;
+
+ private:
+  friend class FollowerLink;
+  friend class ReplicationService;
+
+  void RoleLoop();
+  void Promote(std::uint64_t epoch);
+  // Commits and applies the entries a new leader inherited; then it takes writes.
+  void TakeOver(std::uint64_t epoch);
+  void Demote();
+  void KeepLinksInStep(const ClusterView& view);
+  void ExpandInSync();
+  // Waits until every in-sync follower holds entry `index`, removing those that do not answer in
+  // time; OK when the entry is committed.
+  Status WaitForInSync(std::uint64_t index, std::uint64_t epoch);
+  // Applies the held entries up to `index` (committed) to the store and the engine.
+  Status ApplyUpTo(std::uint64_t index);
+  // A follower link acknowledged; wakes whoever waits.
+  void Acknowledged();
+  std::uint64_t commit_index() const;
+  std::uint64_t leading_epoch() const;
+
+  const std::shared_ptr<kv::Store> store_;
+  Coordinator& coordinator_;
+  const Options options_;
+  std::unique_ptr<ReplicationLog> log_;
+  std::unique_ptr<ReplicationService> service_;
+  EventLog* events_ = nullptr;
+  std::function<void()> close_streams_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
+  bool role_changed_ = false;
+  std::uint64_t epoch_ = 0;  // the epoch this node leads as replicator; 0: it follows
+  std::uint64_t generation_ = 0;
+  bool ready_ = false;       // promoted: what it inherited is committed and applied
+  std::string takeover_error_;  // why writes wait, until ready_
+  std::uint64_t commit_index_ = 0;
+  std::set<std::string> in_sync_;  // the leader's in-sync set, itself included
+  std::map<std::string, std::unique_ptr<FollowerLink>> links_;  // by follower name
+  std::mutex apply_mutex_;  // one application of entries at a time
+  std::thread role_thread_;
+};
+
+}  // namespace goethe::cluster

@@ -1,0 +1,294 @@
+// Replicator: construction, roles (following, promotion, leading) and the leader's commit path.
+#include "goethe/cluster/replicator.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "batch_codec.h"
+#include "follower_link.h"
+#include "goethe/engine/kv_status.h"
+#include "replication_log.h"
+#include "replication_service.h"
+
+namespace goethe::cluster {
+
+using Clock = std::chrono::steady_clock;
+
+Replicator::Replicator(std::shared_ptr<kv::Store> store, Coordinator& coordinator, Options options)
+    : store_(std::move(store)),
+      coordinator_(coordinator),
+      options_(std::move(options)),
+      log_(std::make_unique<ReplicationLog>(*store_)),
+      service_(std::make_unique<ReplicationService>(*this)) {}
+
+Replicator::~Replicator() { Stop(); }
+
+Status Replicator::Load() { return log_->Load(); }
+
+grpc::Service* Replicator::service() { return service_.get(); }
+
+std::uint64_t Replicator::applied_index() const { return log_->applied().index; }
+
+bool Replicator::MayLead(const ClusterView& view) const {
+  return options_.config.unclean_election || !view.in_sync_known || view.InSync(options_.self);
+}
+
+std::uint64_t Replicator::commit_index() const {
+  std::lock_guard lock(mutex_);
+  return commit_index_;
+}
+
+std::uint64_t Replicator::leading_epoch() const {
+  std::lock_guard lock(mutex_);
+  return epoch_;
+}
+
+void Replicator::Start(EventLog* log, std::function<void()> close_streams) {
+  events_ = log;
+  close_streams_ = std::move(close_streams);
+  coordinator_.OnChange([this] {
+    std::lock_guard lock(mutex_);
+    role_changed_ = true;
+    changed_.notify_all();
+  });
+  role_thread_ = std::thread([this] { RoleLoop(); });
+}
+
+void Replicator::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+    changed_.notify_all();
+  }
+  if (role_thread_.joinable()) role_thread_.join();
+  Demote();
+  service_->Close();
+}
+
+void Replicator::RoleLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_ || role_changed_; });
+      if (stopping_) return;
+      role_changed_ = false;
+    }
+    const std::uint64_t epoch = coordinator_.LeaderEpoch();
+    const std::uint64_t leading = leading_epoch();
+    if (epoch != leading) {
+      if (leading != 0) Demote();
+      if (epoch != 0) Promote(epoch);
+    }
+    if (const std::uint64_t now_leading = leading_epoch(); now_leading != 0) {
+      KeepLinksInStep(coordinator_.View());
+      ExpandInSync();
+      bool ready;
+      {
+        std::lock_guard lock(mutex_);
+        ready = ready_;
+      }
+      if (!ready) TakeOver(now_leading);
+    }
+  }
+}
+
+void Replicator::KeepLinksInStep(const ClusterView& view) {
+  std::vector<std::unique_ptr<FollowerLink>> gone;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch_ == 0) return;
+    for (const MemberInfo& member : view.members) {
+      if (member.name == options_.self || member.address.empty()) continue;
+      auto it = links_.find(member.name);
+      if (it != links_.end() && it->second->address() == member.address) continue;
+      if (it != links_.end()) gone.push_back(std::move(it->second));
+      links_[member.name] = std::make_unique<FollowerLink>(*this, member.name, member.address, epoch_);
+    }
+  }
+  gone.clear();  // stopped outside the lock: their threads take it
+}
+
+void Replicator::ExpandInSync() {
+  std::vector<std::string> members;
+  std::string joining;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch_ == 0) return;
+    const std::uint64_t last = log_->last().index;
+    for (const auto& [name, link] : links_) {
+      if (!in_sync_.count(name) && link->match() >= last) {
+        joining = name;
+        break;
+      }
+    }
+    if (joining.empty()) return;
+    members.assign(in_sync_.begin(), in_sync_.end());
+    members.push_back(joining);
+  }
+  // A member that holds every entry joins; writes that start from now on wait for it too. Done
+  // outside the commit path, so a write in flight may commit without it: it was not in sync then.
+  if (Status s = coordinator_.SetInSync(members); !s.ok()) {
+    spdlog::warn("replication: cannot add {} to the in-sync set: {}", joining, s.message());
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  in_sync_.insert(joining);
+  spdlog::info("replication: {} is in sync", joining);
+}
+
+void Replicator::Promote(std::uint64_t epoch) {
+  const ClusterView view = coordinator_.View();
+  std::set<std::string> in_sync{options_.self};
+  for (const MemberInfo& member : view.members) {
+    // Who was in sync and is still a member keeps its place; it must hold the inherited entries
+    // within max_lag or it is removed (WaitForInSync).
+    if (member.name != options_.self && (!view.in_sync_known || view.InSync(member.name))) in_sync.insert(member.name);
+  }
+  if (Status s = coordinator_.SetInSync({in_sync.begin(), in_sync.end()}); !s.ok()) {
+    spdlog::warn("replication: cannot start epoch {}: {}", epoch, s.message());
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    epoch_ = epoch;
+    generation_ = 0;
+    ready_ = false;
+    takeover_error_ = "the leader is taking over (committing what it inherited); retry shortly";
+    in_sync_ = in_sync;
+    commit_index_ = log_->applied().index;
+  }
+  spdlog::info("replication: leading epoch {}; committing what it holds up to {}", epoch, ToString(log_->last()));
+  KeepLinksInStep(view);
+}
+
+void Replicator::TakeOver(std::uint64_t epoch) {
+  const EntryId inherited = log_->last();
+  if (Status s = WaitForInSync(inherited.index, epoch); !s.ok()) {
+    std::lock_guard lock(mutex_);
+    takeover_error_ = "the leader is taking over: " + s.message();
+    return;  // RoleLoop tries again while this node leads
+  }
+  {
+    std::lock_guard lock(mutex_);
+    commit_index_ = inherited.index;
+  }
+  changed_.notify_all();
+  if (Status s = ApplyUpTo(inherited.index); !s.ok()) {
+    spdlog::error("replication: applying the inherited entries: {}", s.message());
+    return;
+  }
+  // Groups, cursors and retention as the store says, now that this node writes them.
+  if (Status s = events_->Reload(); !s.ok()) spdlog::error("replication: reloading: {}", s.message());
+  std::lock_guard lock(mutex_);
+  if (epoch_ != epoch) return;
+  ready_ = true;
+  spdlog::info("replication: epoch {} takes writes ({} in sync)", epoch, in_sync_.size());
+}
+
+void Replicator::Demote() {
+  std::map<std::string, std::unique_ptr<FollowerLink>> links;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch_ == 0) return;
+    spdlog::info("replication: no longer leading epoch {}", epoch_);
+    epoch_ = 0;
+    ready_ = false;
+    links.swap(links_);
+    changed_.notify_all();
+  }
+  links.clear();
+}
+
+void Replicator::Acknowledged() { changed_.notify_all(); }
+
+Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
+  const auto started = Clock::now();
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (stopping_ || epoch_ != epoch || !coordinator_.IsLeader())
+      return Unavailable("not the leader any more: the write may or may not be kept by the next leader");
+    std::vector<std::string> missing;
+    for (const std::string& member : in_sync_) {
+      if (member == options_.self) continue;
+      auto link = links_.find(member);
+      if (link == links_.end() || link->second->match() < index) missing.push_back(member);
+    }
+    if (missing.empty()) {
+      if (in_sync_.size() < options_.config.min_insync)
+        return Unavailable("only " + std::to_string(in_sync_.size()) + " members are in sync, fewer than replication.min_insync " +
+                           std::to_string(options_.config.min_insync) + ": the write was not acknowledged");
+      return Status::Ok();
+    }
+    if (Clock::now() - started >= options_.config.max_lag) {
+      // Those that did not answer in time leave the in-sync set, in etcd, before anything is
+      // acknowledged without them.
+      std::set<std::string> remaining = in_sync_;
+      for (const std::string& member : missing) remaining.erase(member);
+      lock.unlock();
+      Status s = coordinator_.SetInSync({remaining.begin(), remaining.end()});
+      lock.lock();
+      if (!s.ok()) return Unavailable("cannot update the in-sync set: " + s.message());
+      for (const std::string& member : missing)
+        spdlog::warn("replication: {} left the in-sync set: entry {} unacknowledged after {} ms", member, index,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(options_.config.max_lag).count());
+      in_sync_ = remaining;
+      continue;
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+}
+
+Status Replicator::Write(kv::WriteBatch& batch, bool sync) {
+  EntryId id;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch_ == 0) return Unavailable("not the leader: this node does not accept writes");
+    if (!ready_) return Unavailable(takeover_error_);
+    if (in_sync_.size() < options_.config.min_insync)
+      return Unavailable("only " + std::to_string(in_sync_.size()) + " members are in sync, fewer than replication.min_insync " +
+                         std::to_string(options_.config.min_insync) + ": writes are refused until more catch up");
+    id = EntryId{log_->last().index + 1, epoch_, generation_};
+  }
+  const LogEntry entry{id, EncodeBatch(batch)};
+  if (Status held = log_->Append(id.index - 1, {entry}, sync); !held.ok()) return held;
+  changed_.notify_all();  // the links send it
+  if (Status committed = WaitForInSync(id.index, id.epoch); !committed.ok()) {
+    // Not committed: it is never applied here. Followers that hold it drop it when the next entry
+    // (a new generation, so never mistaken for this one) or a new leader arrives.
+    (void)log_->DropFrom(id.index);
+    std::lock_guard lock(mutex_);
+    ++generation_;
+    return committed;
+  }
+  ReplicationLog::MarkApplied(&batch, id);
+  // The entry is on disk here and on every in-sync member: applying it needs no sync of its own.
+  if (kv::Status w = store_->Write({}, batch); !w.ok()) return FromKv(w, "applying a committed entry");
+  log_->Applied(id);
+  {
+    std::lock_guard lock(mutex_);
+    commit_index_ = id.index;
+  }
+  changed_.notify_all();  // the links tell the followers
+  if (id.index % 1024 == 0) (void)log_->Trim(options_.config.log_entries);
+  return Status::Ok();
+}
+
+Status Replicator::ApplyUpTo(std::uint64_t index) {
+  std::lock_guard apply(apply_mutex_);
+  for (std::uint64_t next = log_->applied().index + 1; next <= index; ++next) {
+    auto entry = log_->Read(next);
+    if (!entry.ok()) return entry.status();
+    if (!entry->has_value()) return DataLoss("replication log entry " + std::to_string(next) + " is missing");
+    kv::WriteBatch batch;
+    if (Status s = DecodeBatch((*entry)->ops, &batch); !s.ok()) return s;
+    ReplicationLog::MarkApplied(&batch, (*entry)->id);
+    if (Status s = events_->ApplyDecided(batch, false); !s.ok()) return s;
+    log_->Applied((*entry)->id);
+    if (next % 1024 == 0) (void)log_->Trim(options_.config.log_entries);
+  }
+  return Status::Ok();
+}
+
+}  // namespace goethe::cluster

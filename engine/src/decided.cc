@@ -1,0 +1,160 @@
+// A cluster follower's application of the batches its leader decided (replication.h): the batch's
+// KV operations are written as they are, then the live state of whatever they touched is read
+// back from the store with the same code that recovers it at open, so that a follower's topics,
+// heads, retention, cursors and groups are exactly what its store says.
+#include <future>
+#include <map>
+
+#include "event_log_impl.h"
+#include "keys.h"
+#include "records.h"
+#include "recovery.h"
+
+namespace goethe {
+
+EventLog::Impl::Touched EventLog::Impl::TouchedBy(const kv::WriteBatch& batch) {
+  Touched touched;
+  auto note = [&touched](std::string_view key) {
+    if (key.empty()) return;
+    if (key[0] == keys::kMeta) touched.meta = true;
+    if (auto name = keys::TopicName(key)) touched.names.emplace(*name);
+    if (auto id = keys::TopicIdOf(key)) {
+      touched.ids.insert(*id);
+      if (key[0] == keys::kGroup || key[0] == keys::kGroupEvent) touched.group_ids.insert(*id);
+    }
+  };
+  for (const kv::WriteBatch::Op& op : batch.ops()) {
+    if (op.type != kv::WriteBatch::OpType::kDeleteRange) {
+      note(op.key);
+      continue;
+    }
+    // The engine's range deletes stay within one family of one topic (a topic's deletion, a
+    // retention trim, a group's records); anything wider reads everything back.
+    auto begin = keys::TopicIdOf(op.key);
+    auto end = keys::TopicIdOf(op.value);
+    if (begin && end && op.key[0] == op.value[0] && *end <= *begin + 1) note(op.key);
+    else touched.everything = true;
+  }
+  return touched;
+}
+
+void EventLog::Impl::DropLive(const TopicPtr& topic, std::vector<TopicPtr>* wake) {
+  registry_.Remove(topic->name);
+  topic->deleted.store(true, std::memory_order_release);
+  groups_->DropTopic(topic);
+  wake->push_back(topic);
+}
+
+Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wake) {
+  loop_state_.cursors.clear();  // a cache of the store's cursors: filled again on demand
+  if (touched.meta || touched.everything) {
+    if (Status s = RecoverLoopMeta(*store_, loop_state_); !s.ok()) return s;
+  }
+  std::map<std::uint64_t, TopicPtr> by_id;
+  for (const TopicPtr& topic : registry_.All()) by_id[topic->id] = topic;
+
+  std::set<std::string> names = touched.names;
+  std::set<std::uint64_t> ids = touched.ids;
+  std::set<std::uint64_t> group_ids = touched.group_ids;
+  if (touched.everything) {
+    for (const auto& [id, topic] : by_id) names.insert(topic->name);
+    const std::string begin(1, keys::kTopic), end(1, keys::kTopic + 1);
+    auto it = store_->NewIterator({.lower_bound = begin, .upper_bound = end});
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (auto name = keys::TopicName(it->key())) names.emplace(*name);
+    }
+    if (!it->status().ok()) return FromKv(it->status(), "reading topics");
+  }
+
+  for (const std::string& name : names) {
+    std::string value;
+    kv::Status got = store_->Get({}, keys::Topic(name), &value);
+    if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the record of topic '" + name + "'");
+    TopicPtr live = registry_.Find(name);
+    if (got.IsNotFound()) {
+      if (live) {
+        by_id.erase(live->id);
+        DropLive(live, wake);
+      }
+      continue;
+    }
+    auto record = records::DecodeTopic(value);
+    if (!record) return DataLoss("damaged record of topic '" + name + "'");
+    if (live && live->id == record->id) {
+      ids.insert(live->id);
+      continue;
+    }
+    if (live) {  // deleted and created again under the same name
+      by_id.erase(live->id);
+      DropLive(live, wake);
+    }
+    auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
+    by_id[topic->id] = topic;
+    registry_.Add(topic);
+    ids.insert(topic->id);
+    group_ids.insert(topic->id);
+  }
+
+  if (touched.everything) {
+    for (const auto& [id, topic] : by_id) {
+      ids.insert(id);
+      group_ids.insert(id);
+    }
+  }
+  for (std::uint64_t id : ids) {
+    auto it = by_id.find(id);
+    if (it == by_id.end()) continue;  // what a deleted topic left
+    const TopicPtr& topic = it->second;
+    if (Status s = RecoverTopic(*store_, *topic); !s.ok()) return s;
+    topic->Publish();
+    wake->push_back(topic);
+    if (group_ids.count(id)) {
+      groups_->DropTopic(topic);
+      if (Status s = groups_->Recover(*store_, topic); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status EventLog::Impl::ApplyDecided(const kv::WriteBatch& batch, bool sync) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  CommitJob job;
+  job.decided = true;
+  job.decided_sync = sync;
+  job.stage = [&batch](CommitContext& ctx) {
+    for (const kv::WriteBatch::Op& op : batch.ops()) {
+      switch (op.type) {
+        case kv::WriteBatch::OpType::kPut: ctx.batch().Put(op.key, op.value); break;
+        case kv::WriteBatch::OpType::kDelete: ctx.batch().Delete(op.key); break;
+        case kv::WriteBatch::OpType::kDeleteRange: ctx.batch().DeleteRange(op.key, op.value); break;
+      }
+    }
+    return Status::Ok();
+  };
+  job.applied = [this, touched = TouchedBy(batch)](std::vector<TopicPtr>* wake) { return Refresh(touched, wake); };
+  job.finish = [&promise](const Status& s) { promise.set_value(s); };
+  loop_->Submit(std::move(job));
+  return future.get();
+}
+
+Status EventLog::Impl::Reload() {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  CommitJob job;
+  job.decided = true;
+  job.stage = [](CommitContext&) { return Status::Ok(); };
+  job.applied = [this](std::vector<TopicPtr>* wake) {
+    Touched everything;
+    everything.everything = true;
+    return Refresh(everything, wake);
+  };
+  job.finish = [&promise](const Status& s) { promise.set_value(s); };
+  loop_->Submit(std::move(job));
+  return future.get();
+}
+
+Status EventLog::ApplyDecided(const kv::WriteBatch& batch, bool sync) { return impl_->ApplyDecided(batch, sync); }
+Status EventLog::Reload() { return impl_->Reload(); }
+
+}  // namespace goethe
