@@ -96,7 +96,7 @@ TEST_F(ConfigTest, UnknownKeysAreRefusedWithTheKnownOnes) {
   EXPECT_EQ(ErrorOf("storage:\n  backend: leveldb\n  pth: ./x\n"),
             File() + ":3: storage.pth: unknown key (known: backend, options, path, plugin_dir, sync)");
   EXPECT_EQ(ErrorOf("storgae:\n  backend: leveldb\n"),
-            File() + ":1: storgae: unknown key (known: cluster, engine, server, storage)");
+            File() + ":1: storgae: unknown key (known: cluster, engine, replication, server, storage)");
 }
 
 TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
@@ -122,7 +122,8 @@ TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
   EXPECT_EQ(ErrorOf("storage:\n  options:\n    map_size:\n      nested: 1\n"),
             File() + ":3: storage.options.map_size: expected a single value, got a mapping");
   EXPECT_EQ(ErrorOf("storage: 5\n"), File() + ":1: storage: expected a mapping of keys");
-  EXPECT_EQ(ErrorOf("- a\n- b\n"), File() + ":1: expected a mapping with storage, engine, server, cluster");
+  EXPECT_EQ(ErrorOf("- a\n- b\n"),
+            File() + ":1: expected a mapping with storage, engine, server, cluster, replication");
 }
 
 TEST_F(ConfigTest, TlsPathsResolveAgainstTheConfigDirectory) {
@@ -535,6 +536,108 @@ TEST_F(ConfigClusterTest, UnknownKeysAreRefusedAtEveryLevel) {
 TEST_F(ConfigClusterTest, ServerTlsIsCheckedFirst) {
   EXPECT_EQ(ErrorOf("cluster:\n  node: n1\nserver:\n  tls:\n    key_file: server.key\n"),
             File() + ":5: server.tls.key_file: expected server.tls.cert_file too: a key without its certificate");
+}
+
+// The replication section: read within a cluster, refused without one.
+class ConfigReplicationTest : public ConfigClusterTest {
+ protected:
+  // The valid cluster section of Cluster() (lines 1-4), then `replication:` at line 5 and `keys`
+  // from line 6, each indented by 2.
+  static std::string Replication(const std::string& keys) { return Cluster("replication:\n" + keys); }
+
+  static void ExpectDefaults(const ReplicationConfig& replication) {
+    EXPECT_EQ(replication.min_insync, 2u);
+    EXPECT_EQ(replication.max_lag, std::chrono::seconds(2));
+    EXPECT_EQ(replication.log_entries, 10000u);
+    EXPECT_FALSE(replication.unclean_election);
+  }
+};
+
+TEST_F(ConfigReplicationTest, ReadsEveryKey) {
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", Replication("  min_insync: 3\n  max_lag: 500ms\n"
+                                                                     "  log_entries: 250000\n"
+                                                                     "  unclean_election: true\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const ReplicationConfig& replication = config->replication;
+  EXPECT_EQ(replication.min_insync, 3u);
+  EXPECT_EQ(replication.max_lag, std::chrono::milliseconds(500));
+  EXPECT_EQ(replication.log_entries, 250000u);
+  EXPECT_TRUE(replication.unclean_election);
+  EXPECT_EQ(config->Where("replication"), File() + ":5: replication");
+  EXPECT_EQ(config->Where("replication.unclean_election"), File() + ":9: replication.unclean_election");
+
+  // The bounds themselves are accepted; replication may come before cluster in the file.
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", "replication:\n  min_insync: 1\n  max_lag: 100ms\n"
+                                                    "  log_entries: 100\n  unclean_election: false\n" +
+                                                        Cluster("")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->replication.min_insync, 1u);
+  EXPECT_EQ(config->replication.max_lag, std::chrono::milliseconds(100));
+  EXPECT_EQ(config->replication.log_entries, 100u);
+  EXPECT_FALSE(config->replication.unclean_election);
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Replication("  min_insync: 64\n  max_lag: 1h\n"
+                                                                "  log_entries: 100000000\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->replication.min_insync, 64u);
+  EXPECT_EQ(config->replication.max_lag, std::chrono::hours(1));
+  EXPECT_EQ(config->replication.log_entries, 100000000u);
+}
+
+TEST_F(ConfigReplicationTest, AbsentOrEmptyGivesTheDefaults) {
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", ""));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ExpectDefaults(config->replication);
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Cluster("")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ExpectDefaults(config->replication);
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Replication("")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ExpectDefaults(config->replication);
+  config = LoadConfig(dir_.WriteFile("goethe.yaml", Replication("  max_lag: 5s\n")));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->replication.min_insync, 2u);
+  EXPECT_EQ(config->replication.max_lag, std::chrono::seconds(5));
+  EXPECT_EQ(config->replication.log_entries, 10000u);
+  EXPECT_FALSE(config->replication.unclean_election);
+}
+
+TEST_F(ConfigReplicationTest, RangesNameTheKeyAndLine) {
+  for (const std::string bad : {"0", "65", "-1", "two", "1.5"}) {
+    EXPECT_EQ(ErrorOf(Replication("  min_insync: \"" + bad + "\"\n")),
+              File() + ":6: replication.min_insync: expected an integer from 1 to 64, got '" + bad + "'");
+  }
+  EXPECT_EQ(ErrorOf(Replication("  min_insync: [2]\n")),
+            File() + ":6: replication.min_insync: expected an integer from 1 to 64, got a list");
+  for (const std::string bad : {"99ms", "61m", "2h", "1d"}) {
+    EXPECT_EQ(ErrorOf(Replication("  log_entries: 500\n  max_lag: " + bad + "\n")),
+              File() + ":7: replication.max_lag: expected a duration from 100ms to 1h, such as 2s, got '" + bad +
+                  "'");
+  }
+  for (const std::string bad : {"0s", "soon", "-1s"}) {
+    EXPECT_EQ(ErrorOf(Replication("  max_lag: " + bad + "\n")),
+              File() + ":6: replication.max_lag: expected a positive duration such as 500ms, 10s, 5m, 1h or 1d, "
+                       "got '" + bad + "'");
+  }
+  for (const std::string bad : {"99", "0", "100000001", "1e6", "many"}) {
+    EXPECT_EQ(ErrorOf(Replication("  log_entries: " + bad + "\n")),
+              File() + ":6: replication.log_entries: expected an integer from 100 to 100000000, got '" + bad + "'");
+  }
+  EXPECT_EQ(ErrorOf(Replication("  unclean_election: maybe\n")),
+            File() + ":6: replication.unclean_election: expected true or false, got 'maybe'");
+  EXPECT_EQ(ErrorOf(Replication("  min_isr: 2\n")),
+            File() + ":6: replication.min_isr: unknown key (known: log_entries, max_lag, min_insync, "
+                     "unclean_election)");
+  EXPECT_EQ(ErrorOf(Cluster("replication: 2\n")), File() + ":5: replication: expected a mapping of keys");
+}
+
+TEST_F(ConfigReplicationTest, WithoutAClusterIsRefused) {
+  const std::string needs = ": replication: needs a cluster section: replication copies writes between the nodes of "
+                            "a cluster, and without cluster this is a single node";
+  EXPECT_EQ(ErrorOf("replication:\n  min_insync: 1\n"), File() + ":1" + needs);
+  EXPECT_EQ(ErrorOf("server:\n  listen: 127.0.0.1:6000\nreplication:\n"), File() + ":3" + needs);
+  // The section's own errors come first: they are found while reading.
+  EXPECT_EQ(ErrorOf("replication:\n  min_insync: 0\n"),
+            File() + ":2: replication.min_insync: expected an integer from 1 to 64, got '0'");
 }
 
 TEST(ParseDurationTest, AcceptsUnitsAndRejectsNonsense) {

@@ -122,18 +122,22 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   try {
     if (root.IsNull()) return config;
-    if (!root.IsMap()) return InvalidArgument(path + ":1: expected a mapping with storage, engine, server, cluster");
+    if (!root.IsMap())
+      return InvalidArgument(path + ":1: expected a mapping with storage, engine, server, cluster, replication");
     SectionReader top(config, "");
     top.On("storage", [&](const YAML::Node& v, const std::string&) { return ReadStorage(config, v, v.Mark()); });
     top.On("engine", [&](const YAML::Node& v, const std::string&) { return ReadEngine(config, v, v.Mark()); });
     top.On("server", [&](const YAML::Node& v, const std::string&) { return ReadServer(config, v, v.Mark()); });
     top.On("cluster", [&](const YAML::Node& v, const std::string&) { return ReadCluster(config, v, v.Mark()); });
+    top.On("replication",
+           [&](const YAML::Node& v, const std::string&) { return ReadReplication(config, v, v.Mark()); });
     if (Status s = top.Read(root, root.Mark()); !s.ok()) return s;
     if (Status s = CheckTls(config); !s.ok()) return s;
     // Only now: server.listen may come after cluster in the file. The configured address, not a
     // --listen given to the server later.
     if (config.cluster.enabled && config.cluster.advertise.empty()) config.cluster.advertise = config.server.listen;
     if (Status s = CheckCluster(config); !s.ok()) return s;
+    if (Status s = CheckReplication(config); !s.ok()) return s;
   } catch (const YAML::Exception& e) {
     return InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

@@ -84,4 +84,9 @@ Status ReadAuth(Config& config, const YAML::Node& node, const YAML::Mark& mark);
 Status ReadCluster(Config& config, const YAML::Node& node, const YAML::Mark& mark);
 Status CheckCluster(const Config& config);
 
+// The replication section, and its checks once the whole file is read: it needs a cluster
+// section (config_replication.cc).
+Status ReadReplication(Config& config, const YAML::Node& node, const YAML::Mark& mark);
+Status CheckReplication(const Config& config);
+
 }  // namespace goethe::config_internal

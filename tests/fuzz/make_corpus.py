@@ -157,6 +157,11 @@ cluster:
     endpoints: [127.0.0.1:2379, "etcd-2.internal:2379"]
     connect_timeout: 90s
     wait_at_start: true
+replication:
+  min_insync: 3
+  max_lag: 500ms
+  log_entries: 250000
+  unclean_election: true
 """)
     write("fuzz_config", "errors.yaml", b"""storage:
   backend: [leveldb]

@@ -107,11 +107,21 @@ struct ClusterConfig {
   EtcdConfig etcd;
 };
 
+// replication: how a cluster's leader copies writes to the other nodes (docs/cluster.md). Only
+// meaningful with a cluster: section.
+struct ReplicationConfig {
+  std::uint32_t min_insync = 2;   // members (the leader included) that must hold a write before it is acknowledged
+  std::chrono::nanoseconds max_lag = std::chrono::seconds(2);  // an in-sync follower silent this long while an entry waits is removed from the in-sync set
+  std::uint64_t log_entries = 10000;  // replication-log entries each node keeps for followers to catch up from
+  bool unclean_election = false;  // a node outside the in-sync set may become leader (may lose acknowledged writes)
+};
+
 struct Config {
   StorageConfig storage;
   EngineConfig engine;
   ServerConfig server;
   ClusterConfig cluster;
+  ReplicationConfig replication;
 
   std::string source;                  // the file it came from; empty for defaults
   std::map<std::string, int> lines;    // dotted key ("storage.options.foo") -> 1-based line
