@@ -44,6 +44,7 @@ void FollowerLink::Run() {
   auto channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), arguments);
   auto stub = v1::Replication::NewStub(channel);
   bool warned = false;
+  std::string last_why;
   while (!stopping_.load()) {
     grpc::ClientContext call;
     {
@@ -52,7 +53,7 @@ void FollowerLink::Run() {
       call_ = &call;
     }
     auto stream = stub->Replicate(&call);
-    Serve(*stream);
+    std::string why = Serve(*stream);
     call.TryCancel();
     const grpc::Status ended = stream->Finish();
     {
@@ -60,8 +61,10 @@ void FollowerLink::Run() {
       call_ = nullptr;
     }
     if (stopping_.load()) return;
-    if (!warned) spdlog::warn("replication: the link to {} at {} broke ({}); retrying", name_, address_, ended.error_message());
+    if (why.empty()) why = ended.error_message();
+    if (!warned || why != last_why) spdlog::warn("replication: link to {} at {}: {}; retrying", name_, address_, why);
     warned = true;
+    last_why = why;
     Sleep(std::chrono::milliseconds(100));
   }
 }
@@ -70,9 +73,12 @@ bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::R
   request.set_epoch(epoch_);
   request.set_leader(replicator_.options_.self);
   request.set_commit_index(replicator_.commit_index());
-  if (!stream.Write(request) || !stream.Read(response)) return false;
+  if (!stream.Write(request) || !stream.Read(response)) {
+    failure_ = "";  // the stream's status says why
+    return false;
+  }
   if (!response->refused().empty()) {
-    spdlog::warn("replication: {} refused: {}", name_, response->refused());
+    failure_ = "refused: " + response->refused();
     return false;
   }
   match_.store(response->last().index(), std::memory_order_release);
@@ -94,14 +100,14 @@ bool FollowerLink::NeedsSnapshot(const v1::ReplicateResponse& state) const {
   return !(**id == FromProto(state.applied()));
 }
 
-void FollowerLink::Serve(Stream& stream) {
+std::string FollowerLink::Serve(Stream& stream) {
   v1::ReplicateRequest hello;
   v1::ReplicateResponse state;
-  if (!Exchange(stream, hello, &state)) return;
+  if (!Exchange(stream, hello, &state)) return failure_;
   std::uint64_t next = state.applied().index() + 1;
   if (NeedsSnapshot(state)) {
     spdlog::info("replication: {} is at {}; sending it a copy of the store", name_, ToString(FromProto(state.applied())));
-    if (!SendSnapshot(stream, &next)) return;
+    if (!SendSnapshot(stream, &next)) return "sending a copy of the store failed: " + failure_;
   }
   spdlog::info("replication: following {} from entry {}", name_, next);
   std::uint64_t sent_commit = 0;
@@ -116,16 +122,16 @@ void FollowerLink::Serve(Stream& stream) {
       std::size_t bytes = 0;
       for (std::uint64_t index = next; index <= last && bytes < kMaxMessageBytes; ++index) {
         auto entry = replicator_.log_->Read(index);
-        if (!entry.ok() || !entry->has_value()) return;  // trimmed or dropped meanwhile: start over
+        if (!entry.ok() || !entry->has_value()) return "entry " + std::to_string(index) + " is gone; starting over";
         bytes += (*entry)->ops.size();
         ToProto(**entry, request.add_entries());
       }
-      if (!Exchange(stream, request, &response)) return;
+      if (!Exchange(stream, request, &response)) return failure_;
       next = response.last().index() + 1;
     } else if (commit > sent_commit || std::chrono::steady_clock::now() - last_sent >= kHeartbeat) {
       request.set_prev_index(next - 1);
-      if (!Exchange(stream, request, &response)) return;
-      if (response.last().index() + 1 < next) return;  // it lost entries: start over
+      if (!Exchange(stream, request, &response)) return failure_;
+      if (response.last().index() + 1 < next) return "it holds less than it said; starting over";
     } else {
       std::unique_lock lock(replicator_.mutex_);
       replicator_.changed_.wait_for(lock, kHeartbeat, [&] {
@@ -136,6 +142,7 @@ void FollowerLink::Serve(Stream& stream) {
     sent_commit = commit;
     last_sent = std::chrono::steady_clock::now();
   }
+  return "";
 }
 
 bool FollowerLink::SendSnapshot(Stream& stream, std::uint64_t* next) {

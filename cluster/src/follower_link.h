@@ -35,10 +35,11 @@ class FollowerLink {
   using Stream = grpc::ClientReaderWriter<v1::ReplicateRequest, v1::ReplicateResponse>;
 
   void Run();
-  // One connection's life; returns when it breaks or the link stops.
-  void Serve(Stream& stream);
+  // One connection's life; returns when it breaks or the link stops, saying why.
+  std::string Serve(Stream& stream);
   // Sends `request` and reads the answer; false when the stream broke or the follower refused.
   bool Exchange(Stream& stream, v1::ReplicateRequest& request, v1::ReplicateResponse* response);
+  std::string failure_;  // why the last Exchange failed
   bool SendSnapshot(Stream& stream, std::uint64_t* next);
   bool NeedsSnapshot(const v1::ReplicateResponse& state) const;
   void Sleep(std::chrono::milliseconds how_long);
