@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "goethe/v1/goethe.grpc.pb.h"
+#include "leader_router.h"
 
 namespace goethe::load {
 
@@ -29,6 +30,7 @@ struct LoadOptions {
   bool round_trip_only = false;    // produce-unary's loop with DescribeTopic calls: no storage work
   std::uint32_t headers = 0;       // produce-stream: headers on every event (0: plain payloads)
   std::uint32_t members = 4;       // group: members, each with its own connection
+  double failover_seconds = 15;    // produce-unary with several servers: how long one call may look for a leader
 };
 
 using Stub = v1::Goethe::Stub;
@@ -45,7 +47,9 @@ inline void CreateTopic(Stub& stub, const std::string& topic) {
 }
 
 int RunProduceStream(Stub& stub, const LoadOptions& options);
-int RunProduceUnary(Stub& stub, const LoadOptions& options);
+// Calls go where `router` routes them; with several servers an UNAVAILABLE call follows the leader
+// and is sent again (a produce with its idempotency key, so that it is not stored twice).
+int RunProduceUnary(client::LeaderRouter& router, const LoadOptions& options);
 int RunConsume(Stub& stub, const LoadOptions& options);
 int RunEndToEnd(Stub& stub, const LoadOptions& options);
 int RunGroup(const StubFactory& connect, const LoadOptions& options);

@@ -1,23 +1,35 @@
 // goethe-bench: load against a running goethe-server.
-//   goethe-bench [--server ADDR] produce-stream|produce-unary|round-trip|consume|group|group-live|
+//   goethe-bench [--server ADDR[,ADDR...]] produce-stream|produce-unary|round-trip|consume|group|group-live|
 //                group-redelivery|e2e
 //                [options]
 // Readable figures go to stderr (with a progress line during long runs); one RESULT line per
-// measurement goes to stdout for scripts.
+// measurement goes to stdout for scripts. With several servers (a cluster's nodes) it runs against
+// the leader; only produce-unary and round-trip follow it across a failover.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
 #include "client_channel.h"
+#include "leader_router.h"
 #include "load_runs.h"
 
 int main(int argc, char** argv) {
   using namespace goethe::load;
   CLI::App app{"goethe-bench: load against a running goethe-server"};
+  app.footer(
+      "With several servers (a cluster's nodes, comma-separated) the bench finds the leader through "
+      "ClusterStatus and runs against it. At a failover produce-unary (each event sent with an idempotency "
+      "key) and round-trip follow the new leader and send the call again; every other workload ends with its "
+      "error and a line saying that a failover ended it.");
   app.require_subcommand(1);
   std::string server = "127.0.0.1:50051";
   LoadOptions options;
-  app.add_option("--server", server, "server address")->capture_default_str();
+  app.add_option("--server", server, "server address, or a cluster's nodes as a comma-separated list")
+      ->capture_default_str();
+  app.add_option("--failover-timeout", options.failover_seconds,
+                 "with several servers: seconds produce-unary keeps looking for a leader for one call")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   goethe::client::SecurityFlags security;
   goethe::client::AddSecurityFlags(app, &security);
   app.add_option("--topic", options.topic, "topic to use")->capture_default_str();
@@ -74,30 +86,46 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(64 << 20);
-  std::string error;
-  std::shared_ptr<grpc::Channel> channel = goethe::client::Connect(server, security, arguments, &error);
-  if (!channel) {
+  std::vector<std::string> servers = goethe::client::SplitServers(server);
+  std::string error = servers.empty() ? "--server: no address given" : "";
+  if (error.empty()) (void)goethe::client::Connect(servers.front(), security, arguments, &error);  // sets it on failure
+  if (!error.empty()) {
     std::fprintf(stderr, "goethe-bench: %s\n", error.c_str());
     return 2;
   }
-  auto stub = goethe::v1::Goethe::NewStub(channel);
+  goethe::client::LeaderRouter router(std::move(servers), [&](const std::string& address) {
+    std::string ignored;  // the same flags as the check above: no error
+    return goethe::client::Connect(address, security, arguments, &ignored);
+  });
+  if (!router.FindLeader()) {
+    std::fprintf(stderr, "goethe-bench: none of the servers answered ClusterStatus (%s)\n", server.c_str());
+    return 1;
+  }
+  const goethe::client::Route leader = router.Current();
+  Stub& stub = *leader.stub;
   // A connection per stub: a distinct channel argument keeps gRPC from sharing one.
   int connections = 0;
   const StubFactory connect = [&]() -> std::unique_ptr<Stub> {
     grpc::ChannelArguments own = arguments;
     own.SetInt("goethe.bench.connection", ++connections);
     std::string ignored;
-    return goethe::v1::Goethe::NewStub(goethe::client::Connect(server, security, own, &ignored));
+    return goethe::v1::Goethe::NewStub(goethe::client::Connect(leader.address, security, own, &ignored));
   };
-  if (group->parsed()) return RunGroup(connect, options);
-  if (group_live->parsed()) return RunGroupLive(connect, options);
-  if (redelivery->parsed()) return RunGroupRedelivery(*stub, options);
-  if (stream->parsed()) return RunProduceStream(*stub, options);
-  if (unary->parsed()) return RunProduceUnary(*stub, options);
-  if (round_trip->parsed()) {
+  int code = 0;
+  if (group->parsed()) code = RunGroup(connect, options);
+  else if (group_live->parsed()) code = RunGroupLive(connect, options);
+  else if (redelivery->parsed()) code = RunGroupRedelivery(stub, options);
+  else if (stream->parsed()) code = RunProduceStream(stub, options);
+  else if (unary->parsed()) return RunProduceUnary(router, options);
+  else if (round_trip->parsed()) {
     options.round_trip_only = true;
-    return RunProduceUnary(*stub, options);
+    return RunProduceUnary(router, options);
+  } else if (consume->parsed()) code = RunConsume(stub, options);
+  else code = RunEndToEnd(stub, options);
+  // A workload that failed in a cluster: say so when its server no longer leads (a failover).
+  if (code != 0 && router.routing() && router.FindLeader() && router.Current().address != leader.address) {
+    std::fprintf(stderr, "goethe-bench: %s is no longer the leader: a failover ended the run (only produce-unary "
+                 "and round-trip follow one)\n", leader.address.c_str());
   }
-  if (consume->parsed()) return RunConsume(*stub, options);
-  return RunEndToEnd(*stub, options);
+  return code;
 }

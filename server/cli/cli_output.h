@@ -59,6 +59,8 @@ class Output {
   void GroupDetails(const std::string& topic, const v1::Group& group);  // key: value lines
   void Pending(const std::string& group, const v1::PendingEvent& pending);
   void Seek(const std::string& topic, const v1::SeekResponse& seek);
+  // The cluster and a table of its members; with --json, protobuf's JSON of the response.
+  void ClusterStatus(const v1::ClusterStatusResponse& status);
   // A change with nothing to show but what happened, e.g. ("deleted", "topic", "orders").
   void Done(std::string_view action, std::string_view what, std::string_view name);
 

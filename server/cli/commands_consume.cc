@@ -4,26 +4,23 @@
 // Without --follow it prints the events that existed when it subscribed and exits; with --follow
 // it tails until SIGINT or SIGTERM. --ack commits the consumer's cursor as it goes. Either way it
 // ends by half-closing the stream, so that the server commits the last ack before it finishes.
+// With several servers, a stream that ends with UNAVAILABLE (a failover) is opened again at the
+// leader: a consumer resumes after the last event it printed, a group member joins its group again.
 #include <pthread.h>
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "cli_context.h"
+#include "consume_stream.h"
 #include "header_flag.h"
 #include "start_position_flag.h"
 
 namespace goethe::cli {
 namespace {
-
-using ConsumeStream = grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>;
 
 struct ConsumeFlags {
   std::string topic;
@@ -42,130 +39,16 @@ struct ConsumeFlags {
 // hold the rest of the topic, so "up to the head" means nothing to it.
 constexpr auto kGroupIdle = std::chrono::seconds(1);
 
-sigset_t TerminationSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
+// Opens a Consume stream on `route` and points `writer` at it; false (the stream cancelled and
+// finished) when an interrupt came first.
+bool Open(StreamWriter& writer, const client::Route& route, grpc::ClientContext& call,
+          std::unique_ptr<ConsumeStream>& stream) {
+  stream = route.stub->Consume(&call);
+  if (writer.Attach(stream.get(), &call)) return true;
+  call.TryCancel();
+  (void)stream->Finish();
+  return false;
 }
-
-// Writes to the stream from the reading thread (acks) and the signal thread (half-close).
-class StreamWriter {
- public:
-  StreamWriter(ConsumeStream* stream, grpc::ClientContext* call) : stream_(stream), call_(call) {}
-
-  void Ack(std::uint64_t offset) {
-    v1::ConsumeRequest request;
-    request.mutable_ack()->set_offset(offset);
-    Write(request);
-  }
-
-  void Write(const v1::ConsumeRequest& request) {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-    stream_->Write(request);
-  }
-
-  // Half-closes the stream (the server commits the last ack and finishes); once only.
-  void HalfClose() {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-    closed_ = true;
-    stream_->WritesDone();
-  }
-
-  // The first interrupt half-closes; a second one cancels outright.
-  void Interrupt() {
-    std::lock_guard lock(mutex_);
-    if (closed_) {
-      call_->TryCancel();
-      return;
-    }
-    closed_ = true;
-    stream_->WritesDone();
-  }
-
- private:
-  std::mutex mutex_;
-  ConsumeStream* stream_;
-  grpc::ClientContext* call_;
-  bool closed_ = false;
-};
-
-// Waits for SIGINT/SIGTERM (blocked since parsing) on its own thread while a --follow runs.
-class InterruptWatcher {
- public:
-  explicit InterruptWatcher(StreamWriter* writer)
-      : thread_([this, writer] {
-          const sigset_t set = TerminationSignals();
-          const timespec tick{0, 100'000'000};
-          while (!stop_.load()) {
-            if (sigtimedwait(&set, nullptr, &tick) > 0) {
-              interrupted_.store(true);
-              writer->Interrupt();
-            }
-          }
-        }) {}
-  ~InterruptWatcher() {
-    stop_.store(true);
-    thread_.join();
-  }
-  bool interrupted() const { return interrupted_.load(); }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> interrupted_{false};
-  std::thread thread_;
-};
-
-// Half-closes, drops what the server sent before it saw that, and turns the stream's end into the
-// exit code (a Ctrl-C that had to cancel is a normal end).
-int EndStream(ConsumeStream& stream, StreamWriter& writer, const std::optional<InterruptWatcher>& watcher) {
-  writer.HalfClose();
-  v1::ConsumeResponse ignored;
-  while (stream.Read(&ignored)) {
-  }
-  const grpc::Status status = stream.Finish();
-  if (watcher && watcher->interrupted() && status.error_code() == grpc::StatusCode::CANCELLED) return kExitOk;
-  if (!status.ok()) return Fail(status);
-  return kExitOk;
-}
-
-// Half-closes the stream once no event has arrived for kGroupIdle (a group member without --follow).
-class IdleCloser {
- public:
-  explicit IdleCloser(StreamWriter* writer)
-      : thread_([this, writer] {
-          std::unique_lock lock(mutex_);
-          while (!stop_) {
-            if (std::chrono::steady_clock::now() - last_ >= kGroupIdle) {
-              writer->HalfClose();
-              return;
-            }
-            wake_.wait_for(lock, std::chrono::milliseconds(50));
-          }
-        }) {}
-  ~IdleCloser() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-      wake_.notify_all();
-    }
-    thread_.join();
-  }
-  void Touch() {
-    std::lock_guard lock(mutex_);
-    last_ = std::chrono::steady_clock::now();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-  bool stop_ = false;
-  std::thread thread_;  // last: it starts once the rest exists
-};
 
 int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
   v1::ConsumeRequest subscribe;
@@ -182,40 +65,52 @@ int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
   if (!flags.consumer.empty() || flags.key || !flags.headers.empty())
     return FailUsage("--group takes no --consumer, --key or --header: the group keeps the position");
 
-  grpc::ClientContext call;
-  std::unique_ptr<ConsumeStream> stream = context.stub->Consume(&call);
-  StreamWriter writer(stream.get(), &call);
+  StreamWriter writer;
   std::optional<InterruptWatcher> watcher;
-  std::optional<IdleCloser> idle;
   if (flags.follow) watcher.emplace(&writer);
-  else idle.emplace(&writer);
-
   Output out = context.out();
-  v1::ConsumeResponse response;
   std::uint64_t printed = 0;
-  bool done = !stream->Write(subscribe);
-  if (!done && stream->Read(&response) && response.has_subscribed()) {
-    out.Subscribed(flags.topic, response.subscribed());
-  } else {
-    done = true;
-  }
-  while (!done && stream->Read(&response)) {
-    if (!response.has_events()) continue;
-    if (idle) idle->Touch();
-    v1::ConsumeRequest ack;
-    for (const v1::Event& event : response.events().events()) {
-      if (flags.max != 0 && printed >= flags.max) break;
-      out.Event(event);
-      ++printed;
-      ack.mutable_group_ack()->add_offsets(event.offset());
-    }
-    std::fflush(stdout);
-    // Unacked events go back to the group when the stream ends; --ack keeps them processed.
-    if (flags.ack && ack.has_group_ack()) writer.Write(ack);
-    if (flags.max != 0 && printed >= flags.max) done = true;
-  }
+  std::optional<std::chrono::steady_clock::time_point> failover_deadline;
+  // A stream per pass: after a failover the member joins again at the leader with the same
+  // subscribe (the group keeps the position; what this member had not acked went back to it).
+  for (;;) {
+    const client::Route route = context.route();
+    grpc::ClientContext call;
+    std::unique_ptr<ConsumeStream> stream;
+    if (!Open(writer, route, call, stream)) return kExitOk;
+    std::optional<IdleCloser> idle;
+    if (!flags.follow) idle.emplace(&writer, kGroupIdle);
 
-  return EndStream(*stream, writer, watcher);
+    v1::ConsumeResponse response;
+    bool done = !stream->Write(subscribe);
+    if (!done && stream->Read(&response) && response.has_subscribed()) {
+      out.Subscribed(flags.topic, response.subscribed());
+      failover_deadline.reset();
+    } else {
+      done = true;
+    }
+    while (!done && stream->Read(&response)) {
+      if (!response.has_events()) continue;
+      if (idle) idle->Touch();
+      v1::ConsumeRequest ack;
+      for (const v1::Event& event : response.events().events()) {
+        if (flags.max != 0 && printed >= flags.max) break;
+        out.Event(event);
+        ++printed;
+        ack.mutable_group_ack()->add_offsets(event.offset());
+      }
+      std::fflush(stdout);
+      // Unacked events go back to the group when the stream ends; --ack keeps them processed.
+      if (flags.ack && ack.has_group_ack()) writer.Write(ack);
+      if (flags.max != 0 && printed >= flags.max) done = true;
+    }
+
+    const grpc::Status status = EndStream(*stream, writer);
+    if (status.ok()) return kExitOk;
+    const bool finished = flags.max != 0 && printed >= flags.max;
+    if (finished || writer.interrupted() || !context.FollowLeader(route, call, status, &failover_deadline))
+      return Fail(status);
+  }
 }
 
 int RunConsume(CliContext& context, const ConsumeFlags& flags) {
@@ -236,44 +131,63 @@ int RunConsume(CliContext& context, const ConsumeFlags& flags) {
       return FailUsage("--header '" + header + "': expected NAME=VALUE");
   }
 
-  grpc::ClientContext call;
-  std::unique_ptr<ConsumeStream> stream = context.stub->Consume(&call);
-  StreamWriter writer(stream.get(), &call);
+  StreamWriter writer;
   std::optional<InterruptWatcher> watcher;
   if (flags.follow) watcher.emplace(&writer);
-
   Output out = context.out();
-  v1::ConsumeResponse response;
   std::uint64_t stop_at = std::numeric_limits<std::uint64_t>::max();  // first offset not to print
   std::uint64_t printed = 0;
-  bool done = !stream->Write(subscribe);
-  if (!done && stream->Read(&response) && response.has_subscribed()) {
-    out.Subscribed(flags.topic, response.subscribed());
-    if (!flags.follow) stop_at = response.subscribed().head();
-    done = response.subscribed().resolved_offset() >= stop_at;
-  } else {
-    done = true;
-  }
-  while (!done && (flags.max == 0 || printed < flags.max) && stream->Read(&response)) {
-    if (!response.has_events()) continue;
-    std::optional<std::uint64_t> last;
-    bool stopped = false;  // at an event not to print
-    for (const v1::Event& event : response.events().events()) {
-      stopped = event.offset() >= stop_at || (flags.max != 0 && printed >= flags.max);
-      if (stopped) break;
-      out.Event(event);
-      ++printed;
-      last = event.offset();
-    }
-    std::fflush(stdout);
-    // Acks open the window; with --ack they also commit (read_only is off).
-    if (last) writer.Ack(*last);
-    // With a filter the server also reports how far it has read past skipped events.
-    const std::uint64_t read_to = std::max(last ? *last + 1 : 0, response.events().next_offset());
-    if (stopped || read_to >= stop_at) done = true;
-  }
+  std::optional<std::uint64_t> resume;  // the first offset neither printed nor read past
+  std::optional<std::chrono::steady_clock::time_point> failover_deadline;
+  // A stream per pass: after a failover the next one subscribes at the leader from `resume`.
+  for (;;) {
+    const client::Route route = context.route();
+    grpc::ClientContext call;
+    std::unique_ptr<ConsumeStream> stream;
+    if (!Open(writer, route, call, stream)) return kExitOk;
 
-  return EndStream(*stream, writer, watcher);
+    v1::ConsumeResponse response;
+    bool finished = false;  // printed all it is asked for
+    bool done = !stream->Write(subscribe);
+    if (!done && stream->Read(&response) && response.has_subscribed()) {
+      const v1::Subscribed& subscribed = response.subscribed();
+      out.Subscribed(flags.topic, subscribed);
+      failover_deadline.reset();
+      if (!flags.follow) stop_at = std::min(stop_at, subscribed.head());
+      if (!resume) resume = subscribed.resolved_offset();
+      done = finished = subscribed.resolved_offset() >= stop_at;
+    } else {
+      done = true;
+    }
+    while (!done && (flags.max == 0 || printed < flags.max) && stream->Read(&response)) {
+      if (!response.has_events()) continue;
+      std::optional<std::uint64_t> last;
+      bool stopped = false;  // at an event not to print
+      for (const v1::Event& event : response.events().events()) {
+        stopped = event.offset() >= stop_at || (flags.max != 0 && printed >= flags.max);
+        if (stopped) break;
+        out.Event(event);
+        ++printed;
+        last = event.offset();
+      }
+      std::fflush(stdout);
+      // Acks open the window; with --ack they also commit (read_only is off).
+      if (last) writer.Ack(*last);
+      // With a filter the server also reports how far it has read past skipped events.
+      const std::uint64_t read_to = std::max(last ? *last + 1 : 0, response.events().next_offset());
+      resume = std::max(resume.value_or(0), read_to);
+      if (stopped || read_to >= stop_at) done = finished = true;
+    }
+    if (flags.max != 0 && printed >= flags.max) finished = true;
+
+    const grpc::Status status = EndStream(*stream, writer);
+    if (status.ok()) return kExitOk;
+    if (finished || writer.interrupted() || !context.FollowLeader(route, call, status, &failover_deadline))
+      return Fail(status);
+    // A committing consumer resumes there too rather than at its cursor, so that an ack the old
+    // leader never received prints nothing twice.
+    if (resume) s->mutable_start()->set_offset(*resume);
+  }
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ int RunList(CliContext& context, const CursorFlags& flags) {
   v1::ListCursorsRequest request;
   request.set_topic(flags.topic);
   v1::ListCursorsResponse response;
-  const grpc::Status status = context.stub->ListCursors(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::ListCursors, request, &response);
   if (!status.ok()) return Fail(status);
   Output out = context.out();
   for (const v1::Cursor& cursor : response.cursors()) out.Cursor(flags.topic, cursor);
@@ -28,7 +28,7 @@ int RunGet(CliContext& context, const CursorFlags& flags) {
   request.set_topic(flags.topic);
   request.set_consumer(flags.consumer);
   v1::GetCursorResponse response;
-  const grpc::Status status = context.stub->GetCursor(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::GetCursor, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().Cursor(flags.topic, response.cursor());
   return kExitOk;
@@ -41,7 +41,7 @@ int RunCommit(CliContext& context, const CursorFlags& flags) {
   request.set_offset(flags.offset);
   request.set_reset(flags.reset);
   v1::CommitCursorResponse response;
-  const grpc::Status status = context.stub->CommitCursor(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::CommitCursor, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().Cursor(flags.topic, response.cursor());
   return kExitOk;
@@ -52,7 +52,7 @@ int RunDelete(CliContext& context, const CursorFlags& flags) {
   request.set_topic(flags.topic);
   request.set_consumer(flags.consumer);
   v1::DeleteCursorResponse response;
-  const grpc::Status status = context.stub->DeleteCursor(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::DeleteCursor, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().Done("deleted", "cursor", flags.topic + "/" + flags.consumer);
   return kExitOk;

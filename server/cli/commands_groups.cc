@@ -45,7 +45,7 @@ int RunList(CliContext& context, const GroupFlags& flags) {
   v1::ListGroupsRequest request;
   request.set_topic(flags.topic);
   v1::ListGroupsResponse response;
-  const grpc::Status status = context.stub->ListGroups(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::ListGroups, request, &response);
   if (!status.ok()) return Fail(status);
   for (const v1::Group& group : response.groups()) context.out().Group(flags.topic, group);
   return kExitOk;
@@ -57,7 +57,7 @@ int RunDescribe(CliContext& context, const GroupFlags& flags) {
   request.set_group(flags.group);
   request.set_max_pending(flags.max);
   v1::DescribeGroupResponse response;
-  const grpc::Status status = context.stub->DescribeGroup(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::DescribeGroup, request, &response);
   if (!status.ok()) return Fail(status);
   Output out = context.out();
   out.GroupDetails(flags.topic, response.group());
@@ -73,7 +73,7 @@ int RunCreate(CliContext& context, const GroupFlags& flags) {
   if (!ParseGroupStart(flags, request.mutable_start(), &error) || !FillSettings(flags, request.mutable_settings(), &error))
     return FailUsage(error);
   v1::CreateGroupResponse response;
-  const grpc::Status status = context.stub->CreateGroup(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::CreateGroup, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().GroupDetails(flags.topic, response.group());
   return kExitOk;
@@ -86,7 +86,7 @@ int RunReset(CliContext& context, const GroupFlags& flags) {
   std::string error;
   if (!ParseGroupStart(flags, request.mutable_start(), &error)) return FailUsage(error);
   v1::ResetGroupResponse response;
-  const grpc::Status status = context.stub->ResetGroup(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::ResetGroup, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().GroupDetails(flags.topic, response.group());
   return kExitOk;
@@ -97,7 +97,7 @@ int RunDelete(CliContext& context, const GroupFlags& flags) {
   request.set_topic(flags.topic);
   request.set_group(flags.group);
   v1::DeleteGroupResponse response;
-  const grpc::Status status = context.stub->DeleteGroup(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::DeleteGroup, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().Done("deleted", "group", flags.group);
   return kExitOk;

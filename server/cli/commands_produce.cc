@@ -2,7 +2,9 @@
 //                   [--expect-offset N] [--idempotency-key K] [--batch N]
 // Events come from the arguments (one atomic produce), or --file (the whole file, one event), or
 // stdin (one event per line, sent in produces of --batch lines). Every event gets the --key and
-// --header given.
+// --header given. With several servers a produce follows the leader across a failover, but is sent
+// again only when it certainly wrote nothing or carries an idempotency key.
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -45,8 +47,19 @@ int Send(CliContext& context, const ProduceFlags& flags, std::vector<std::string
   if (flags.expect_offset) request.set_expected_next_offset(*flags.expect_offset);
   request.set_idempotency_key(flags.idempotency_key);
   v1::ProduceResponse response;
-  const grpc::Status status = context.stub->Produce(context.UnaryCall().get(), request, &response);
-  if (!status.ok()) return Fail(status);
+  // Sent again across a failover only when that cannot write the events twice.
+  const Resend resend = flags.idempotency_key.empty() ? Resend::kIfNothingWritten : Resend::kAlways;
+  bool outcome_unknown = false;
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::Produce, request, &response, resend, &outcome_unknown);
+  if (!status.ok()) {
+    Fail(status);
+    if (outcome_unknown) {
+      std::fprintf(stderr,
+                   "note: the outcome is unknown: the produce failed after it may have reached the server, so its "
+                   "events may or may not be written; it was not sent again (with --idempotency-key it would be)\n");
+    }
+    return kExitServerError;
+  }
   context.out().Produced(flags.topic, response);
   return kExitOk;
 }

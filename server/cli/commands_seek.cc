@@ -20,7 +20,7 @@ int RunSeek(CliContext& context, const SeekFlags& flags) {
   if (!ParseStartPosition(flags.start, request.mutable_start(), &error)) return FailUsage(error);
   if (request.start().has_cursor() && flags.consumer.empty()) return FailUsage("--from cursor needs --consumer");
   v1::SeekResponse response;
-  const grpc::Status status = context.stub->Seek(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::Seek, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().Seek(flags.topic, response);
   return kExitOk;

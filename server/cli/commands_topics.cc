@@ -15,7 +15,7 @@ struct CreateFlags {
 
 int RunList(CliContext& context) {
   v1::ListTopicsResponse response;
-  const grpc::Status status = context.stub->ListTopics(context.UnaryCall().get(), v1::ListTopicsRequest(), &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::ListTopics, v1::ListTopicsRequest(), &response);
   if (!status.ok()) return Fail(status);
   Output out = context.out();
   for (const v1::Topic& topic : response.topics()) out.Topic(topic);
@@ -36,7 +36,7 @@ int RunCreate(CliContext& context, const CreateFlags& flags) {
   settings->set_retention_bytes(flags.retention_bytes);
   settings->set_retention_events(flags.retention_events);
   v1::CreateTopicResponse response;
-  const grpc::Status status = context.stub->CreateTopic(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::CreateTopic, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().TopicDetails(response.topic());
   return kExitOk;
@@ -46,7 +46,7 @@ int RunDelete(CliContext& context, const std::string& topic) {
   v1::DeleteTopicRequest request;
   request.set_topic(topic);
   v1::DeleteTopicResponse response;
-  const grpc::Status status = context.stub->DeleteTopic(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::DeleteTopic, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().Done("deleted", "topic", topic);
   return kExitOk;
@@ -56,7 +56,7 @@ int RunDescribe(CliContext& context, const std::string& topic) {
   v1::DescribeTopicRequest request;
   request.set_topic(topic);
   v1::DescribeTopicResponse response;
-  const grpc::Status status = context.stub->DescribeTopic(context.UnaryCall().get(), request, &response);
+  const grpc::Status status = context.Unary(&v1::Goethe::Stub::DescribeTopic, request, &response);
   if (!status.ok()) return Fail(status);
   context.out().TopicDetails(response.topic());
   return kExitOk;
