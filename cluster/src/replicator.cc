@@ -207,8 +207,12 @@ Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
   const auto started = Clock::now();
   std::unique_lock lock(mutex_);
   for (;;) {
-    if (stopping_ || epoch_ != epoch || !coordinator_.IsLeader())
-      return Unavailable("not the leader any more: the write may or may not be kept by the next leader");
+    if (stopping_ || epoch_ != epoch || !coordinator_.IsLeader()) {
+      const bool reachable = coordinator_.View().reachable;
+      return Unavailable(std::string("not the leader any more (") +
+                         (reachable ? "another node was elected" : "it cannot reach etcd") +
+                         "): the write may or may not be kept by the next leader");
+    }
     std::vector<std::string> missing;
     for (const std::string& member : in_sync_) {
       if (member == options_.self) continue;

@@ -39,6 +39,12 @@ struct ClusterOptions {
   // More lines for the cluster: and cluster.etcd: sections, "key: value\n" each (indented here).
   std::string extra_cluster;
   std::string extra_etcd;  // e.g. "wait_at_start: true\n"
+  // More lines for the replication: section; with one node, min_insync 1 comes first by default.
+  std::string extra_replication;
+  std::vector<std::string> backends;  // per node, to mix backends; empty: `backend` for all
+  std::string backend_of_node(int i) const {
+    return i < static_cast<int>(backends.size()) ? backends[static_cast<std::size_t>(i)] : backend;
+  }
 };
 
 class ClusterNode {
@@ -180,7 +186,7 @@ class LocalCluster {
     std::string etcd_endpoints;
     for (int i = 0; i < etcd_.size(); ++i) etcd_endpoints += (i ? ", " : "") + etcd_.endpoint(i);
     return "storage:\n"
-           "  backend: " + options_.backend + "\n"
+           "  backend: " + options_.backend_of_node(std::stoi(name.substr(1)) - 1) + "\n"
            "  path: " + dir_.Sub(name + "-data") + "\n"
            "  sync: " + (options_.sync ? "true" : "false") + "\n"
            "  plugin_dir: " + PluginDir() + "\n"
@@ -195,7 +201,9 @@ class LocalCluster {
            "  session_ttl: " + options_.session_ttl + "\n" + indent(options_.extra_cluster, "  ") +
            "  etcd:\n"
            "    endpoints: [" + etcd_endpoints + "]\n"
-           "    connect_timeout: " + options_.connect_timeout + "\n" + indent(options_.extra_etcd, "    ");
+           "    connect_timeout: " + options_.connect_timeout + "\n" + indent(options_.extra_etcd, "    ") +
+           "replication:\n" + (options_.nodes == 1 ? "  min_insync: 1\n" : "") +
+           indent(options_.extra_replication.empty() ? "max_lag: 1s\n" : options_.extra_replication, "  ");
   }
 
   EtcdCluster& etcd() { return etcd_; }
