@@ -21,6 +21,18 @@ bool EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) 
   still_leading->set_target(etcdserverpb::Compare::CREATE);
   still_leading->set_result(etcdserverpb::Compare::EQUAL);
   still_leading->set_create_revision(revision);
+  // The in-sync set this node decided to lead by must still be the current one: a leader that
+  // removed this node from it just before dying may not have been seen by the watch yet, and
+  // leading without the writes acknowledged since would lose them.
+  etcdserverpb::Compare* same_in_sync = txn.add_compare();
+  same_in_sync->set_key(keys_.in_sync);
+  same_in_sync->set_target(etcdserverpb::Compare::MOD);
+  same_in_sync->set_result(etcdserverpb::Compare::EQUAL);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(keys_.in_sync);
+    same_in_sync->set_mod_revision(it == entries_.end() ? 0 : it->second.mod_revision);
+  }
   etcdserverpb::PutRequest* record = txn.add_success()->mutable_request_put();
   record->set_key(keys_.epoch);
   record->set_value(EncodeLeader({self_.name, self_.address, static_cast<std::uint64_t>(revision)}));
@@ -31,8 +43,8 @@ bool EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) 
     return false;
   }
   if (!response.succeeded())
-    spdlog::warn("cluster {}: won epoch {} but its election key is gone already; campaigning again", config_.name,
-                 revision);
+    spdlog::warn("cluster {}: won epoch {} but its election key is gone or the in-sync set changed meanwhile; "
+                 "campaigning again", config_.name, revision);
   return response.succeeded();
 }
 
@@ -122,7 +134,11 @@ void EtcdCoordinator::CampaignLoop() {
       (void)etcd_->Resign(key, Clock::now() + std::chrono::seconds(1));
       continue;
     }
-    if (!ClaimEpoch(key.key(), key.rev())) continue;
+    if (!ClaimEpoch(key.key(), key.rev())) {
+      std::unique_lock lock(mutex_);  // let the watch catch up before deciding again
+      wake_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; });
+      continue;
+    }
     {
       std::lock_guard lock(mutex_);
       // The session may have ended, or BeginStop come, while the claim was in flight.

@@ -43,6 +43,7 @@ class EtcdCoordinator final : public Coordinator {
   struct Entry {
     std::string value;
     std::int64_t create_revision = 0;
+    std::int64_t mod_revision = 0;
   };
 
   // Session (etcd_session_loop.cc).

@@ -15,7 +15,7 @@ bool EtcdCoordinator::LoadSnapshot(std::int64_t* revision) {
   if (Status s = etcd_->Range(keys_.root, Clock::now() + std::chrono::seconds(2), &snapshot); !s.ok()) return false;
   std::lock_guard lock(mutex_);
   entries_.clear();
-  for (const mvccpb::KeyValue& kv : snapshot.kvs()) entries_[kv.key()] = Entry{kv.value(), kv.create_revision()};
+  for (const mvccpb::KeyValue& kv : snapshot.kvs()) entries_[kv.key()] = Entry{kv.value(), kv.create_revision(), kv.mod_revision()};
   RebuildViewLocked();
   *revision = snapshot.header().revision();
   return true;
@@ -99,7 +99,8 @@ void EtcdCoordinator::WatchLoop() {
             if (event.type() == mvccpb::Event::DELETE)
               entries_.erase(event.kv().key());
             else
-              entries_[event.kv().key()] = Entry{event.kv().value(), event.kv().create_revision()};
+              entries_[event.kv().key()] =
+                  Entry{event.kv().value(), event.kv().create_revision(), event.kv().mod_revision()};
           }
           RebuildViewLocked();
           if (view_.leader != last_leader) {

@@ -40,6 +40,10 @@ void FollowerLink::Run() {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(-1);
   arguments.SetMaxSendMessageSize(-1);
+  // A follower that restarts is found again within a fraction of a second: a new leader waits for
+  // the in-sync members before it takes writes.
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   auto channel = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), arguments);
   auto stub = v1::Replication::NewStub(channel);
@@ -47,6 +51,7 @@ void FollowerLink::Run() {
   std::string last_why;
   while (!stopping_.load()) {
     grpc::ClientContext call;
+    call.set_wait_for_ready(true);  // a follower not up yet is waited for, not failed at once
     {
       std::lock_guard lock(call_mutex_);
       if (stopping_.load()) return;
@@ -82,6 +87,7 @@ bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::R
     return false;
   }
   match_.store(response->last().index(), std::memory_order_release);
+  answered_.store(true, std::memory_order_release);
   replicator_.Acknowledged();
   return true;
 }

@@ -30,6 +30,8 @@ class FollowerLink {
   const std::string& address() const { return address_; }
   // The last entry the follower holds on disk, as it last said; 0 before it said.
   std::uint64_t match() const { return match_.load(std::memory_order_acquire); }
+  // The follower has answered on this link: match() is what it said, not a default.
+  bool answered() const { return answered_.load(std::memory_order_acquire); }
 
  private:
   using Stream = grpc::ClientReaderWriter<v1::ReplicateRequest, v1::ReplicateResponse>;
@@ -49,6 +51,7 @@ class FollowerLink {
   const std::string address_;
   const std::uint64_t epoch_;
   std::atomic<std::uint64_t> match_{0};
+  std::atomic<bool> answered_{false};
   std::atomic<bool> stopping_{false};
   std::mutex call_mutex_;
   grpc::ClientContext* call_ = nullptr;  // the open stream's, to cancel at Stop

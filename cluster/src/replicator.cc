@@ -110,20 +110,20 @@ void Replicator::KeepLinksInStep(const ClusterView& view) {
   gone.clear();  // stopped outside the lock: their threads take it
 }
 
-void Replicator::ExpandInSync() {
+bool Replicator::ExpandInSync() {
   std::vector<std::string> members;
   std::string joining;
   {
     std::lock_guard lock(mutex_);
-    if (epoch_ == 0) return;
+    if (epoch_ == 0) return false;
     const std::uint64_t last = log_->last().index;
     for (const auto& [name, link] : links_) {
-      if (!in_sync_.count(name) && link->match() >= last) {
+      if (!in_sync_.count(name) && link->answered() && link->match() >= last) {
         joining = name;
         break;
       }
     }
-    if (joining.empty()) return;
+    if (joining.empty()) return false;
     members.assign(in_sync_.begin(), in_sync_.end());
     members.push_back(joining);
   }
@@ -131,11 +131,48 @@ void Replicator::ExpandInSync() {
   // outside the commit path, so a write in flight may commit without it: it was not in sync then.
   if (Status s = coordinator_.SetInSync(members); !s.ok()) {
     spdlog::warn("replication: cannot add {} to the in-sync set: {}", joining, s.message());
-    return;
+    return false;
   }
   std::lock_guard lock(mutex_);
   in_sync_.insert(joining);
   spdlog::info("replication: {} is in sync", joining);
+  return true;
+}
+
+void Replicator::HandOver(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    while (ExpandInSync()) {
+    }
+    std::unique_lock lock(mutex_);
+    if (epoch_ == 0) return;
+    std::string outside;
+    for (const auto& [name, link] : links_) {
+      if (!in_sync_.count(name))
+        outside += " " + name + " (holds " + std::to_string(link->match()) + " of " + std::to_string(log_->last().index) + ")";
+    }
+    if (outside.empty()) break;
+    if (Clock::now() >= deadline) {
+      spdlog::warn("replication: handing over without{}", outside);
+      break;
+    }
+    changed_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+  // This node acknowledges nothing more, and every entry it committed is on the others in sync:
+  // it leaves the set, so that the next leader does not wait for it.
+  std::vector<std::string> others;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch_ == 0) return;
+    epoch_ = 0;  // no more writes from here: Write and WaitForInSync refuse
+    ready_ = false;
+    for (const std::string& member : in_sync_) {
+      if (member != options_.self) others.push_back(member);
+    }
+  }
+  changed_.notify_all();
+  if (others.empty()) return;  // nobody else holds everything: it stays in, and so does the rule
+  if (Status s = coordinator_.SetInSync(others); !s.ok()) spdlog::warn("replication: handing over: {}", s.message());
 }
 
 void Replicator::Promote(std::uint64_t epoch) {
@@ -248,11 +285,12 @@ Status Replicator::Write(kv::WriteBatch& batch, bool sync) {
   EntryId id;
   {
     std::lock_guard lock(mutex_);
-    if (epoch_ == 0) return Unavailable("not the leader: this node does not accept writes");
-    if (!ready_) return Unavailable(takeover_error_);
+    // Refusals before the entry exists: "nothing was written" tells clients a retry is safe.
+    if (epoch_ == 0) return Unavailable("not the leader: this node does not accept writes (nothing was written)");
+    if (!ready_) return Unavailable(takeover_error_ + " (nothing was written)");
     if (in_sync_.size() < options_.config.min_insync)
       return Unavailable("only " + std::to_string(in_sync_.size()) + " members are in sync, fewer than replication.min_insync " +
-                         std::to_string(options_.config.min_insync) + ": writes are refused until more catch up");
+                         std::to_string(options_.config.min_insync) + ": writes are refused until more catch up (nothing was written)");
     id = EntryId{log_->last().index + 1, epoch_, generation_};
   }
   const LogEntry entry{id, EncodeBatch(batch)};

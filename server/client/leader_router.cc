@@ -31,6 +31,10 @@ bool RefusedAsNotLeader(const grpc::Status& status, const grpc::ClientContext& c
 
 bool NothingWritten(const grpc::Status& status, const grpc::ClientContext& call) {
   if (RefusedAsNotLeader(status, call)) return true;
+  // A leader refusing before it wrote anything (taking over, too few members in sync) says so.
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      status.error_message().find("nothing was written") != std::string::npos)
+    return true;
   // gRPC's words when no connection could be made (pick_first, gRPC 1.51): the call never left.
   return status.error_code() == grpc::StatusCode::UNAVAILABLE &&
          status.error_message().find("failed to connect to all addresses") != std::string::npos;

@@ -138,7 +138,10 @@ int Serve(const ServerFlags& flags) {
 
   const int signal = WaitForTerminationSignal();
   spdlog::info("{} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  if (coordinator) coordinator->BeginStop();  // a successor is elected while calls finish here
+  // In a cluster: the followers that hold everything join the in-sync set, so that one can lead
+  // next; then the leadership is given up, and a successor is elected while calls finish here.
+  if (replicator) replicator->HandOver(std::chrono::seconds(1));
+  if (coordinator) coordinator->BeginStop();
   if (replicator) replicator->Stop();  // writes still in flight fail: no longer the leader
   health_reporter.Shutdown();
   service.BeginShutdown();

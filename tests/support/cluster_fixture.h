@@ -171,9 +171,30 @@ class LocalCluster {
   }
 
   // Starts every node (in order) and waits for them to agree on a leader.
+  // Starts every node (in order) and waits for them to agree on a leader and for every node to be
+  // in sync with it (replication: only then can any of them lead next).
   void StartAll() {
     for (auto& node : nodes_) node->Start();
-    if (WaitForLeader(std::chrono::seconds(15)) < 0) throw std::runtime_error("no leader was agreed on");
+    const int leader = WaitForLeader(std::chrono::seconds(15));
+    if (leader < 0) throw std::runtime_error("no leader was agreed on");
+    if (!WaitAllInSync(leader, std::chrono::seconds(15))) throw std::runtime_error("the nodes did not get in sync");
+  }
+
+  // Waits until node `leader`'s ClusterStatus lists every node as the leader or in sync.
+  bool WaitAllInSync(int leader, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      std::optional<v1::ClusterStatusResponse> status = Status(leader);
+      int in_sync = 0;
+      if (status) {
+        for (const v1::ClusterMember& member : status->members()) {
+          in_sync += member.state() == v1::MEMBER_STATE_LEADER || member.state() == v1::MEMBER_STATE_IN_SYNC;
+        }
+      }
+      if (in_sync == size()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
   std::string ConfigYaml(const std::string& name, int port) const {

@@ -60,6 +60,9 @@ class Replicator final : public CommitWriter {
   // its writer. `close_streams` ends every client stream of the node: before a copy of the
   // leader's store replaces this one's.
   void Start(EventLog* log, std::function<void()> close_streams);
+  // A leader about to resign (clean shutdown) first lets the followers that hold its whole log into
+  // the in-sync set, so that one of them can lead next; waits at most `timeout` for them.
+  void HandOver(std::chrono::milliseconds timeout);
   // Ends leading and following; the engine may close afterwards.
   void Stop();
 
@@ -84,7 +87,8 @@ class Replicator final : public CommitWriter {
   void TakeOver(std::uint64_t epoch);
   void Demote();
   void KeepLinksInStep(const ClusterView& view);
-  void ExpandInSync();
+  // Adds to the in-sync set one follower that holds the whole log; true when it added one.
+  bool ExpandInSync();
   // Waits until every in-sync follower holds entry `index`, removing those that do not answer in
   // time; OK when the entry is committed.
   Status WaitForInSync(std::uint64_t index, std::uint64_t epoch);
