@@ -196,6 +196,8 @@ wait_etcd() {
 
 write_config() {
   local i=$1
+  local MIN_INSYNC=2
+  [ "$NODES" -eq 1 ] && MIN_INSYNC=1
   local store="$DIR/n$i"
   store="'${store//\'/\'\'}'"  # a YAML single-quoted string: any folder name is fine
   cat >"${NODE_CONFIG[$i]}" <<YAML
@@ -216,6 +218,8 @@ cluster:
   etcd:
     endpoints: [127.0.0.1:$ETCD_PORT]
     connect_timeout: 5s
+replication:
+  min_insync: $MIN_INSYNC  # the leader and one more hold every acknowledged write (1 with one node)
 YAML
 }
 start_node() {

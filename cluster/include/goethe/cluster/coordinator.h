@@ -31,7 +31,7 @@ struct MemberInfo {
   std::string address;
   std::string version;
   MemberState state = MemberState::kStarting;
-  std::uint64_t applied = 0;  // events the node holds across all topics
+  std::uint64_t applied = 0;  // what the node has applied (ReportProgress): its last log entry's index
   std::int64_t updated_unix_nanos = 0;
 };
 
