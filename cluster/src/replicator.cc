@@ -20,7 +20,14 @@ Replicator::Replicator(std::shared_ptr<kv::Store> store, Coordinator& coordinato
       coordinator_(coordinator),
       options_(std::move(options)),
       log_(std::make_unique<ReplicationLog>(*store_)),
-      service_(std::make_unique<ReplicationService>(*this)) {}
+      service_(std::make_unique<ReplicationService>(*this)) {
+  // Before the coordinator starts (its listeners are fixed from then on).
+  coordinator_.OnChange([this] {
+    std::lock_guard lock(mutex_);
+    role_changed_ = true;
+    changed_.notify_all();
+  });
+}
 
 Replicator::~Replicator() { Stop(); }
 
@@ -47,11 +54,6 @@ std::uint64_t Replicator::leading_epoch() const {
 void Replicator::Start(EventLog* log, std::function<void()> close_streams) {
   events_ = log;
   close_streams_ = std::move(close_streams);
-  coordinator_.OnChange([this] {
-    std::lock_guard lock(mutex_);
-    role_changed_ = true;
-    changed_.notify_all();
-  });
   role_thread_ = std::thread([this] { RoleLoop(); });
 }
 
@@ -75,7 +77,8 @@ void Replicator::RoleLoop() {
       if (stopping_) return;
       role_changed_ = false;
     }
-    const std::uint64_t epoch = coordinator_.LeaderEpoch();
+    // After a hand-over this node leads no more, though its coordinator may not have resigned yet.
+    const std::uint64_t epoch = handed_over_.load() ? 0 : coordinator_.LeaderEpoch();
     const std::uint64_t leading = leading_epoch();
     if (epoch != leading) {
       if (leading != 0) Demote();
@@ -164,6 +167,7 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
   {
     std::lock_guard lock(mutex_);
     if (epoch_ == 0) return;
+    handed_over_.store(true);
     epoch_ = 0;  // no more writes from here: Write and WaitForInSync refuse
     ready_ = false;
     for (const std::string& member : in_sync_) {

@@ -18,6 +18,7 @@
 // Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -119,6 +120,7 @@ class Replicator final : public CommitWriter {
   std::set<std::string> in_sync_;  // the leader's in-sync set, itself included
   std::map<std::string, std::unique_ptr<FollowerLink>> links_;  // by follower name
   std::mutex apply_mutex_;  // one application of entries at a time
+  std::atomic<bool> handed_over_{false};  // HandOver ran: never lead again in this process
   std::thread role_thread_;
 };
 
