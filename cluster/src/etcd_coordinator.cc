@@ -68,7 +68,9 @@ MemberState EtcdCoordinator::StateLocked() const {
   if (resigning_ || stopping_) return MemberState::kStopping;
   if (!started_) return MemberState::kStarting;
   if (epoch_.load() != 0) return MemberState::kLeader;
-  if (view_.in_sync_known) return view_.InSync(self_.name) ? MemberState::kInSync : MemberState::kCatchingUp;
+  if (view_.in_sync_known)
+    return view_.InSync(in_sync_identity_.empty() ? self_.name : in_sync_identity_) ? MemberState::kInSync
+                                                                                   : MemberState::kCatchingUp;
   if (view_.leader.empty()) return MemberState::kCatchingUp;
   const std::uint64_t mine = progress_ ? progress_() : 0;
   for (const MemberInfo& member : view_.members) {

@@ -28,6 +28,7 @@ class EtcdCoordinator final : public Coordinator {
 
   void OnChange(ChangeListener listener) override { listeners_.push_back(std::move(listener)); }
   void SetCampaignGate(std::function<bool(const ClusterView&)> may_lead) override { may_lead_ = std::move(may_lead); }
+  void SetInSyncIdentity(std::string identity) override { in_sync_identity_ = std::move(identity); }
   Status SetInSync(const std::vector<std::string>& members) override;
   void ReportProgress(std::function<std::uint64_t()> applied) override { progress_ = std::move(applied); }
   Status Start(std::function<bool()> give_up) override;
@@ -81,6 +82,7 @@ class EtcdCoordinator final : public Coordinator {
   std::unique_ptr<EtcdClient> etcd_;
   std::vector<ChangeListener> listeners_;
   std::function<bool(const ClusterView&)> may_lead_;
+  std::string in_sync_identity_;  // empty: the node's name
   std::function<std::uint64_t()> progress_;
 
   // Leadership, read on every write without a lock: the epoch this node leads in (0: none) and,

@@ -21,6 +21,11 @@ FollowerLink::FollowerLink(Replicator& replicator, std::string name, std::string
 
 FollowerLink::~FollowerLink() { Stop(); }
 
+std::string FollowerLink::replica() const {
+  std::lock_guard lock(replica_mutex_);
+  return replica_;
+}
+
 void FollowerLink::Stop() {
   stopping_.store(true);
   {
@@ -85,6 +90,10 @@ bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::R
   if (!response->refused().empty()) {
     failure_ = "refused: " + response->refused();
     return false;
+  }
+  {
+    std::lock_guard lock(replica_mutex_);
+    replica_ = name_ + "@" + response->store_id();
   }
   match_.store(response->last().index(), std::memory_order_release);
   answered_.store(true, std::memory_order_release);

@@ -32,6 +32,8 @@ class FollowerLink {
   std::uint64_t match() const { return match_.load(std::memory_order_acquire); }
   // The follower has answered on this link: match() is what it said, not a default.
   bool answered() const { return answered_.load(std::memory_order_acquire); }
+  // "name@store-id" of the follower's store as it last said (empty before it said).
+  std::string replica() const;
 
  private:
   using Stream = grpc::ClientReaderWriter<v1::ReplicateRequest, v1::ReplicateResponse>;
@@ -52,6 +54,8 @@ class FollowerLink {
   const std::uint64_t epoch_;
   std::atomic<std::uint64_t> match_{0};
   std::atomic<bool> answered_{false};
+  mutable std::mutex replica_mutex_;
+  std::string replica_;
   std::atomic<bool> stopping_{false};
   std::mutex call_mutex_;
   grpc::ClientContext* call_ = nullptr;  // the open stream's, to cancel at Stop

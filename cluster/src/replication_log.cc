@@ -2,6 +2,7 @@
 
 #include "replication_wire.h"
 
+#include <cstdio>
 #include <random>
 
 #include "goethe/engine/kv_status.h"
@@ -60,6 +61,18 @@ std::optional<LogEntry> ReplicationLog::DecodeEntry(std::uint64_t index, std::st
 Status ReplicationLog::Load() {
   EntryId applied;
   std::string value;
+  kv::Status id = store_.Get({}, replication_keys::StoreId(), &store_id_);
+  if (id.IsNotFound()) {
+    std::random_device random;
+    char text[33];
+    std::snprintf(text, sizeof text, "%08x%08x%08x%08x", random(), random(), random(), random());
+    store_id_ = text;
+    kv::WriteBatch batch;
+    batch.Put(replication_keys::StoreId(), store_id_);
+    if (kv::Status w = store_.Write({.sync = true}, batch); !w.ok()) return FromKv(w, "writing the store id");
+  } else if (!id.ok()) {
+    return FromKv(id, "reading the store id");
+  }
   kv::Status got = store_.Get({}, replication_keys::Marker(), &value);
   if (got.ok()) {
     if (!DecodeMarker(value, &applied)) return DataLoss("damaged replication marker");

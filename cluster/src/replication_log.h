@@ -40,6 +40,8 @@ class ReplicationLog {
   // Reads the marker and the ends of the log.
   Status Load();
 
+  // This store's id (created at the first Load, kept across copies of the leader's store).
+  const std::string& store_id() const { return store_id_; }
   EntryId applied() const;
   EntryId last() const;  // the applied entry when the log holds nothing above it
   std::uint64_t first_index() const;  // the oldest entry held; 0 when none is
@@ -76,6 +78,7 @@ class ReplicationLog {
   EntryId applied_;
   EntryId last_;
   std::uint64_t first_index_ = 0;
+  std::string store_id_;  // set by Load, never changed
 };
 
 }  // namespace goethe::cluster

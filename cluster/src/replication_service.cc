@@ -53,6 +53,7 @@ v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& req
     ToProto(log.last(), response.mutable_last());
     ToProto(log.applied(), response.mutable_applied());
     response.set_refused(refusal);
+    response.set_store_id(log.store_id());
     return response;
   };
   const std::uint64_t known = replicator_.coordinator_.View().epoch;
@@ -104,7 +105,10 @@ std::string ReplicationService::Install(const v1::SnapshotChunk& chunk) {
   kv::WriteBatch batch;
   for (int i = 0; i < chunk.keys_size() && i < chunk.values_size(); ++i) batch.Put(chunk.keys(i), chunk.values(i));
   const EntryId at = FromProto(chunk.at());
-  if (chunk.last()) ReplicationLog::MarkApplied(&batch, at);
+  if (chunk.last()) {
+    ReplicationLog::MarkApplied(&batch, at);
+    batch.Put(replication_keys::StoreId(), replicator_.log_->store_id());  // still this store
+  }
   if (kv::Status w = store.Write({.sync = chunk.last() && replicator_.options_.sync}, batch); !w.ok())
     return "cannot write the copy: " + w.message();
   if (chunk.last()) {

@@ -31,14 +31,22 @@ Replicator::Replicator(std::shared_ptr<kv::Store> store, Coordinator& coordinato
 
 Replicator::~Replicator() { Stop(); }
 
-Status Replicator::Load() { return log_->Load(); }
+Status Replicator::Load() {
+  if (Status s = log_->Load(); !s.ok()) return s;
+  replica_ = options_.self + "@" + log_->store_id();
+  return Status::Ok();
+}
+
+const std::string& Replicator::replica() const { return replica_; }
+
+std::string Replicator::NameOf(const std::string& replica) { return replica.substr(0, replica.find('@')); }
 
 grpc::Service* Replicator::service() { return service_.get(); }
 
 std::uint64_t Replicator::applied_index() const { return log_->applied().index; }
 
 bool Replicator::MayLead(const ClusterView& view) const {
-  return options_.config.unclean_election || !view.in_sync_known || view.InSync(options_.self);
+  return options_.config.unclean_election || !view.in_sync_known || view.InSync(replica_);
 }
 
 std::uint64_t Replicator::commit_index() const {
@@ -121,8 +129,9 @@ bool Replicator::ExpandInSync() {
     if (epoch_ == 0) return false;
     const std::uint64_t last = log_->last().index;
     for (const auto& [name, link] : links_) {
-      if (!in_sync_.count(name) && link->answered() && link->match() >= last) {
-        joining = name;
+      const std::string replica = link->replica();
+      if (link->answered() && !in_sync_.count(replica) && link->match() >= last) {
+        joining = replica;
         break;
       }
     }
@@ -151,7 +160,7 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
     if (epoch_ == 0) return;
     std::string outside;
     for (const auto& [name, link] : links_) {
-      if (!in_sync_.count(name))
+      if (!in_sync_.count(link->replica()))
         outside += " " + name + " (holds " + std::to_string(link->match()) + " of " + std::to_string(log_->last().index) + ")";
     }
     if (outside.empty()) break;
@@ -171,7 +180,7 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
     epoch_ = 0;  // no more writes from here: Write and WaitForInSync refuse
     ready_ = false;
     for (const std::string& member : in_sync_) {
-      if (member != options_.self) others.push_back(member);
+      if (member != replica_) others.push_back(member);
     }
   }
   changed_.notify_all();
@@ -181,11 +190,15 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
 
 void Replicator::Promote(std::uint64_t epoch) {
   const ClusterView view = coordinator_.View();
-  std::set<std::string> in_sync{options_.self};
-  for (const MemberInfo& member : view.members) {
+  std::set<std::string> in_sync{replica_};
+  for (const std::string& replica : view.in_sync) {
     // Who was in sync and is still a member keeps its place; it must hold the inherited entries
-    // within max_lag or it is removed (WaitForInSync).
-    if (member.name != options_.self && (!view.in_sync_known || view.InSync(member.name))) in_sync.insert(member.name);
+    // within max_lag or it is removed (WaitForInSync). Others join once they hold them all.
+    const std::string name = NameOf(replica);
+    if (name == options_.self) continue;
+    for (const MemberInfo& member : view.members) {
+      if (member.name == name) in_sync.insert(replica);
+    }
   }
   if (Status s = coordinator_.SetInSync({in_sync.begin(), in_sync.end()}); !s.ok()) {
     spdlog::warn("replication: cannot start epoch {}: {}", epoch, s.message());
@@ -256,9 +269,11 @@ Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
     }
     std::vector<std::string> missing;
     for (const std::string& member : in_sync_) {
-      if (member == options_.self) continue;
-      auto link = links_.find(member);
-      if (link == links_.end() || link->second->match() < index) missing.push_back(member);
+      if (member == replica_) continue;
+      // Its link must speak for the same store: a member that came back wiped is another replica.
+      auto link = links_.find(NameOf(member));
+      if (link == links_.end() || link->second->replica() != member || link->second->match() < index)
+        missing.push_back(member);
     }
     if (missing.empty()) {
       if (in_sync_.size() < options_.config.min_insync)

@@ -150,12 +150,13 @@ bool LogIndex(std::string_view key, std::uint64_t* index) {
 }
 
 std::string Marker() { return keys::Meta("replication"); }
+std::string StoreId() { return keys::Meta("store_id"); }
 
 std::string TopicsBegin() { return std::string(1, keys::kTopic); }
 std::string TopicsEnd() { return std::string(1, keys::kTopic + 1); }
 
 bool IsReplicationKey(std::string_view key) {
-  return (!key.empty() && key[0] == keys::kReplicationLog) || key == Marker();
+  return (!key.empty() && key[0] == keys::kReplicationLog) || key == Marker() || key == StoreId();
 }
 
 }  // namespace goethe::replication_keys

@@ -5,6 +5,7 @@
 #include "recovery.h"
 
 #include "event_log_impl.h"
+#include "goethe/engine/replication.h"
 #include "keys.h"
 #include "records.h"
 
@@ -149,9 +150,12 @@ Status EventLog::Impl::Recover() {
   std::string value;
   kv::Status s = store_->Get({}, keys::Meta("format"), &value);
   if (s.IsNotFound()) {
+    // A cluster node's replication keys may come first (its store id); anything else is foreign.
     auto probe = store_->NewIterator({});
-    probe->SeekToFirst();
-    if (probe->Valid()) return FailedPrecondition("the store holds data that is not a Goethe event log");
+    for (probe->SeekToFirst(); probe->Valid(); probe->Next()) {
+      if (!replication_keys::IsReplicationKey(probe->key()))
+        return FailedPrecondition("the store holds data that is not a Goethe event log");
+    }
     probe.reset();
     kv::WriteBatch init;
     init.Put(keys::Meta("format"), records::kFormatPlain);

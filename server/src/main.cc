@@ -76,6 +76,7 @@ int Serve(const ServerFlags& flags) {
         cluster::Replicator::Options{config->replication, config->storage.sync, config->cluster.node});
     if (Status loaded = replicator->Load(); !loaded.ok())
       return FailToStart(config->storage.path + ": replication state: " + loaded.message());
+    coordinator->SetInSyncIdentity(replicator->replica());
     log_options.writer = replicator.get();
   }
   Result<std::unique_ptr<EventLog>> opened = EventLog::Open(*store, log_options);

@@ -68,6 +68,9 @@ class Coordinator {
   // changes; it must not block for long. Add them before Start; all are called, in order.
   using ChangeListener = std::function<void()>;
   virtual void OnChange(ChangeListener listener) = 0;
+  // How the in-sync set names this node (replication: its name and store id); its name when not
+  // set. Set before Start.
+  virtual void SetInSyncIdentity(std::string identity) = 0;
   // Whether this node may campaign now, given the view (replication: only an in-sync member may
   // lead). Without one, every node may. Set before Start.
   virtual void SetCampaignGate(std::function<bool(const ClusterView&)> may_lead) = 0;

@@ -77,6 +77,9 @@ class Replicator final : public CommitWriter {
   bool MayLead(const ClusterView& view) const;
   // The index of the last entry this node has applied: its progress.
   std::uint64_t applied_index() const;
+  // "name@store-id": this node's store as the in-sync set names it (known after Load). A node
+  // whose store was wiped comes back as another replica, outside the set until it caught up.
+  const std::string& replica() const;
 
  private:
   friend class FollowerLink;
@@ -99,6 +102,7 @@ class Replicator final : public CommitWriter {
   void Acknowledged();
   std::uint64_t commit_index() const;
   std::uint64_t leading_epoch() const;
+  static std::string NameOf(const std::string& replica);
 
   const std::shared_ptr<kv::Store> store_;
   Coordinator& coordinator_;
@@ -117,7 +121,8 @@ class Replicator final : public CommitWriter {
   bool ready_ = false;       // promoted: what it inherited is committed and applied
   std::string takeover_error_;  // why writes wait, until ready_
   std::uint64_t commit_index_ = 0;
-  std::set<std::string> in_sync_;  // the leader's in-sync set, itself included
+  std::string replica_;  // this node's store, as the in-sync set names it
+  std::set<std::string> in_sync_;  // the leader's in-sync set (replicas), itself included
   std::map<std::string, std::unique_ptr<FollowerLink>> links_;  // by follower name
   std::mutex apply_mutex_;  // one application of entries at a time
   std::atomic<bool> handed_over_{false};  // HandOver ran: never lead again in this process

@@ -37,6 +37,9 @@ std::string LogEnd();    // above every entry key
 bool LogIndex(std::string_view key, std::uint64_t* index);
 // 'M' "replication": where replication records what the store has applied.
 std::string Marker();
+// 'M' "store_id": this store's own random id, so that a store that was wiped (or replaced) is
+// never taken for the one a node had before.
+std::string StoreId();
 // True for keys that belong to replication rather than to the replicated state: what a snapshot
 // leaves out.
 bool IsReplicationKey(std::string_view key);
