@@ -1,5 +1,6 @@
 // Live-tail latency: a producer appends at a fixed rate, each payload carrying its send time; a
-// tailing consumer on its own stream measures how long each event took to arrive.
+// tailing consumer on its own stream (on the same server, or with --consume-server on another node
+// of the cluster) measures how long each event took to arrive.
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -53,10 +54,8 @@ class PacedProducer {
 
 }  // namespace
 
-int RunEndToEnd(Stub& stub, const LoadOptions& options) {
+int RunEndToEnd(Stub& stub, Stub& consume_stub, const LoadOptions& options) {
   const auto total = static_cast<std::uint64_t>(options.rate * options.seconds);
-  grpc::ClientContext consume_context;
-  auto stream = stub.Consume(&consume_context);
   v1::ConsumeRequest subscribe;
   subscribe.mutable_subscribe()->set_topic(options.topic);
   subscribe.mutable_subscribe()->mutable_start()->set_end(true);
@@ -64,10 +63,21 @@ int RunEndToEnd(Stub& stub, const LoadOptions& options) {
   subscribe.mutable_subscribe()->set_read_only(true);
 
   CreateTopic(stub, options.topic);  // a consumer can subscribe only to an existing topic
+  // On another node (a follower) the new topic may show a moment later: subscribe again for up to 5 s.
+  std::unique_ptr<grpc::ClientContext> consume_context;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ConsumeRequest, v1::ConsumeResponse>> stream;
   v1::ConsumeResponse response;
-  if (!stream->Write(subscribe) || !stream->Read(&response) || !response.has_subscribed()) {
-    std::fprintf(stderr, "e2e: subscribe failed: %s\n", stream->Finish().error_message().c_str());
-    return 1;
+  const auto subscribe_deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    consume_context = std::make_unique<grpc::ClientContext>();
+    stream = consume_stub.Consume(consume_context.get());
+    if (stream->Write(subscribe) && stream->Read(&response) && response.has_subscribed()) break;
+    const grpc::Status status = stream->Finish();
+    if (status.error_code() != grpc::StatusCode::NOT_FOUND || Clock::now() >= subscribe_deadline) {
+      std::fprintf(stderr, "e2e: subscribe failed: %s\n", status.error_message().c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
   std::atomic<bool> producer_failed{false};
@@ -100,7 +110,7 @@ int RunEndToEnd(Stub& stub, const LoadOptions& options) {
     progress.Update(latencies.size());
   }
   producer.join();
-  consume_context.TryCancel();
+  consume_context->TryCancel();
   stream->Finish();
   if (producer_failed || latencies.size() < total) {
     std::fprintf(stderr, "e2e: received %zu of %llu events%s\n", latencies.size(),

@@ -26,6 +26,7 @@ struct LoadOptions {
   double rate = 1000;              // e2e events per second
   double seconds = 5;              // e2e duration
   std::string e2e_producer = "stream";  // e2e: "stream" (one open ProduceStream) or "unary"
+  std::string consume_server;      // e2e: the node the consumer tails (empty: the producer's server)
   bool random_payloads = false;    // incompressible payloads instead of repeated 'x' bytes
   bool round_trip_only = false;    // produce-unary's loop with DescribeTopic calls: no storage work
   std::uint32_t headers = 0;       // produce-stream: headers on every event (0: plain payloads)
@@ -51,7 +52,9 @@ int RunProduceStream(Stub& stub, const LoadOptions& options);
 // and is sent again (a produce with its idempotency key, so that it is not stored twice).
 int RunProduceUnary(client::LeaderRouter& router, const LoadOptions& options);
 int RunConsume(Stub& stub, const LoadOptions& options);
-int RunEndToEnd(Stub& stub, const LoadOptions& options);
+// The producer writes through `stub`, the consumer tails through `consume_stub` (the same stub, or
+// another node of the cluster: a follower serves read-only Consume).
+int RunEndToEnd(Stub& stub, Stub& consume_stub, const LoadOptions& options);
 int RunGroup(const StubFactory& connect, const LoadOptions& options);
 int RunGroupLive(const StubFactory& connect, const LoadOptions& options);
 int RunGroupRedelivery(Stub& stub, const LoadOptions& options);

@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
                   "unary: one Produce call per event")
       ->capture_default_str()
       ->check(CLI::IsMember({"stream", "unary"}));
+  e2e->add_option("--consume-server", options.consume_server,
+                  "the node the consumer tails (a follower, say); default: the producer's server (the leader)");
 
   CLI11_PARSE(app, argc, argv);
   grpc::ChannelArguments arguments;
@@ -121,7 +123,13 @@ int main(int argc, char** argv) {
     options.round_trip_only = true;
     return RunProduceUnary(router, options);
   } else if (consume->parsed()) code = RunConsume(stub, options);
-  else code = RunEndToEnd(stub, options);
+  else if (options.consume_server.empty()) code = RunEndToEnd(stub, stub, options);
+  else {
+    std::string ignored;  // a bad address fails the subscribe, which says so
+    auto consume_stub =
+        goethe::v1::Goethe::NewStub(goethe::client::Connect(options.consume_server, security, arguments, &ignored));
+    code = RunEndToEnd(stub, *consume_stub, options);
+  }
   // A workload that failed in a cluster: say so when its server no longer leads (a failover).
   if (code != 0 && router.routing() && router.FindLeader() && router.Current().address != leader.address) {
     std::fprintf(stderr, "goethe-bench: %s is no longer the leader: a failover ended the run (only produce-unary "
