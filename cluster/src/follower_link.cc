@@ -21,6 +21,12 @@ FollowerLink::FollowerLink(Replicator& replicator, std::string name, std::string
 
 FollowerLink::~FollowerLink() { Stop(); }
 
+void FollowerLink::ForgetFrom(std::uint64_t index) {
+  std::uint64_t match = match_.load();
+  while (match >= index && !match_.compare_exchange_weak(match, index - 1)) {
+  }
+}
+
 std::string FollowerLink::replica() const {
   std::lock_guard lock(replica_mutex_);
   return replica_;
@@ -64,6 +70,7 @@ void FollowerLink::Run() {
     }
     auto stream = stub->Replicate(&call);
     std::string why = Serve(*stream);
+    answered_.store(false, std::memory_order_release);  // a broken link speaks for nobody
     call.TryCancel();
     const grpc::Status ended = stream->Finish();
     {
@@ -95,7 +102,13 @@ bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::R
     std::lock_guard lock(replica_mutex_);
     replica_ = name_ + "@" + response->store_id();
   }
-  match_.store(response->last().index(), std::memory_order_release);
+  // What it holds counts only where it is this leader's log: its last entry when that is the very
+  // entry the leader has at that index, else its applied one (committed, so the leader's too). An
+  // entry left from an old epoch or a given-up generation counts for nothing.
+  const EntryId last = FromProto(response->last());
+  auto mine = replicator_.log_->IdAt(last.index);
+  const bool agrees = mine.ok() && mine->has_value() && **mine == last;
+  match_.store(agrees ? last.index : response->applied().index(), std::memory_order_release);
   answered_.store(true, std::memory_order_release);
   replicator_.Acknowledged();
   return true;

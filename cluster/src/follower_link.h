@@ -30,8 +30,10 @@ class FollowerLink {
   const std::string& address() const { return address_; }
   // The last entry the follower holds on disk, as it last said; 0 before it said.
   std::uint64_t match() const { return match_.load(std::memory_order_acquire); }
-  // The follower has answered on this link: match() is what it said, not a default.
+  // The follower answers on this link now: match() is what it said on the open stream.
   bool answered() const { return answered_.load(std::memory_order_acquire); }
+  // The leader gave up its entries from `index` on: what the follower held there is not its log.
+  void ForgetFrom(std::uint64_t index);
   // "name@store-id" of the follower's store as it last said (empty before it said).
   std::string replica() const;
 

@@ -32,9 +32,10 @@ grpc::Status ReplicationService::Replicate(
     }
   } forget{this, call};
   v1::ReplicateRequest request;
+  std::uint64_t verified = replicator_.log_->applied().index;
   while (stream->Read(&request)) {
     std::uint64_t apply_to = 0;
-    const v1::ReplicateResponse response = Handle(request, &apply_to);
+    const v1::ReplicateResponse response = Handle(request, &apply_to, &verified);
     if (!stream->Write(response)) break;
     // Applied after answering: the leader counts what is held on disk, not what is applied.
     if (apply_to != 0) {
@@ -45,7 +46,8 @@ grpc::Status ReplicationService::Replicate(
   return grpc::Status::OK;
 }
 
-v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& request, std::uint64_t* apply_to) {
+v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& request, std::uint64_t* apply_to,
+                                                 std::uint64_t* verified) {
   std::lock_guard lock(mutex_);
   ReplicationLog& log = *replicator_.log_;
   v1::ReplicateResponse response;
@@ -68,6 +70,7 @@ v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& req
   }
   if (request.has_snapshot()) {
     if (std::string failed = Install(request.snapshot()); !failed.empty()) return answer(failed);
+    if (request.snapshot().last()) *verified = request.snapshot().at().index();
     return answer("");
   }
   if (request.entries_size() > 0) {
@@ -76,8 +79,12 @@ v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& req
     for (const v1::LogEntry& entry : request.entries()) entries.push_back(FromProto(entry));
     if (Status held = log.Append(request.prev_index(), entries, replicator_.options_.sync); !held.ok())
       return answer(held.message());
+    *verified = entries.back().id.index;  // everything up to here is the leader's now
   }
-  const std::uint64_t commit = std::min(request.commit_index(), log.last().index);
+  *verified = std::max(*verified, log.applied().index);
+  // Entries held from before this stream (an old leader's, never committed) are not applied on
+  // the strength of this leader's commit index: only those it sent.
+  const std::uint64_t commit = std::min(request.commit_index(), *verified);
   if (commit > log.applied().index) *apply_to = commit;
   return answer("");
 }

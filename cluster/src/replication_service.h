@@ -28,8 +28,10 @@ class ReplicationService final : public v1::Replication::Service {
 
  private:
   // Handles one message; what to answer. `apply_to` is set to the commit index to apply up to
-  // after answering (0: nothing).
-  v1::ReplicateResponse Handle(const v1::ReplicateRequest& request, std::uint64_t* apply_to);
+  // after answering (0: nothing). `*verified` is the last entry this stream's leader has sent (or
+  // the applied one): only up to there does this node's log agree with the leader's for certain,
+  // so only up to there may a commit index apply what it holds.
+  v1::ReplicateResponse Handle(const v1::ReplicateRequest& request, std::uint64_t* apply_to, std::uint64_t* verified);
   // A piece of a copy of the leader's store; the first one empties this store.
   std::string Install(const v1::SnapshotChunk& chunk);
 

@@ -272,7 +272,8 @@ Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
       if (member == replica_) continue;
       // Its link must speak for the same store: a member that came back wiped is another replica.
       auto link = links_.find(NameOf(member));
-      if (link == links_.end() || link->second->replica() != member || link->second->match() < index)
+      if (link == links_.end() || !link->second->answered() || link->second->replica() != member ||
+          link->second->match() < index)
         missing.push_back(member);
     }
     if (missing.empty()) {
@@ -321,6 +322,7 @@ Status Replicator::Write(kv::WriteBatch& batch, bool sync) {
     (void)log_->DropFrom(id.index);
     std::lock_guard lock(mutex_);
     ++generation_;
+    for (auto& [name, link] : links_) link->ForgetFrom(id.index);
     return committed;
   }
   ReplicationLog::MarkApplied(&batch, id);

@@ -71,9 +71,14 @@ Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wa
     kv::Status got = store_->Get({}, keys::Topic(name), &value);
     if (!got.ok() && !got.IsNotFound()) return FromKv(got, "reading the record of topic '" + name + "'");
     TopicPtr live = registry_.Find(name);
+    // A topic read back under another name may have taken the id of the one that goes: forget the
+    // id only while it still means the topic that goes.
+    auto forget = [&by_id](const TopicPtr& gone) {
+      if (auto it = by_id.find(gone->id); it != by_id.end() && it->second == gone) by_id.erase(it);
+    };
     if (got.IsNotFound()) {
       if (live) {
-        by_id.erase(live->id);
+        forget(live);
         DropLive(live, wake);
       }
       continue;
@@ -85,7 +90,7 @@ Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wa
       continue;
     }
     if (live) {  // deleted and created again under the same name
-      by_id.erase(live->id);
+      forget(live);
       DropLive(live, wake);
     }
     auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
