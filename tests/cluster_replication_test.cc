@@ -1220,6 +1220,23 @@ TEST_F(ReplicationTest, AWipedMemberIsBroughtUpFromACopyOfTheLeadersStoreWhileTh
   const std::vector<v1::Event> live = ReadAllOrNone(cluster.node(wiped).address(), "live");
   for (const std::string& payload : acked) ASSERT_TRUE(HoldsPayload(live, payload)) << payload << " missing";
   EXPECT_EQ(ReadAllOrNone(cluster.node(wiped).address(), "bulk").size(), 2400u);
+
+  // Installing the copy ended the streams it had open, not its taking of new ones: a live tail
+  // subscribes there as on any node.
+  auto restored = v1::Goethe::NewStub(grpc::CreateChannel(cluster.node(wiped).address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + 5s);
+  auto stream = restored->Consume(&call);
+  v1::ConsumeRequest subscribe;
+  subscribe.mutable_subscribe()->set_topic("live");
+  subscribe.mutable_subscribe()->mutable_start()->set_beginning(true);
+  ASSERT_TRUE(stream->Write(subscribe));
+  v1::ConsumeResponse first;
+  const bool read = stream->Read(&first);
+  call.TryCancel();
+  const grpc::Status ended = stream->Finish();
+  ASSERT_TRUE(read) << "the stream was refused: " << testing::Describe(ended);
+  EXPECT_TRUE(first.has_subscribed()) << first.ShortDebugString();
 }
 
 // A member that was down while the leader wrote more than its log keeps (log_entries 100, trimmed

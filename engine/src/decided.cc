@@ -114,7 +114,10 @@ Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wa
     topic->Publish();
     wake->push_back(topic);
     if (group_ids.count(id)) {
-      groups_->DropTopic(topic);
+      // The topic stays: its members may join again at once (the state they had is the store's).
+      groups_->DropTopic(topic, Unavailable("the groups of topic " + topic->name +
+                                            " were read back from the store (a new leader took over, or a "
+                                            "replicated change arrived); subscribe again"));
       if (Status s = groups_->Recover(*store_, topic); !s.ok()) return s;
     }
   }

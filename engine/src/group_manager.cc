@@ -228,7 +228,7 @@ Status GroupManager::Delete(const TopicPtr& topic, const std::string& name) {
   return DeleteRecords(group);
 }
 
-void GroupManager::DropTopic(const TopicPtr& topic) {
+void GroupManager::DropTopic(const TopicPtr& topic, const Status& why) {
   std::map<std::string, std::shared_ptr<GroupState>> groups;
   {
     std::lock_guard lock(mutex_);
@@ -239,7 +239,7 @@ void GroupManager::DropTopic(const TopicPtr& topic) {
   }
   for (auto& [name, group] : groups) {
     group->Forget();
-    group->End(NotFound("topic " + topic->name + " no longer exists"));
+    group->End(why.ok() ? NotFound("topic " + topic->name + " no longer exists") : why);
   }
 }
 

@@ -59,8 +59,9 @@ class GroupManager {
                                                  std::size_t limit) const;
   Status Reset(const TopicPtr& topic, const std::string& name, std::uint64_t offset);
   Status Delete(const TopicPtr& topic, const std::string& name);
-  // The topic was deleted: its groups end (their records went with it).
-  void DropTopic(const TopicPtr& topic);
+  // The topic was deleted: its groups end (their records went with it). `why` replaces the
+  // NOT_FOUND their members' streams end with (a follower reading groups back from the store).
+  void DropTopic(const TopicPtr& topic, const Status& why = Status::Ok());
 
   // Fills in defaults and checks ranges; the error names the setting.
   static Status Resolve(const std::string& topic, const std::string& group, GroupSettings* settings);

@@ -26,7 +26,8 @@ std::string LeaderHint(const grpc::ClientContext& call) {
 
 bool RefusedAsNotLeader(const grpc::Status& status, const grpc::ClientContext& call) {
   if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
-  return !LeaderHint(call).empty() || status.error_message().find("not the leader") != std::string::npos;
+  // "not the leader:" exactly: "not the leader any more (...)" is a write of unknown outcome.
+  return !LeaderHint(call).empty() || status.error_message().find("not the leader:") != std::string::npos;
 }
 
 bool NothingWritten(const grpc::Status& status, const grpc::ClientContext& call) {

@@ -122,7 +122,7 @@ int Serve(const ServerFlags& flags) {
     return FailToStart(listener.status().message());
   }
   if (!config->cluster.enabled) node_address.Set(listener->address);  // the port the kernel picked, if 0
-  if (replicator) replicator->Start(&log, [&streams] { streams.CloseAll(); });
+  if (replicator) replicator->Start(&log, [&streams] { streams.CloseOpen(); });
   health_reporter.Attach(listener->server->GetHealthCheckService());
   MarkServing();
 

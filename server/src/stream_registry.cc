@@ -26,10 +26,17 @@ void StreamRegistry::Remove(const ShutdownTarget* stream) {
 }
 
 void StreamRegistry::CloseAll() {
-  std::vector<std::shared_ptr<ShutdownTarget>> open;
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
+  }
+  CloseOpen();
+}
+
+void StreamRegistry::CloseOpen() {
+  std::vector<std::shared_ptr<ShutdownTarget>> open;
+  {
+    std::lock_guard lock(mutex_);
     open.reserve(streams_.size());
     for (const auto& [key, stream] : streams_) open.push_back(stream);
   }

@@ -30,6 +30,9 @@ class StreamRegistry {
   void Remove(const ShutdownTarget* stream);
   // Refuses new streams from now on and asks every open one to close.
   void CloseAll();
+  // Asks every open stream to close (UNAVAILABLE; clients subscribe again) and goes on admitting
+  // new ones: a cluster node whose store a copy of its leader's replaces.
+  void CloseOpen();
 
   std::size_t size() const;
 
