@@ -68,11 +68,9 @@ bool EtcdCoordinator::OpenSession(Clock::time_point deadline, std::string* why) 
 
 void EtcdCoordinator::RenewSession() {
   std::int64_t lease;
-  std::chrono::seconds ttl;
   {
     std::lock_guard lock(mutex_);
     lease = lease_;
-    ttl = ttl_;
   }
   const Clock::time_point sent = Clock::now();
   const Clock::time_point certain_end{Clock::duration(valid_until_ns_.load())};
@@ -90,7 +88,6 @@ void EtcdCoordinator::RenewSession() {
   if (lease_ != lease) return;  // lost meanwhile
   ttl_ = std::chrono::seconds(renewed_ttl);
   valid_until_ns_.store((sent + ttl_ - Margin(ttl_)).time_since_epoch().count(), std::memory_order_release);
-  (void)ttl;
 }
 
 void EtcdCoordinator::LoseSession(const std::string& why) {
