@@ -124,10 +124,6 @@ bool SameEvent(const v1::Event& a, const v1::Event& b) {
   return true;
 }
 
-std::string Tail(const std::string& text, std::size_t bytes) {
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
-}
-
 double Median(std::vector<long long> values) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -1473,20 +1469,7 @@ std::string KeepLogs(LocalCluster& cluster) {
   return pattern;
 }
 
-std::string DescribeCluster(LocalCluster& cluster) {
-  std::string text;
-  for (int i = 0; i < cluster.size(); ++i) {
-    ClusterNode& node = cluster.node(i);
-    text += "\n=== " + node.name() + " (" + node.address() + ")" + (node.running() ? "" : " not running") +
-            (node.paused() ? " paused" : "") + " ===\n";
-    if (node.running() && !node.paused()) {
-      std::optional<v1::ClusterStatusResponse> status = cluster.Status(i);
-      text += "status: " + (status ? status->ShortDebugString() : std::string("(no answer)")) + "\n";
-    }
-    text += Tail(node.stderr_text(), 4000);
-  }
-  return text;
-}
+std::string DescribeCluster(LocalCluster& cluster) { return cluster.Describe(4000); }
 
 // Creates the campaign's topics and group at the leader.
 bool CreateTopicsAndGroup(const std::vector<std::string>& addresses, std::string* error) {

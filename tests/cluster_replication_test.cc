@@ -63,10 +63,6 @@ std::chrono::system_clock::time_point In(std::chrono::milliseconds timeout) {
   return std::chrono::system_clock::now() + timeout;
 }
 
-std::string Tail(const std::string& text, std::size_t bytes = 5000) {
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
-}
-
 // One unary call through `invoke(context)`, bounded by `timeout`.
 template <typename Invoke>
 grpc::Status Unary(Invoke invoke, std::chrono::milliseconds timeout = 5s) {
@@ -270,18 +266,7 @@ InSync ReadInSync(LocalCluster& cluster) {
 
 // Every node's ClusterStatus, the in-sync record and the tail of each node's log.
 std::string Describe(LocalCluster& cluster) {
-  std::string text = "\n=== etcd insync: " + ReadInSync(cluster).raw;
-  for (int i = 0; i < cluster.size(); ++i) {
-    ClusterNode& node = cluster.node(i);
-    text += "\n=== " + node.name() + " (" + node.address() + ")" + (node.running() ? "" : " not running") +
-            (node.paused() ? " paused" : "") + " ===\n";
-    if (node.running() && !node.paused()) {
-      std::optional<v1::ClusterStatusResponse> status = cluster.Status(i);
-      text += "status: " + (status ? status->ShortDebugString() : std::string("(no answer)")) + "\n";
-    }
-    text += Tail(node.output());
-  }
-  return text;
+  return "\n=== etcd insync: " + ReadInSync(cluster).raw + cluster.Describe(5000);
 }
 
 // Prints the cluster's picture when the test has failed by the time it goes out of scope.

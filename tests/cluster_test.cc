@@ -167,10 +167,6 @@ int CountLines(const std::string& text) {
   return lines;
 }
 
-std::string Tail(const std::string& text, std::size_t bytes = 6000) {
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
-}
-
 int CountInState(const v1::ClusterStatusResponse& status, v1::MemberState state) {
   return static_cast<int>(std::count_if(status.members().begin(), status.members().end(),
                                         [state](const v1::ClusterMember& m) { return m.state() == state; }));
@@ -198,20 +194,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   // Every node's ClusterStatus and the tail of its log, for failure messages.
-  static std::string Describe(LocalCluster& cluster) {
-    std::string text;
-    for (int i = 0; i < cluster.size(); ++i) {
-      ClusterNode& node = cluster.node(i);
-      text += "\n=== " + node.name() + " (" + node.address() + ")" + (node.running() ? "" : " not running") +
-              (node.paused() ? " paused" : "") + " ===\n";
-      if (node.running() && !node.paused()) {
-        std::optional<v1::ClusterStatusResponse> status = cluster.Status(i);
-        text += "status: " + (status ? status->ShortDebugString() : std::string("(no answer)")) + "\n";
-      }
-      text += Tail(node.output());
-    }
-    return text;
-  }
+  static std::string Describe(LocalCluster& cluster) { return cluster.Describe(); }
 
   // Polls Produce on every running node but `skip`, one round every 20 ms, until one accepts;
   // that node's index and when its answer came, or -1 at `deadline`. `stubs` holds a client for

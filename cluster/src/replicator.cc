@@ -328,13 +328,12 @@ Status Replicator::Write(kv::WriteBatch& batch, bool sync) {
   ReplicationLog::MarkApplied(&batch, id);
   // The entry is on disk here and on every in-sync member: applying it needs no sync of its own.
   if (kv::Status w = store_->Write({}, batch); !w.ok()) return FromKv(w, "applying a committed entry");
-  log_->Applied(id);
+  Applied(id);
   {
     std::lock_guard lock(mutex_);
     commit_index_ = id.index;
   }
   changed_.notify_all();  // the links tell the followers
-  if (id.index % 1024 == 0) (void)log_->Trim(options_.config.log_entries);
   return Status::Ok();
 }
 
@@ -348,10 +347,15 @@ Status Replicator::ApplyUpTo(std::uint64_t index) {
     if (Status s = DecodeBatch((*entry)->ops, &batch); !s.ok()) return s;
     ReplicationLog::MarkApplied(&batch, (*entry)->id);
     if (Status s = events_->ApplyDecided(batch, false); !s.ok()) return s;
-    log_->Applied((*entry)->id);
-    if (next % 1024 == 0) (void)log_->Trim(options_.config.log_entries);
+    Applied((*entry)->id);
   }
   return Status::Ok();
+}
+
+void Replicator::Applied(const EntryId& id) {
+  log_->Applied(id);
+  // Trimming is a range delete: every 1,024 entries is often enough to keep the log near its size.
+  if (id.index % 1024 == 0) (void)log_->Trim(options_.config.log_entries);
 }
 
 }  // namespace goethe::cluster

@@ -2,7 +2,6 @@
 // KV operations are written as they are, then the live state of whatever they touched is read
 // back from the store with the same code that recovers it at open, so that a follower's topics,
 // heads, retention, cursors and groups are exactly what its store says.
-#include <future>
 #include <map>
 
 #include "event_log_impl.h"
@@ -125,8 +124,6 @@ Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wa
 }
 
 Status EventLog::Impl::ApplyDecided(const kv::WriteBatch& batch, bool sync) {
-  std::promise<Status> promise;
-  auto future = promise.get_future();
   CommitJob job;
   job.decided = true;
   job.decided_sync = sync;
@@ -141,25 +138,15 @@ Status EventLog::Impl::ApplyDecided(const kv::WriteBatch& batch, bool sync) {
     return Status::Ok();
   };
   job.applied = [this, touched = TouchedBy(batch)](std::vector<TopicPtr>* wake) { return Refresh(touched, wake); };
-  job.finish = [&promise](const Status& s) { promise.set_value(s); };
-  loop_->Submit(std::move(job));
-  return future.get();
+  return SubmitAndWait(std::move(job));
 }
 
 Status EventLog::Impl::Reload() {
-  std::promise<Status> promise;
-  auto future = promise.get_future();
   CommitJob job;
-  job.decided = true;
+  job.decided = true;  // nothing to write; the refresh runs on the loop, between commits
   job.stage = [](CommitContext&) { return Status::Ok(); };
-  job.applied = [this](std::vector<TopicPtr>* wake) {
-    Touched everything;
-    everything.everything = true;
-    return Refresh(everything, wake);
-  };
-  job.finish = [&promise](const Status& s) { promise.set_value(s); };
-  loop_->Submit(std::move(job));
-  return future.get();
+  job.applied = [this](std::vector<TopicPtr>* wake) { return Refresh(Touched{.everything = true}, wake); };
+  return SubmitAndWait(std::move(job));
 }
 
 Status EventLog::ApplyDecided(const kv::WriteBatch& batch, bool sync) { return impl_->ApplyDecided(batch, sync); }

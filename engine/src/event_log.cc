@@ -198,9 +198,14 @@ void EventLog::Impl::Close() {
 }
 
 Status EventLog::Impl::CommitAndWait(std::function<Status(CommitContext&)> stage) {
+  return SubmitAndWait({.events = 0, .stage = std::move(stage)});
+}
+
+Status EventLog::Impl::SubmitAndWait(CommitJob job) {
   std::promise<Status> promise;
   auto future = promise.get_future();
-  Commit(std::move(stage), [&promise](const Status& s) { promise.set_value(s); });
+  job.finish = [&promise](const Status& s) { promise.set_value(s); };
+  loop_->Submit(std::move(job));
   return future.get();
 }
 

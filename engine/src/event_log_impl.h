@@ -30,6 +30,8 @@ class EventLog::Impl {
 
   // Runs `stage` as a commit job and waits for its outcome.
   Status CommitAndWait(std::function<Status(CommitContext&)> stage);
+  // Queues `job` (its finish is set here) and waits for its outcome.
+  Status SubmitAndWait(CommitJob job);
   // Runs `stage` as a commit job; `done` gets its outcome on the completion thread.
   void Commit(std::function<Status(CommitContext&)> stage, std::function<void(const Status&)> done);
 

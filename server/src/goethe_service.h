@@ -16,10 +16,6 @@
 
 namespace goethe::server {
 
-// Events appended to the topics that exist, counted by their next offsets: a node's progress, as
-// ClusterStatus and its member record report it.
-std::uint64_t AppliedEvents(const EventLog& log);
-
 class GoetheService final : public v1::Goethe::CallbackService {
  public:
   explicit GoetheService(ServiceContext context) : context_(context) {}

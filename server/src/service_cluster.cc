@@ -16,13 +16,15 @@ v1::MemberState ToProto(cluster::MemberState state) {
   return v1::MEMBER_STATE_UNSPECIFIED;
 }
 
-}  // namespace
-
+// A single node's progress: the events appended to the topics that exist (a cluster node reports
+// its replication log's applied index instead).
 std::uint64_t AppliedEvents(const EventLog& log) {
   std::uint64_t applied = 0;
   for (const TopicInfo& topic : log.ListTopics()) applied += topic.next_offset;
   return applied;
 }
+
+}  // namespace
 
 grpc::ServerUnaryReactor* GoetheService::ClusterStatus(grpc::CallbackServerContext* call,
                                                        const v1::ClusterStatusRequest*,

@@ -29,6 +29,11 @@
 
 namespace goethe::testing {
 
+// The end of `text` (a node's log), for a failure message.
+inline std::string Tail(const std::string& text, std::size_t bytes = 6000) {
+  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
+}
+
 struct ClusterOptions {
   int nodes = 3;
   int etcd_members = 1;
@@ -256,6 +261,23 @@ class LocalCluster {
     v1::ClusterStatusResponse response;
     if (!stub->ClusterStatus(&call, v1::ClusterStatusRequest(), &response).ok()) return std::nullopt;
     return response;
+  }
+
+  // Every node's ClusterStatus (when it answers) and the last `tail_bytes` of its log, for
+  // failure messages.
+  std::string Describe(std::size_t tail_bytes = 6000) {
+    std::string text;
+    for (int i = 0; i < size(); ++i) {
+      ClusterNode& n = node(i);
+      text += "\n=== " + n.name() + " (" + n.address() + ")" + (n.running() ? "" : " not running") +
+              (n.paused() ? " paused" : "") + " ===\n";
+      if (n.running() && !n.paused()) {
+        std::optional<v1::ClusterStatusResponse> status = Status(i);
+        text += "status: " + (status ? status->ShortDebugString() : std::string("(no answer)")) + "\n";
+      }
+      text += Tail(n.output(), tail_bytes);
+    }
+    return text;
   }
 
   // Waits until every running, unpaused node names the same leader (also running, and not

@@ -17,9 +17,9 @@
 // runs /usr/bin/etcdctl against the members, bounded in time. The destructor kills every member
 // still running and removes the directory.
 //
-// The process helpers here are server_process.h's, repeated: that header names the server binaries
-// (GOETHE_SERVER_BINARY), which only the server suites define. Unlike there, output is appended to
-// one file, so a member's restarts keep its earlier log, and the child's environment can be adjusted.
+// Children start here as in server_process.h, except that output is appended to one file (so a
+// member's restarts keep its earlier log) and the child's environment can be adjusted; reading
+// output and waiting for exits are child_process.h's, shared with it.
 #pragma once
 
 #include <arpa/inet.h>
@@ -50,6 +50,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "support/child_process.h"
 
 namespace goethe::testing {
 
@@ -86,13 +88,6 @@ inline std::vector<int> FreeLoopbackPorts(int count) {
 }
 
 namespace etcd_internal {
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Starts `command` (a program's path and its arguments) with stdin from /dev/null and stdout and
 // stderr appended to the given files (one file when both are the same). The child gets this
@@ -156,23 +151,6 @@ inline pid_t Spawn(const std::vector<std::string>& command, const std::string& d
   }
   close_all();
   return pid;
-}
-
-// Waits up to `timeout` for `pid`; its exit code (128 + signal when killed by one), or nullopt.
-inline std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return -1;
-    }
-    if (done < 0) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
 }
 
 // One GET of http://127.0.0.1:PORT/health within `timeout`; true when the answer is 200 with
@@ -346,7 +324,7 @@ class EtcdCluster {
   bool running(int i) {
     Member& member = At(i);
     if (member.pid <= 0) return false;
-    if (std::optional<int> code = etcd_internal::WaitForExit(member.pid, std::chrono::milliseconds(0))) {
+    if (std::optional<int> code = WaitForExit(member.pid, std::chrono::milliseconds(0))) {
       member.pid = -1;
       member.paused = false;
       member.exit_code = *code;
@@ -406,7 +384,7 @@ class EtcdCluster {
     Member& member = At(i);
     if (!running(i)) return member.exit_code.value_or(-1);
     kill(member.pid, SIGKILL);
-    Ended(member, etcd_internal::WaitForExit(member.pid, std::chrono::seconds(10)).value_or(-1));
+    Ended(member, WaitForExit(member.pid, std::chrono::seconds(10)).value_or(-1));
     return *member.exit_code;
   }
 
@@ -417,7 +395,7 @@ class EtcdCluster {
     if (!running(i)) return member.exit_code.value_or(-1);
     kill(member.pid, SIGTERM);
     kill(member.pid, SIGCONT);
-    if (std::optional<int> code = etcd_internal::WaitForExit(member.pid, timeout)) {
+    if (std::optional<int> code = WaitForExit(member.pid, timeout)) {
       Ended(member, *code);
       return *code;
     }
@@ -462,7 +440,7 @@ class EtcdCluster {
   }
 
   // Everything member i wrote to stdout and stderr, over all its starts.
-  std::string Log(int i) const { return etcd_internal::ReadFile(At(i).log_path); }
+  std::string Log(int i) const { return ReadWholeFile(At(i).log_path); }
 
   struct EtcdctlResult {
     int exit_code = -1;  // -9 when it was killed for taking too long
@@ -479,15 +457,15 @@ class EtcdCluster {
     const std::string base = (dir_ / ("etcdctl-" + std::to_string(++etcdctl_runs_))).string();
     const pid_t pid = etcd_internal::Spawn(command, "ETCDCTL_", {"ETCDCTL_API=3"}, base + ".out", base + ".err");
     EtcdctlResult result;
-    if (std::optional<int> code = etcd_internal::WaitForExit(pid, timeout)) {
+    if (std::optional<int> code = WaitForExit(pid, timeout)) {
       result.exit_code = *code;
     } else {
       kill(pid, SIGKILL);
-      etcd_internal::WaitForExit(pid, std::chrono::seconds(10));
+      WaitForExit(pid, std::chrono::seconds(10));
       result.exit_code = -9;
     }
-    result.out = etcd_internal::ReadFile(base + ".out");
-    result.err = etcd_internal::ReadFile(base + ".err");
+    result.out = ReadWholeFile(base + ".out");
+    result.err = ReadWholeFile(base + ".err");
     return result;
   }
 
@@ -570,7 +548,7 @@ class EtcdCluster {
     for (Member& member : members_) {
       if (member.pid <= 0) continue;
       kill(member.pid, SIGKILL);
-      etcd_internal::WaitForExit(member.pid, std::chrono::seconds(10));
+      WaitForExit(member.pid, std::chrono::seconds(10));
       member.pid = -1;
     }
     if (!dir_.empty()) {

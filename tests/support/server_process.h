@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.h"
 #include "support/plugins.h"
 #include "support/temp_dir.h"
 
@@ -35,13 +36,6 @@ namespace goethe::testing {
 
 inline std::string ServerBinary() { return GOETHE_SERVER_BINARY; }
 inline std::string CliBinary() { return GOETHE_CLI_BINARY; }
-
-inline std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // A config for `backend` with its data under `data_dir`, plugins from the build tree, and
 // `extra_server` / `extra_engine` lines (each "key: value\n", indented here) added to those sections.
@@ -98,23 +92,6 @@ inline pid_t Spawn(const std::string& program, const std::vector<std::string>& a
     _exit(127);
   }
   return pid;
-}
-
-// Waits up to `timeout` for `pid`; its exit code (128 + signal when killed by one), or nullopt.
-inline std::optional<int> WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return -1;
-    }
-    if (done < 0) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
 }
 
 struct CommandResult {

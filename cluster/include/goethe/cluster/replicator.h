@@ -98,6 +98,8 @@ class Replicator final : public CommitWriter {
   Status WaitForInSync(std::uint64_t index, std::uint64_t epoch);
   // Applies the held entries up to `index` (committed) to the store and the engine.
   Status ApplyUpTo(std::uint64_t index);
+  // Records that entry `id` is applied (its data and marker are written), trimming the log now and then.
+  void Applied(const EntryId& id);
   // A follower link acknowledged; wakes whoever waits.
   void Acknowledged();
   std::uint64_t commit_index() const;
