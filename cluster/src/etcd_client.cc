@@ -50,11 +50,12 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdConfig& config)
   }
   for (const std::string& endpoint : config.endpoints) {
     grpc::ChannelArguments arguments;
-    // A member that hangs (paused, cut off) is noticed by these pings; etcd refuses pings more
-    // often than every 5 s (its --grpc-keepalive-min-time).
-    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 5000);
+    // A member that hangs (paused, cut off) under a long call (watch, campaign) is noticed by these
+    // pings. etcd answers pings sent at its --grpc-keepalive-min-time (5 s) or more often, or with
+    // no call open, with GOAWAY "too_many_pings" (seen with 5 s): so every 10 s, and only with calls.
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
     arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
-    arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
     // Reconnect soon after a member comes back, rather than after gRPC's default back-off.
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     auto member = std::make_unique<Member>();
