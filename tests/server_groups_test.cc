@@ -860,8 +860,7 @@ TEST_P(ServerGroupsTest, AGroupAndANamedCursorOnOneTopicDoNotDisturbEachOther) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 500);
   // The same name for both: a group and a cursor live apart.
-  ConsumeSession group_member(stub(), GroupSubscribe("t", "billing", 100));
-  group_member.SetAutoAck(true);
+  ConsumeSession group_member(stub(), GroupSubscribe("t", "billing", 100), ConsumeSession::AckEachBatch());
   ConsumeSession cursor(stub(), SubscribeTo("t", "billing", 100));
   std::vector<v1::Event> by_cursor;
   for (int i = 0; i < 500 && by_cursor.size() < 500; ++i) {

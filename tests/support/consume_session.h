@@ -118,7 +118,14 @@ class ConsumeSession {
     return found;
   }
 
+  // Acks from then on every batch that arrives (its last offset). A session that must ack its very
+  // first batch passes AckEachBatch() to the constructor instead: the first batch can arrive first.
   void SetAutoAck(bool on) { auto_ack_.store(on); }
+  static BatchHook AckEachBatch() {
+    return [](ConsumeSession& session, const v1::EventBatch& batch) {
+      if (batch.events_size() > 0) session.Ack(batch.events(batch.events_size() - 1).offset());
+    };
+  }
 
   bool Ack(std::uint64_t offset) {
     v1::ConsumeRequest request;
