@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include "goethe/v1/goethe.grpc.pb.h"
 #include "support/etcd_process.h"
@@ -175,7 +177,24 @@ class LocalCluster {
     }
   }
 
-  // Starts every node (in order) and waits for them to agree on a leader.
+  // Every node is killed; a sanitizer report any of them wrote (in any of its starts) fails the
+  // test: the cluster survives a node that a report stopped, so the test itself would not notice.
+  ~LocalCluster() {
+    for (auto& node : nodes_) node->Kill();
+    for (const auto& file : std::filesystem::directory_iterator(dir_.path())) {
+      if (file.path().extension() != ".err") continue;
+      const std::string log = ReadWholeFile(file.path().string());
+      for (const char* marker : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                 "runtime error:"}) {
+        const std::size_t at = log.find(marker);
+        if (at != std::string::npos)
+          ADD_FAILURE() << file.path().filename().string() << " holds a sanitizer report:\n" << log.substr(at, 6000);
+      }
+    }
+  }
+  LocalCluster(const LocalCluster&) = delete;
+  LocalCluster& operator=(const LocalCluster&) = delete;
+
   // Starts every node (in order) and waits for them to agree on a leader and for every node to be
   // in sync with it (replication: only then can any of them lead next).
   void StartAll() {
