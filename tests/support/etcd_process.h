@@ -536,8 +536,8 @@ class EtcdCluster {
          "--advertise-client-urls", ClientUrl(member), "--listen-peer-urls", PeerUrl(member),
          "--initial-advertise-peer-urls", PeerUrl(member), "--initial-cluster", initial_cluster_,
          "--initial-cluster-state", cluster_state, "--initial-cluster-token", token_, "--heartbeat-interval", "50",
-         "--election-timeout", "500", "--quota-backend-bytes", std::to_string(64 << 20), "--logger", "zap",
-         "--log-level", "warn"},
+         "--election-timeout", "500", "--pre-vote=true", "--quota-backend-bytes", std::to_string(64 << 20),
+         "--logger", "zap", "--log-level", "warn"},
         "ETCD_", {}, member.log_path, member.log_path);
     member.paused = false;
     member.exit_code.reset();
