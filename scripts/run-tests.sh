@@ -39,7 +39,7 @@ export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/
 # server makes it exit 66, which fails the test that stops it. Keep TARGETS in step with the labels.
 TARGETS="engine_test engine_crash_test server_produce_test server_consume_test server_seek_test
          server_lifecycle_test cli_test server_keys_headers_test server_groups_test server_security_test
-         cluster_coordinator_test cluster_replication_test" \
+         cluster_coordinator_test cluster_replication_test server_http_test metrics_test" \
   bash scripts/build.sh build-tsan -DGOETHE_SANITIZER=thread -DGOETHE_BUILD_BENCH=OFF
 run_ctest build-tsan -L tsan
 

@@ -126,6 +126,41 @@ TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
             File() + ":1: expected a mapping with storage, engine, server, cluster, replication");
 }
 
+TEST_F(ConfigTest, ReadsServerHttpAndNamesItsErrors) {
+  auto config = LoadConfig(dir_.WriteFile(
+      "goethe.yaml",
+      "server:\n  http:\n    listen: 127.0.0.1:9090\n    max_connections: 3\n    max_header_bytes: 4KiB\n"
+      "    max_body_bytes: 1MiB\n    request_timeout: 2s\n    idle_timeout: 30s\n    open_metrics: true\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  const HttpConfig& http = config->server.http;
+  EXPECT_TRUE(http.enabled());
+  EXPECT_EQ(http.listen, "127.0.0.1:9090");
+  EXPECT_EQ(http.max_connections, 3u);
+  EXPECT_EQ(http.max_header_bytes, 4096u);
+  EXPECT_EQ(http.max_body_bytes, 1u << 20);
+  EXPECT_EQ(http.request_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(http.idle_timeout, std::chrono::seconds(30));
+  EXPECT_TRUE(http.open_metrics);
+  EXPECT_FALSE(LoadConfig(dir_.WriteFile("goethe.yaml", ""))->server.http.enabled()) << "off unless configured";
+
+  EXPECT_EQ(ErrorOf("server:\n  http:\n    listen: 127.0.0.1:1\n    max_header_bytes: 100\n"),
+            File() + ":4: server.http.max_header_bytes: expected at least 1KiB, got 100 bytes");
+  EXPECT_EQ(ErrorOf("server:\n  http:\n    port: 80\n"),
+            File() + ":3: server.http.port: unknown key (known: idle_timeout, listen, max_body_bytes, "
+                     "max_connections, max_header_bytes, open_metrics, request_timeout)");
+  EXPECT_EQ(ErrorOf("server:\n  http:\n    request_timeout: 0s\n"),
+            File() + ":3: server.http.request_timeout: expected a positive duration such as 500ms, 10s, 5m, 1h or "
+                     "1d, got '0s'");
+}
+
+TEST_F(ConfigTest, TheShippedConfigLoadsAndTurnsHttpOnAtPort8080) {
+  auto config = LoadConfig(std::string(GOETHE_TEST_SOURCE_DIR) + "/config/goethe.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->server.listen, "127.0.0.1:50051");
+  EXPECT_EQ(config->server.http.listen, "127.0.0.1:8080");
+  EXPECT_EQ(config->storage.path, "./data");
+}
+
 TEST_F(ConfigTest, TlsPathsResolveAgainstTheConfigDirectory) {
   dir_.WriteFile("server.pem", "cert");
   dir_.WriteFile("server.key", "key");

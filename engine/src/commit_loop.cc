@@ -7,7 +7,8 @@
 namespace goethe {
 
 CommitLoop::CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& state, bool sync,
-                       std::size_t max_batch_events, std::function<TimestampNs()> clock, CommitWriter* writer)
+                       std::size_t max_batch_events, std::function<TimestampNs()> clock, CommitWriter* writer,
+                       CommitMetrics metrics)
     : store_(store),
       registry_(registry),
       state_(state),
@@ -15,6 +16,7 @@ CommitLoop::CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& sta
       max_batch_events_(max_batch_events),
       clock_(std::move(clock)),
       writer_(writer),
+      metrics_(metrics),
       thread_([this] { Run(); }) {}
 
 CommitLoop::~CommitLoop() { Stop(); }
@@ -116,6 +118,8 @@ void CommitLoop::AwaitWorkBriefly() const {
 }
 
 void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs, std::uint64_t number) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point began = Clock::now();
   CommitContext context(store_, registry_, state_, clock_());
   std::vector<Status> staged;
   staged.reserve(jobs.size());
@@ -124,12 +128,15 @@ void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs, std::uint64_t number) {
   Status written;
   const bool decided = jobs.front().decided;
   context.Finalize();
+  const Clock::time_point writing = Clock::now();
   if (decided) {
     if (staged.front().ok() && !context.batch().empty()) written = FromKv(store_.Write({.sync = jobs.front().decided_sync}, context.batch()), "writing a decided batch");
   } else if (!context.batch().empty()) {
     written = writer_ != nullptr ? writer_->Write(context.batch(), sync_)
                                  : FromKv(store_.Write({.sync = sync_}, context.batch()), "writing a batch");
   }
+  if (metrics_.write_seconds != nullptr && !context.batch().empty())
+    metrics_.write_seconds->Observe(std::chrono::duration<double>(Clock::now() - writing).count());
   std::vector<std::function<void()>> callbacks;
   callbacks.reserve(jobs.size() + 2);
   if (written.ok()) {
@@ -145,6 +152,12 @@ void CommitLoop::CommitOnce(std::deque<CommitJob>& jobs, std::uint64_t number) {
     });
   }
   callbacks.push_back([this, number] { bells_.Ring(number); });
+  if (metrics_.commit_seconds != nullptr) {
+    std::size_t events = 0;
+    for (const CommitJob& job : jobs) events += job.events;
+    metrics_.commit_seconds->Observe(std::chrono::duration<double>(Clock::now() - began).count());
+    metrics_.commit_events->Observe(static_cast<double>(events));
+  }
   // With nothing else queued, nobody waits on this thread: complete inline and save a thread hop.
   if (has_pending_.load(std::memory_order_acquire)) {
     completions_.Post(std::move(callbacks));

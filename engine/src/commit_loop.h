@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "commit_context.h"
+#include "commit_metrics.h"
 #include "completion_bells.h"
 #include "completion_thread.h"
 #include "goethe/engine/replication.h"
@@ -47,7 +48,8 @@ class CommitLoop {
  public:
   // `writer` (may be null: write to `store`) gets every batch staged here; see replication.h.
   CommitLoop(kv::Store& store, TopicRegistry& registry, LoopState& state, bool sync,
-             std::size_t max_batch_events, std::function<TimestampNs()> clock, CommitWriter* writer);
+             std::size_t max_batch_events, std::function<TimestampNs()> clock, CommitWriter* writer,
+             CommitMetrics metrics = {});
   ~CommitLoop();  // Stop()s
 
   // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
@@ -78,6 +80,7 @@ class CommitLoop {
   const std::size_t max_batch_events_;
   const std::function<TimestampNs()> clock_;
   CommitWriter* const writer_;
+  const CommitMetrics metrics_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -69,6 +69,7 @@ Status ReadServer(Config& c, const YAML::Node& node, const YAML::Mark& mark) {
   r.On("max_consume_window", Count(r, &c.server.max_consume_window));
   r.On("tls", [&c](const YAML::Node& v, const std::string&) { return ReadTls(c, v, v.Mark()); });
   r.On("auth", [&c](const YAML::Node& v, const std::string&) { return ReadAuth(c, v, v.Mark()); });
+  r.On("http", [&c](const YAML::Node& v, const std::string&) { return ReadHttp(c, v, v.Mark()); });
   return r.Read(node, mark);
 }
 

@@ -73,6 +73,7 @@ SectionReader::Handler Path(SectionReader& r, std::string* out);
 Status CheckReadable(const Config& config, const std::string& key, const std::string& path);
 
 // The server.tls section, and its checks across keys once the whole file is read (config_tls.cc).
+Status ReadHttp(Config& config, const YAML::Node& node, const YAML::Mark& mark);
 Status ReadTls(Config& config, const YAML::Node& node, const YAML::Mark& mark);
 Status CheckTls(const Config& config);
 

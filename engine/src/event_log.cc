@@ -88,6 +88,12 @@ std::vector<TopicInfo> EventLog::ListTopics() const {
   return topics;
 }
 
+std::vector<TopicInfo> EventLog::ListTopicsLive() const {
+  std::vector<TopicInfo> topics;
+  for (const TopicPtr& topic : impl_->registry_.All()) topics.push_back(impl_->DescribeLive(topic));
+  return topics;
+}
+
 void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {
   impl_->AppendAsync(std::move(request), std::move(done));
 }
@@ -176,7 +182,8 @@ Status EventLog::EnforceRetention() { return impl_->EnforceRetention(); }
 
 void EventLog::Impl::Start() {
   loop_ = std::make_unique<CommitLoop>(*store_, registry_, loop_state_, options_.sync,
-                                       options_.max_commit_events, options_.clock, options_.writer);
+                                       options_.max_commit_events, options_.clock, options_.writer,
+                                       CommitMetrics::In(options_.metrics));
   retention_thread_ = std::thread([this] { RetentionThread(); });
   groups_->Start();
 }

@@ -61,6 +61,7 @@ class EventLog::Impl {
   Result<TopicInfo> CreateTopic(const std::string& name, const TopicSettings& settings);
   Status DeleteTopic(const std::string& name);
   Result<TopicInfo> Describe(const TopicPtr& topic) const;
+  TopicInfo DescribeLive(const TopicPtr& topic) const;  // without first_timestamp_ns: no store read
   Result<TopicPtr> FindTopic(const std::string& name) const;
   Status ResolveSettings(TopicSettings* settings) const;
 

@@ -51,7 +51,7 @@ Status EventLog::Impl::DeleteTopic(const std::string& name) {
   return status;
 }
 
-Result<TopicInfo> EventLog::Impl::Describe(const TopicPtr& topic) const {
+TopicInfo EventLog::Impl::DescribeLive(const TopicPtr& topic) const {
   TopicInfo info;
   info.name = topic->name;
   info.id = topic->id;
@@ -62,6 +62,11 @@ Result<TopicInfo> EventLog::Impl::Describe(const TopicPtr& topic) const {
   info.event_count = info.next_offset - info.first_offset;
   info.bytes = topic->retained_bytes.load(std::memory_order_acquire);
   info.last_timestamp_ns = topic->last_ns.load(std::memory_order_acquire);
+  return info;
+}
+
+Result<TopicInfo> EventLog::Impl::Describe(const TopicPtr& topic) const {
+  TopicInfo info = DescribeLive(topic);
   if (info.event_count > 0) {
     // Read the first retained event for its time; retention may move past it meanwhile, so take
     // whatever event comes first.

@@ -188,6 +188,7 @@ void ConsumeReactor::ContinueLocked() {
   next_offset_ = std::max(result->next_offset, batch.last + 1);
   batch_proto->set_next_offset(next_offset_);
   in_flight_.push_back(std::move(batch));
+  if (context_.metrics != nullptr) context_.metrics->Delivered(topic_, *events);
   write_in_flight_ = true;
   StartWrite(&response_);
 }

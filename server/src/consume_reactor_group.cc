@@ -89,6 +89,7 @@ void ConsumeReactor::OnFetchedLocked(Result<std::vector<GroupDelivery>> fetched)
     ToProto(std::move(delivery.event), event);
   }
   batch->set_next_offset(batch->events(batch->events_size() - 1).offset() + 1);
+  if (context_.metrics != nullptr) context_.metrics->Delivered(topic_, batch->events());
   write_in_flight_ = true;
   StartWrite(&response_);
 }

@@ -12,13 +12,15 @@ bool IsLocalOnly(const std::string& listen) {
 }
 
 void WarnAboutExposure(const ServerConfig& server) {
-  if (IsLocalOnly(server.listen)) return;
-  if (!server.auth.enabled) {
-    spdlog::warn("listening on {} without server.auth: anyone who can reach it may produce, consume and delete "
-                 "topics (docs/config.md: server.auth)", server.listen);
-  } else if (!server.tls.enabled()) {
-    spdlog::warn("listening on {} without server.tls: bearer tokens cross the network in plaintext "
-                 "(docs/config.md: server.tls)", server.listen);
+  for (const std::string& listen : {server.listen, server.http.listen}) {
+    if (listen.empty() || IsLocalOnly(listen)) continue;
+    if (!server.auth.enabled) {
+      spdlog::warn("listening on {} without server.auth: anyone who can reach it may produce, consume and delete "
+                   "topics (docs/config.md: server.auth)", listen);
+    } else if (!server.tls.enabled()) {
+      spdlog::warn("listening on {} without server.tls: bearer tokens cross the network in plaintext "
+                   "(docs/config.md: server.tls)", listen);
+    }
   }
 }
 

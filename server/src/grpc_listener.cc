@@ -26,7 +26,8 @@ int MaxRequestBytes(std::uint64_t max_event_bytes) {
 }
 
 Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
-                               grpc::Service* service, std::uint64_t max_event_bytes, grpc::Service* peer_service) {
+                               grpc::Service* service, std::uint64_t max_event_bytes, grpc::Service* peer_service,
+                               InterceptorFactories interceptors) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -35,6 +36,7 @@ Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc:
   builder.AddListeningPort(address, std::move(credentials), &bound_port);
   builder.RegisterService(service);
   if (peer_service != nullptr) builder.RegisterService(peer_service);
+  if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // gRPC has one limit per server: a cluster node's must let its leader's commits through.
   builder.SetMaxReceiveMessageSize(peer_service != nullptr ? std::max(MaxRequestBytes(max_event_bytes), kMaxPeerMessageBytes)
                                                            : MaxRequestBytes(max_event_bytes));

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include "goethe/engine/status.h"
 
@@ -30,8 +32,10 @@ constexpr int kMaxPeerMessageBytes = 256 << 20;
 // Starts serving `service` (and `peer_service`, a cluster node's replication, when not null) on
 // `address` with `credentials` (plaintext or TLS, tls_credentials.h). Fails (UNAVAILABLE, one
 // line) when the address cannot be bound: in use, not local, or malformed.
+// `interceptors` (may be empty) see every call, e.g. to count it (server_metrics.h).
+using InterceptorFactories = std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>;
 Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
                                grpc::Service* service, std::uint64_t max_event_bytes,
-                               grpc::Service* peer_service = nullptr);
+                               grpc::Service* peer_service = nullptr, InterceptorFactories interceptors = {});
 
 }  // namespace goethe::server

@@ -44,4 +44,9 @@ void HealthReporter::Shutdown() {
   health_ = nullptr;
 }
 
+bool HealthReporter::Serving() {
+  std::lock_guard lock(mutex_);
+  return health_ != nullptr && reported_ && last_;
+}
+
 }  // namespace goethe::server

@@ -21,6 +21,8 @@ class HealthReporter {
   void Attach(grpc::HealthCheckServiceInterface* health);
   // NOT_SERVING for good, and no more updates (the listener is about to go).
   void Shutdown();
+  // What the health service says now (false before Attach and after Shutdown): for HTTP's /healthz.
+  bool Serving();
 
  private:
   void Update();

@@ -21,8 +21,11 @@
 #include "goethe_service.h"
 #include "grpc_listener.h"
 #include "health_reporter.h"
+#include "http_listener.h"
+#include "http_routes.h"
 #include "logging.h"
 #include "server_flags.h"
+#include "server_metrics.h"
 #include "termination_signals.h"
 #include "tls_credentials.h"
 
@@ -62,6 +65,8 @@ int Serve(const ServerFlags& flags) {
   std::unique_ptr<cluster::Coordinator> coordinator;
   std::unique_ptr<cluster::Replicator> replicator;
   EventLogOptions log_options = EventLogOptions::FromConfig(*config);
+  metrics::Registry registry;  // the commit loop's and the server's metrics (HTTP /metrics)
+  log_options.metrics = &registry;
   if (config->cluster.enabled) {
     // --listen moves the advertised address with it when the config did not set one apart.
     if (flags.listen && config->cluster.advertise == listen_in_file) config->cluster.advertise = *flags.listen;
@@ -109,25 +114,44 @@ int Serve(const ServerFlags& flags) {
   context.streams = &streams;
   context.access = &access;
   context.cluster = coordinator.get();
+  ServerMetrics server_metrics(registry);
+  std::error_code ec;
+  const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
+  server_metrics.CollectAtScrape(log, data_path.string(), streams);
+  context.metrics = &server_metrics;
   NodeAddress node_address;
   node_address.Set(config->cluster.enabled ? config->cluster.advertise : config->server.listen);
   context.node_address = &node_address;
   GoetheService service(context);
 
+  InterceptorFactories interceptors;
+  interceptors.push_back(server_metrics.InterceptorFactory());
   Result<Listener> listener = StartListener(config->server.listen, *credentials, &service, config->engine.max_event_bytes,
-                                            replicator ? replicator->service() : nullptr);
+                                            replicator ? replicator->service() : nullptr, std::move(interceptors));
   if (!listener.ok()) {
     if (coordinator) coordinator->Stop();
     log.Close();
     return FailToStart(listener.status().message());
+  }
+  std::unique_ptr<HttpListener> http;
+  if (config->server.http.enabled()) {
+    HttpRoutesContext routes{&access, config->server.http.open_metrics, [&registry] { return registry.Render(); },
+                             [&health_reporter] { return health_reporter.Serving(); }};
+    Result<std::unique_ptr<HttpListener>> started =
+        HttpListener::Start(config->server.http, config->server.tls, MakeHttpRoutes(std::move(routes)));
+    if (!started.ok()) {
+      listener->server->Shutdown();
+      if (coordinator) coordinator->Stop();
+      log.Close();
+      return FailToStart(started.status().message());
+    }
+    http = std::move(started).value();
   }
   if (!config->cluster.enabled) node_address.Set(listener->address);  // the port the kernel picked, if 0
   if (replicator) replicator->Start(&log, [&streams] { streams.CloseOpen(); });
   health_reporter.Attach(listener->server->GetHealthCheckService());
   MarkServing();
 
-  std::error_code ec;
-  const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
   spdlog::info("goethe-server {} serving backend={} path={} sync={} plugin={} listen={} tls={} auth={} cluster={}",
                GOETHE_VERSION, config->storage.backend, data_path.string(), config->storage.sync, plugin->file(),
                listener->address,
@@ -135,6 +159,10 @@ int Serve(const ServerFlags& flags) {
                access.enabled() ? std::to_string(access.token_count()) + " tokens" : "off",
                config->cluster.enabled ? config->cluster.name + "/" + config->cluster.node : "off");
   std::printf("goethe-server listening on %s\n", listener->address.c_str());
+  if (http) {
+    const std::string& at = config->server.http.listen;
+    std::printf("goethe-server http listening on %s:%d\n", at.substr(0, at.rfind(':')).c_str(), http->port());
+  }
   std::fflush(stdout);
 
   const int signal = WaitForTerminationSignal();
@@ -152,6 +180,7 @@ int Serve(const ServerFlags& flags) {
   blocking_pool.Stop();
   wake_pool.Stop();
   spdlog::debug("shutdown: worker pools drained");
+  if (http) http->Stop();  // its scrapes read the log and the streams
   if (coordinator) coordinator->Stop();  // leaves the membership
   log.Close();
   spdlog::info("goethe-server stopped");

@@ -76,13 +76,18 @@ void ProduceStreamReactor::OnReadDone(bool ok) {
   }
   if (!append && !multi) return;
   // Outside the lock: the engine may complete the append on this very thread.
+  ServerMetrics* metrics = context_.metrics;
   if (append) {
-    context_.log->AppendAsync(std::move(*append), [shared, sequence](AppendOutcome outcome) {
+    AppendTally tally = metrics != nullptr ? TallyOf(*append) : AppendTally{};
+    context_.log->AppendAsync(std::move(*append), [shared, sequence, metrics, tally = std::move(tally)](AppendOutcome outcome) {
+      if (metrics != nullptr && outcome.status.ok() && !outcome.result.duplicate) metrics->Appended(tally);
       std::lock_guard lock(shared->mutex);
       if (shared->reactor != nullptr) shared->reactor->OnAppendedLocked(sequence, std::move(outcome));
     });
   } else {
-    context_.log->AppendMultiAsync(std::move(*multi), [shared, sequence](MultiAppendOutcome outcome) {
+    AppendTally tally = metrics != nullptr ? TallyOf(*multi) : AppendTally{};
+    context_.log->AppendMultiAsync(std::move(*multi), [shared, sequence, metrics, tally = std::move(tally)](MultiAppendOutcome outcome) {
+      if (metrics != nullptr && outcome.status.ok() && !WroteNothing(outcome)) metrics->Appended(tally);
       std::lock_guard lock(shared->mutex);
       if (shared->reactor != nullptr) shared->reactor->OnMultiAppendedLocked(sequence, std::move(outcome));
     });

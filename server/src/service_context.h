@@ -11,6 +11,7 @@
 #include "goethe/cluster/coordinator.h"
 #include "goethe/engine/event_log.h"
 #include "produce_validation.h"
+#include "server_metrics.h"
 #include "stream_registry.h"
 #include "work_pool.h"
 
@@ -44,6 +45,7 @@ struct ServiceContext {
   const AccessPolicy* access = &AccessPolicy::Open();  // who may call what (open: everyone)
   const cluster::Coordinator* cluster = nullptr;       // nullptr: a single node, which always writes
   const NodeAddress* node_address = nullptr;           // where clients reach this node (ClusterStatus)
+  ServerMetrics* metrics = nullptr;                    // nullptr: nothing is counted
 };
 
 }  // namespace goethe::server

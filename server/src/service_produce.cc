@@ -20,14 +20,18 @@ grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* ca
   if (!append.ok()) return FinishNow(call, append.status());
 
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  ServerMetrics* metrics = context_.metrics;
+  AppendTally tally = metrics != nullptr ? TallyOf(*append) : AppendTally{};
   // Completed by the group commit, on the engine's commit thread: no gRPC thread waits for it.
-  context_.log->AppendAsync(std::move(append).value(), [call, reactor, response](AppendOutcome outcome) {
+  context_.log->AppendAsync(std::move(append).value(), [call, reactor, response, metrics,
+                                                        tally = std::move(tally)](AppendOutcome outcome) {
     if (!outcome.status.ok()) {
       if (outcome.status.code() == StatusCode::kAborted)
         call->AddTrailingMetadata("goethe-next-offset", std::to_string(outcome.next_offset));
       reactor->Finish(ToGrpcStatus(AppendFailure(outcome.status, outcome.next_offset)));
       return;
     }
+    if (metrics != nullptr && !outcome.result.duplicate) metrics->Appended(tally);
     ToProto(outcome.result, outcome.next_offset, response);
     reactor->Finish(grpc::Status::OK);
   });
@@ -50,7 +54,10 @@ grpc::ServerUnaryReactor* GoetheService::ProduceMulti(grpc::CallbackServerContex
   if (!append.ok()) return FinishNow(call, append.status());
 
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  context_.log->AppendMultiAsync(std::move(append).value(), [call, reactor, response](MultiAppendOutcome outcome) {
+  ServerMetrics* metrics = context_.metrics;
+  AppendTally tally = metrics != nullptr ? TallyOf(*append) : AppendTally{};
+  context_.log->AppendMultiAsync(std::move(append).value(), [call, reactor, response, metrics,
+                                                             tally = std::move(tally)](MultiAppendOutcome outcome) {
     if (!outcome.status.ok()) {
       const std::uint64_t next_offset = FailedNextOffset(outcome);
       if (outcome.status.code() == StatusCode::kAborted)
@@ -58,6 +65,7 @@ grpc::ServerUnaryReactor* GoetheService::ProduceMulti(grpc::CallbackServerContex
       reactor->Finish(ToGrpcStatus(AppendFailure(outcome.status, next_offset)));
       return;
     }
+    if (metrics != nullptr && !WroteNothing(outcome)) metrics->Appended(tally);
     ToProto(outcome, response);
     reactor->Finish(grpc::Status::OK);
   });

@@ -26,6 +26,7 @@ grpc::ServerUnaryReactor* GoetheService::Read(grpc::CallbackServerContext* call,
   if (!result.ok()) return FinishNow(call, result.status());
   response->mutable_events()->Reserve(static_cast<int>(result->events.size()));
   for (Event& event : result->events) ToProto(std::move(event), response->add_events());
+  if (context_.metrics != nullptr) context_.metrics->Delivered(request->topic(), response->events());
   response->set_resolved_offset(result->resolved_offset);
   response->set_next_offset(result->next_offset);
   response->set_head(result->head);

@@ -67,6 +67,20 @@ struct AuthConfig {
   std::vector<AccessToken> tokens;
 };
 
+// The HTTP listener (/metrics, /healthz): off while `listen` is empty. It shares server.tls (HTTPS
+// when set) and server.auth (a bearer token per request) with gRPC; docs/http.md.
+struct HttpConfig {
+  std::string listen;                 // host:port; empty: no HTTP listener
+  std::uint32_t max_connections = 256;          // further connections are closed at once
+  std::uint64_t max_header_bytes = 16 << 10;    // request line and headers; larger: 431
+  std::uint64_t max_body_bytes = 8 << 20;       // request body; larger: 413
+  std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);  // to send a whole request
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);     // a kept-alive idle connection
+  bool open_metrics = false;  // with server.auth: /metrics and /healthz without a token
+
+  bool enabled() const { return !listen.empty(); }
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:50051";
   std::string log_level = "info";
@@ -76,6 +90,7 @@ struct ServerConfig {
   std::uint32_t max_consume_window = 10000;
   TlsConfig tls;
   AuthConfig auth;
+  HttpConfig http;
 };
 
 // TLS towards etcd. No ca_file: plaintext. cert_file and key_file: a client certificate for etcd's

@@ -26,6 +26,10 @@
 #include "goethe/engine/types.h"
 #include "goethe/kv/store.h"
 
+namespace goethe::metrics {
+class Registry;
+}  // namespace goethe::metrics
+
 namespace goethe {
 
 struct EventLogOptions {
@@ -42,6 +46,9 @@ struct EventLogOptions {
   // Gets every batch the commit loop stages (replication.h); null: they go straight to the store.
   // Must outlive the log.
   CommitWriter* writer = nullptr;
+  // Where the commit loop's histograms go (commit time, write time, events per commit); null: not
+  // measured. Must outlive the log.
+  metrics::Registry* metrics = nullptr;
 
   static EventLogOptions FromConfig(const Config& config);
 };
@@ -90,6 +97,8 @@ class EventLog {
   Status DeleteTopic(const std::string& name);
   Result<TopicInfo> DescribeTopic(const std::string& name) const;
   std::vector<TopicInfo> ListTopics() const;
+  // The same from memory only, without first_timestamp_ns (0): cheap enough for every scrape.
+  std::vector<TopicInfo> ListTopicsLive() const;
 
   // Queues an append; `done` is called once, when the events are durable or the append failed.
   void AppendAsync(AppendRequest request, AppendCallback done);
