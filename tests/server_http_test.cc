@@ -16,6 +16,7 @@
 #include "support/server_client.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_pki.h"
 
 namespace goethe::testing {
 namespace {
@@ -219,6 +220,28 @@ TEST_F(HttpTest, ARealPrometheusScrapesTheServerAndStoresItsValues) {
     }
   }
   EXPECT_GE(queries, 14);
+}
+
+// With server.tls the HTTP side speaks HTTPS with the same certificate, and asks for a client
+// certificate when client_ca_file is set.
+TEST_F(HttpTest, WithServerTlsItIsHttpsAndMutualWhenAsked) {
+  TestPki pki(dir_);
+  const std::string tls = "tls:\n  cert_file: " + pki.Cert("server") + "\n  key_file: " + pki.Key("server") + "\n";
+  Start("", tls);
+  HttpReply secure = HttpsGet(http_, "/healthz", pki.Cert("ca"));
+  EXPECT_EQ(secure.status, 200) << secure.error;
+  EXPECT_EQ(secure.body, "{\"status\":\"SERVING\"}\n");
+  EXPECT_EQ(HttpGet(http_, "/healthz").status, 0) << "plaintext is not answered";
+  EXPECT_EQ(HttpsGet(http_, "/healthz", pki.Cert("other-ca")).status, 0) << "a certificate the client does not trust";
+  server_->Stop();
+
+  Start("", tls + "  client_ca_file: " + pki.Cert("ca") + "\n");
+  HttpReply anonymous = HttpsGet(http_, "/healthz", pki.Cert("ca"));
+  EXPECT_EQ(anonymous.status, 0) << "no client certificate";
+  HttpReply stranger = HttpsGet(http_, "/healthz", pki.Cert("ca"), pki.Cert("other-client"), pki.Key("other-client"));
+  EXPECT_EQ(stranger.status, 0) << "a client certificate of another CA";
+  HttpReply known = HttpsGet(http_, "/healthz", pki.Cert("ca"), pki.Cert("client"), pki.Key("client"));
+  EXPECT_EQ(known.status, 200) << known.error;
 }
 
 TEST_F(HttpTest, UnknownRoutesAndMethodsGetJsonErrors) {

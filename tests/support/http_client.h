@@ -8,8 +8,10 @@
 #include <string>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace goethe::testing {
 
@@ -101,6 +103,44 @@ inline HttpReply HttpGet(const std::string& address, const std::string& target,
   HttpConnection connection(address);
   if (!connection.connected()) return HttpReply{0, "", {}, "cannot connect to " + address};
   return connection.Send("GET", target, "", headers);
+}
+
+// GET over TLS, trusting `ca_file` (PEM) and checking that the certificate names 127.0.0.1;
+// presenting `cert_file` and `key_file` when given (mutual TLS).
+inline HttpReply HttpsGet(const std::string& address, const std::string& target, const std::string& ca_file,
+                          const std::string& cert_file = "", const std::string& key_file = "") {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  HttpReply reply;
+  try {
+    asio::io_context io;
+    asio::ssl::context tls(asio::ssl::context::tls_client);
+    tls.load_verify_file(ca_file);
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    if (!cert_file.empty()) {
+      tls.use_certificate_chain_file(cert_file);
+      tls.use_private_key_file(key_file, asio::ssl::context::pem);
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(io, tls);
+    const std::size_t colon = address.rfind(':');
+    stream.set_verify_callback(asio::ssl::host_name_verification(address.substr(0, colon)));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    asio::ip::tcp::resolver resolver(io);
+    beast::get_lowest_layer(stream).connect(resolver.resolve(address.substr(0, colon), address.substr(colon + 1)));
+    stream.handshake(asio::ssl::stream_base::client);
+    http::request<http::string_body> request(http::verb::get, target, 11);
+    request.set(http::field::host, "127.0.0.1");
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    reply.status = static_cast<int>(response.result_int());
+    reply.body = response.body();
+  } catch (const std::exception& e) {
+    reply.error = e.what();
+  }
+  return reply;
 }
 
 // The value of the sample `name_and_labels` (e.g. `goethe_topics` or `x_total{topic="t"}`) in a
