@@ -72,6 +72,8 @@ int RunGroup(const StubFactory& connect, const LoadOptions& options) {
       std::unique_ptr<ConsumeStream> stream = stubs[m]->Consume(&contexts[m]);
       v1::ConsumeResponse subscribed;
       if (!stream->Write(GroupSubscribe(options, group)) || !stream->Read(&subscribed) || !subscribed.has_subscribed()) {
+        const grpc::Status ended = stream->Finish();
+        std::fprintf(stderr, "group: member %u could not join: %s\n", m, ended.error_message().c_str());
         failed = true;
         joined.count_down();
         return;

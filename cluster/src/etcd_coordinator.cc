@@ -67,7 +67,9 @@ ClusterView EtcdCoordinator::View() const {
 MemberState EtcdCoordinator::StateLocked() const {
   if (resigning_ || stopping_) return MemberState::kStopping;
   if (!started_) return MemberState::kStarting;
-  if (epoch_.load() != 0) return MemberState::kLeader;
+  // A leader whose session has lapsed leads no more from that instant, as IsLeader says, though
+  // its session thread may not have cleared the epoch yet.
+  if (epoch_.load() != 0) return SessionValidNow() ? MemberState::kLeader : MemberState::kCatchingUp;
   if (view_.in_sync_known)
     return view_.InSync(in_sync_identity_.empty() ? self_.name : in_sync_identity_) ? MemberState::kInSync
                                                                                    : MemberState::kCatchingUp;

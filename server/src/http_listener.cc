@@ -31,12 +31,17 @@ HttpResponse JsonError(int status, const std::string& code, const std::string& m
 
 // Declared in the order they may be destroyed in reverse: the io_context destroys the sessions
 // still pending in it, and they use the TLS context and the connection count.
+constexpr std::size_t kHandlerThreads = 4;
+
 struct HttpListener::Impl {
   HttpConfig config;
   HttpHandler handler;
   std::optional<asio::ssl::context> tls;
   std::atomic<std::uint32_t> connections{0};
   asio::io_context io{1};
+  // Handlers run here, not on the io thread: an API call waits for its commit, and the other
+  // connections must not wait with it.
+  asio::thread_pool workers{kHandlerThreads};
   tcp::acceptor acceptor{io};
   int port = 0;
   std::thread thread;
@@ -105,14 +110,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return Close();
     }
     const http::request<http::string_body>& request = parser_->get();
-    HttpResponse response;
-    try {
-      response = owner_.handler(ToRequest(request));
-    } catch (const std::exception& e) {
-      spdlog::error("http: {} {} failed: {}", std::string(request.method_string()), std::string(request.target()), e.what());
-      response = JsonError(500, "INTERNAL", "internal error");
-    }
-    Answer(std::move(response), request.keep_alive(), request.method() == http::verb::head);
+    asio::post(owner_.workers, [self = this->shared_from_this(), in = ToRequest(request), keep_alive = request.keep_alive(),
+                                head = request.method() == http::verb::head]() mutable {
+      HttpResponse response;
+      try {
+        response = self->owner_.handler(in);
+      } catch (const std::exception& e) {
+        spdlog::error("http: {} {} failed: {}", in.method, in.path, e.what());
+        response = JsonError(500, "INTERNAL", "internal error");
+      }
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, head]() mutable {
+        self->Answer(std::move(response), keep_alive, head);
+      });
+    });
   }
 
   void Answer(HttpResponse in, bool keep_alive, bool head = false) {
@@ -236,6 +246,7 @@ void HttpListener::Stop() {
     impl->io.stop();
   });
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->workers.join();  // handlers still running finish; their answers go nowhere
 }
 
 }  // namespace goethe::server

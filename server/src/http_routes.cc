@@ -23,6 +23,9 @@ std::optional<HttpResponse> Unauthenticated(const AccessPolicy& access, const Ht
 
 HttpHandler MakeHttpRoutes(HttpRoutesContext context) {
   return [context = std::move(context)](const HttpRequest& request) -> HttpResponse {
+    if (context.api != nullptr) {
+      if (std::optional<HttpResponse> answer = context.api->Handle(request)) return *answer;
+    }
     const bool known = request.path == "/metrics" || request.path == "/healthz";
     if (!known) return JsonError(404, "NOT_FOUND", "no route " + request.path + " (see docs/http.md)");
     if (request.method != "GET" && request.method != "HEAD") {

@@ -133,9 +133,14 @@ int Serve(const ServerFlags& flags) {
     log.Close();
     return FailToStart(listener.status().message());
   }
+  std::unique_ptr<HttpApi> http_api;
   std::unique_ptr<HttpListener> http;
   if (config->server.http.enabled()) {
-    HttpRoutesContext routes{&access, config->server.http.open_metrics, [&registry] { return registry.Render(); },
+    grpc::ChannelArguments in_process;
+    in_process.SetMaxReceiveMessageSize(-1);
+    http_api = std::make_unique<HttpApi>(listener->server->InProcessChannel(in_process));
+    HttpRoutesContext routes{&access, http_api.get(), config->server.http.open_metrics,
+                             [&registry] { return registry.Render(); },
                              [&health_reporter] { return health_reporter.Serving(); }};
     Result<std::unique_ptr<HttpListener>> started =
         HttpListener::Start(config->server.http, config->server.tls, MakeHttpRoutes(std::move(routes)));
@@ -173,6 +178,7 @@ int Serve(const ServerFlags& flags) {
   if (coordinator) coordinator->BeginStop();
   if (replicator) replicator->Stop();  // writes still in flight fail: no longer the leader
   health_reporter.Shutdown();
+  if (http) http->Stop();  // its API calls in flight finish first: they are gRPC calls
   service.BeginShutdown();
   listener->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   spdlog::debug("shutdown: every call has finished");
@@ -180,7 +186,6 @@ int Serve(const ServerFlags& flags) {
   blocking_pool.Stop();
   wake_pool.Stop();
   spdlog::debug("shutdown: worker pools drained");
-  if (http) http->Stop();  // its scrapes read the log and the streams
   if (coordinator) coordinator->Stop();  // leaves the membership
   log.Close();
   spdlog::info("goethe-server stopped");

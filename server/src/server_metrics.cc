@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "status_mapping.h"
 #include "stream_registry.h"
 
 namespace goethe::server {
@@ -22,21 +23,12 @@ class RequestCounter : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      requests_.With({method_, CodeName(methods->GetSendStatus().error_code())}).Increment();
+      requests_.With({method_, GrpcCodeName(methods->GetSendStatus().error_code())}).Increment();
     }
     methods->Proceed();
   }
 
  private:
-  static std::string CodeName(grpc::StatusCode code) {
-    static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-                                   "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                   "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-                                   "UNAUTHENTICATED"};
-    const int index = static_cast<int>(code);
-    return index >= 0 && index < static_cast<int>(std::size(kNames)) ? kNames[index] : std::to_string(index);
-  }
-
   metrics::Family<metrics::Counter>& requests_;
   std::string method_;
 };

@@ -4,11 +4,18 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "goethe/engine/status.h"
 
 namespace goethe::server {
 
 grpc::StatusCode ToGrpcCode(StatusCode code);
 grpc::Status ToGrpcStatus(const Status& status);
+
+// "OK", "INVALID_ARGUMENT", ...: the code's name, as metrics and the HTTP API's errors show it.
+std::string GrpcCodeName(grpc::StatusCode code);
+// The HTTP status of a gRPC code, as Google's HTTP mapping (and grpc-gateway) has it: 400, 404, ...
+int HttpStatusOf(grpc::StatusCode code);
 
 }  // namespace goethe::server
