@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "support/cluster_fixture.h"
+#include "support/http_client.h"
 #include "support/server_client.h"
 
 namespace goethe::testing {
@@ -740,6 +741,38 @@ TEST_F(ClusterTest, FollowerRefusesEveryWriteWithTheLeadersAddressAndServesReads
 }
 
 // 6. A 3-member etcd loses one member, each in turn: Goethe notices nothing.
+// Over HTTP as over gRPC: a follower refuses writes with 503 and the leader's address in
+// Goethe-Leader, serves reads and ClusterStatus, and says it is healthy.
+TEST_F(ClusterTest, OverHttpAFollowerRefusesWritesNamingTheLeaderAndServesReads) {
+  ClusterOptions options;
+  options.http = true;
+  LocalCluster cluster(options);
+  cluster.StartAll();
+  const int leader = cluster.AgreedLeader();
+  ASSERT_GE(leader, 0) << Describe(cluster);
+  const int follower = (leader + 1) % cluster.size();
+  const std::string on_leader = cluster.node(leader).http_address();
+  const std::string on_follower = cluster.node(follower).http_address();
+  ASSERT_FALSE(on_leader.empty() || on_follower.empty()) << cluster.node(leader).output();
+
+  HttpConnection to_follower(on_follower);
+  HttpReply refused = to_follower.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["x"]})");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("\"code\":\"UNAVAILABLE\""));
+  EXPECT_EQ(refused.headers["goethe-leader"], cluster.node(leader).address());
+  HttpConnection to_leader(on_leader);
+  HttpReply written = to_leader.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["x"]})");
+  ASSERT_EQ(written.status, 200) << written.body;
+  // The follower serves the event once it has applied it.
+  EXPECT_TRUE(Eventually(
+      [&] { return to_follower.Send("GET", "/v1/topics/t/events?payload=text").body.find("\"payload\":\"x\"") != std::string::npos; },
+      10s));
+  HttpReply status = to_follower.Send("GET", "/v1/cluster");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_THAT(status.body, HasSubstr("\"leader\":\"" + cluster.node(leader).name() + "\""));
+  EXPECT_EQ(to_follower.Send("GET", "/healthz").status, 200);
+}
+
 TEST_F(ClusterTest, LosingAnyOneOfThreeEtcdMembersChangesNothingForGoethe) {
   ClusterOptions options;
   options.etcd_members = 3;

@@ -15,6 +15,15 @@
 
 namespace goethe::testing {
 
+// What follows `prefix` on its line of `output` (a server's "goethe-server http listening on
+// 127.0.0.1:PORT"); empty when no line has it.
+inline std::string LineAfter(const std::string& output, const std::string& prefix) {
+  const std::size_t at = output.find(prefix);
+  if (at == std::string::npos) return "";
+  const std::size_t end = output.find('\n', at);
+  return output.substr(at + prefix.size(), end == std::string::npos ? std::string::npos : end - at - prefix.size());
+}
+
 inline std::string ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;

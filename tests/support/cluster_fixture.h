@@ -49,6 +49,7 @@ struct ClusterOptions {
   // More lines for the replication: section; with one node, min_insync 1 comes first by default.
   std::string extra_replication;
   std::vector<std::string> backends;  // per node, to mix backends; empty: `backend` for all
+  bool http = false;                   // each node also serves HTTP (server.http) on a port of its own
   std::string backend_of_node(int i) const {
     return i < static_cast<int>(backends.size()) ? backends[static_cast<std::size_t>(i)] : backend;
   }
@@ -149,6 +150,10 @@ class ClusterNode {
   const std::string& address() const { return address_; }
   const std::string& config_path() const { return config_path_; }
   std::string output() const { return ReadWholeFile(stdout_path_) + ReadWholeFile(stderr_path_); }
+  // Its HTTP address ("127.0.0.1:PORT") in its current start, when it serves HTTP; else empty.
+  std::string http_address() const {
+    return LineAfter(ReadWholeFile(stdout_path_), "goethe-server http listening on ");
+  }
   // Its stderr, which is also its log (spdlog writes there), of its current or last start.
   std::string stderr_text() const { return ReadWholeFile(stderr_path_); }
 
@@ -239,7 +244,7 @@ class LocalCluster {
            "  retention_interval: 1h\n"
            "server:\n"
            "  log_level: info\n"
-           "  listen: 127.0.0.1:" + std::to_string(port) + "\n"
+           "  listen: 127.0.0.1:" + std::to_string(port) + "\n" + (options_.http ? "  http:\n    listen: 127.0.0.1:0\n" : "") +
            "cluster:\n"
            "  name: test\n"
            "  node: " + name + "\n"

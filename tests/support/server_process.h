@@ -177,12 +177,7 @@ class ServerProcess {
   // Where its HTTP listener (server.http) listens, "127.0.0.1:PORT"; empty when it has none. The
   // server prints it with the gRPC address, so it is known once the server serves.
   std::string http_address() const {
-    const std::string out = ReadWholeFile(stdout_path_);
-    const std::string ready = "goethe-server http listening on ";
-    const std::size_t at = out.find(ready);
-    if (at == std::string::npos) return "";
-    const std::size_t end = out.find('\n', at);
-    return out.substr(at + ready.size(), end - at - ready.size());
+    return LineAfter(ReadWholeFile(stdout_path_), "goethe-server http listening on ");
   }
   pid_t pid() const { return pid_; }
   std::string output() const { return ReadWholeFile(stdout_path_) + ReadWholeFile(stderr_path_); }
