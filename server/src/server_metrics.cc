@@ -97,6 +97,40 @@ void CollectProcess(metrics::Collected& out) {
     out.Gauge("process_max_fds", "The limit of open file descriptors.", {}, static_cast<double>(limit.rlim_cur));
 }
 
+// Consumer lag: events after each cursor, and each group's unacked events, up to the head. At
+// most kMaxLagSeries series of each; the lag of the rest is summed under topic="_other".
+void CollectLag(const EventLog& log, const std::vector<TopicInfo>& topics, metrics::Collected& out) {
+  constexpr std::size_t kMaxLagSeries = 1000;
+  std::size_t cursors = 0, groups = 0;
+  double other_cursors = 0, other_groups = 0;
+  for (const TopicInfo& topic : topics) {
+    if (auto listed = log.ListCursors(topic.name); listed.ok()) {
+      for (const CursorInfo& cursor : *listed) {
+        if (cursors++ < kMaxLagSeries)
+          out.Gauge("goethe_cursor_lag_events", "Events after a cursor, up to its topic's head.",
+                    {{"topic", topic.name}, {"consumer", cursor.consumer}}, static_cast<double>(cursor.lag));
+        else
+          other_cursors += static_cast<double>(cursor.lag);
+      }
+    }
+    if (auto listed = log.ListGroups(topic.name); listed.ok()) {
+      for (const GroupInfo& group : *listed) {
+        if (groups++ < kMaxLagSeries)
+          out.Gauge("goethe_group_lag_events", "Events of a consumer group not yet acked, up to its topic's head.",
+                    {{"topic", topic.name}, {"group", group.name}}, static_cast<double>(group.lag));
+        else
+          other_groups += static_cast<double>(group.lag);
+      }
+    }
+  }
+  if (cursors > kMaxLagSeries)
+    out.Gauge("goethe_cursor_lag_events", "Events after a cursor, up to its topic's head.",
+              {{"topic", "_other"}, {"consumer", "_other"}}, other_cursors);
+  if (groups > kMaxLagSeries)
+    out.Gauge("goethe_group_lag_events", "Events of a consumer group not yet acked, up to its topic's head.",
+              {{"topic", "_other"}, {"group", "_other"}}, other_groups);
+}
+
 }  // namespace
 
 ServerMetrics::ServerMetrics(metrics::Registry& registry)
@@ -170,6 +204,7 @@ void ServerMetrics::CollectAtScrape(const EventLog& log, const std::string& data
       out.Gauge("goethe_topic_events", "Events retained, by topic.", {{"topic", "_other"}}, other_events);
       out.Gauge("goethe_topic_stored_bytes", "Event bytes retained, by topic.", {{"topic", "_other"}}, other_bytes);
     }
+    CollectLag(log, topics, out);
     out.Gauge("goethe_store_size_bytes", "Bytes of the store's files on disk.", {},
               static_cast<double>(BytesUnder(data_path)));
     CollectProcess(out);
