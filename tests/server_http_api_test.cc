@@ -6,6 +6,10 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <functional>
+#include <optional>
+#include <thread>
+
 #include "support/http_client.h"
 #include "support/server_client.h"
 #include "support/server_process.h"
@@ -143,6 +147,97 @@ TEST_F(HttpApiTest, TheApiChecksTokensAndPermissionsAsGrpcDoes) {
   HttpReply denied = api.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["x"]})", reader);
   EXPECT_EQ(denied.status, 403) << denied.body;
   EXPECT_THAT(denied.body, HasSubstr("PERMISSION_DENIED"));
+}
+
+// ---- live tail ------------------------------------------------------------------------------
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+std::optional<double> OpenStreams(const std::string& http) {
+  const HttpReply metrics = HttpGet(http, "/metrics");
+  return Sample(metrics.body, "goethe_open_streams");
+}
+
+TEST_F(HttpApiTest, FollowTailsATopicAsServerSentEventsFromWhereItIsAsked) {
+  Start();
+  HttpConnection api(http_);
+  ASSERT_EQ(api.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["before"]})").status, 200);
+
+  HttpConnection all(http_);
+  ASSERT_TRUE(all.SendRaw("GET /v1/topics/t/events?follow=true&from=beginning&payload=text HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string seen = all.ReadUntil([](const std::string& s) { return s.find("\"before\"") != std::string::npos; }, 10s);
+  EXPECT_THAT(seen, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(seen, HasSubstr("Content-Type: text/event-stream"));
+  EXPECT_THAT(seen, HasSubstr("id: 0\nevent: event\ndata: {"));
+  HttpConnection from_end(http_);
+  ASSERT_TRUE(from_end.SendRaw("GET /v1/topics/t/events?follow=true&from=end&payload=text HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_THAT(from_end.ReadUntil([](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }, 10s),
+              HasSubstr("200 OK"));
+
+  // Events produced now reach both, in order, with their offsets as ids.
+  ASSERT_EQ(api.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["one","two"]})").status, 200);
+  seen += all.ReadUntil([](const std::string& s) { return s.find("\"two\"") != std::string::npos; }, 10s);
+  EXPECT_LT(seen.find("\"before\""), seen.find("\"one\""));
+  EXPECT_LT(seen.find("\"one\""), seen.find("\"two\""));
+  EXPECT_THAT(seen, HasSubstr("id: 2\nevent: event\n"));
+  const std::string later = from_end.ReadUntil([](const std::string& s) { return s.find("\"two\"") != std::string::npos; }, 10s);
+  EXPECT_THAT(later, HasSubstr("\"one\""));
+  EXPECT_THAT(later, Not(HasSubstr("\"before\""))) << "from=end starts after what was there";
+  EXPECT_EQ(Count(later, "event: event"), 2);
+}
+
+TEST_F(HttpApiTest, AFollowOfAMissingTopicIsA404BeforeAnyStream) {
+  Start();
+  HttpConnection api(http_);
+  HttpReply missing = api.Send("GET", "/v1/topics/nothing/events?follow=true");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.headers["content-type"], "application/json");
+  EXPECT_THAT(missing.body, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(HttpApiTest, AFollowEndsWhenItsReaderGoesAwayOrStallsAndTheServerStopsPromptlyWithOneOpen) {
+  Start("request_timeout: 500ms");
+  HttpConnection api(http_);
+  ASSERT_EQ(api.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["x"]})").status, 200);
+  {
+    HttpConnection reader(http_);
+    ASSERT_TRUE(reader.SendRaw("GET /v1/topics/t/events?follow=true&from=end HTTP/1.1\r\nHost: x\r\n\r\n"));
+    reader.ReadUntil([](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }, 10s);
+    EXPECT_EQ(OpenStreams(http_), 1.0);
+  }  // gone, while no event comes
+  auto closed = [&] { return OpenStreams(http_) == 0.0; };
+  auto eventually = [](const std::function<bool()>& done) {
+    for (int i = 0; i < 100; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually(closed)) << "the tail of a reader that left ends";
+
+  // A reader that reads nothing while 20 MB of events come is dropped once a write stalls past
+  // request_timeout, and holds no more than its window meanwhile.
+  HttpConnection stalled(http_);
+  ASSERT_TRUE(stalled.SendRaw("GET /v1/topics/t/events?follow=true&from=end HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(eventually([&] { return OpenStreams(http_) == 1.0; }));
+  const std::string big = R"({"payloads":[)" + [] {
+    std::string list;
+    for (int i = 0; i < 100; ++i) list += (i ? "," : "") + std::string("\"") + std::string(10000, 'a' + i % 26) + "\"";
+    return list;
+  }() + "]}";
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(api.Send("POST", "/v1/topics/t/events?payload=text", big).status, 200);
+  EXPECT_TRUE(eventually(closed)) << "the stalled reader's tail ends";
+
+  HttpConnection open(http_);
+  ASSERT_TRUE(open.SendRaw("GET /v1/topics/t/events?follow=true&from=end HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(eventually([&] { return OpenStreams(http_) == 1.0; }));
+  const auto stopping = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->Stop(), 0) << server_->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, 8s);
 }
 
 }  // namespace

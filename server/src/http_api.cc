@@ -1,7 +1,5 @@
 #include "http_api.h"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 #include <functional>
 #include <map>
@@ -12,6 +10,8 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "goethe/v1/goethe.grpc.pb.h"
+#include "http_json.h"
+#include "http_tail.h"
 #include "status_mapping.h"
 
 namespace goethe::server {
@@ -66,39 +66,6 @@ Params QueryParams(const std::string& query) {
   return params;
 }
 
-bool IsUtf8(const std::string& text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
-std::string Base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> FromBase64(const std::string& text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t size = static_cast<std::size_t>(n);
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;  // EVP counts the padding too
-  out.resize(size);
-  return out;
-}
-
 // The field at the dotted `path` ("start.offset") of `into`, making the objects on the way.
 pb::Value& FieldAt(pb::Struct& into, const std::string& path) {
   pb::Struct* object = &into;
@@ -106,43 +73,6 @@ pb::Value& FieldAt(pb::Struct& into, const std::string& path) {
   for (std::size_t dot; (dot = path.find('.', start)) != std::string::npos; start = dot + 1)
     object = (*object->mutable_fields())[path.substr(start, dot - start)].mutable_struct_value();
   return (*object->mutable_fields())[path.substr(start)];
-}
-
-// With ?payload=text, a produce body's payloads ("payloads", and "events" items' "payload") are
-// text: stored as their UTF-8 bytes.
-void TextPayloadsToBase64(pb::Struct& body) {
-  auto& fields = *body.mutable_fields();
-  if (auto it = fields.find("payloads"); it != fields.end() && it->second.has_list_value()) {
-    for (pb::Value& payload : *it->second.mutable_list_value()->mutable_values()) {
-      if (payload.has_string_value()) payload.set_string_value(Base64(payload.string_value()));
-    }
-  }
-  if (auto it = fields.find("events"); it != fields.end() && it->second.has_list_value()) {
-    for (pb::Value& event : *it->second.mutable_list_value()->mutable_values()) {
-      if (!event.has_struct_value()) continue;
-      auto payload = event.mutable_struct_value()->mutable_fields()->find("payload");
-      if (payload != event.mutable_struct_value()->mutable_fields()->end() && payload->second.has_string_value())
-        payload->second.set_string_value(Base64(payload->second.string_value()));
-    }
-  }
-}
-
-// With ?payload=text, every event's payload that is UTF-8 is shown as text; each event says which
-// it got in "payloadEncoding" ("text" or "base64").
-void PayloadsToText(pb::Value& value) {
-  if (value.has_list_value()) {
-    for (pb::Value& item : *value.mutable_list_value()->mutable_values()) PayloadsToText(item);
-    return;
-  }
-  if (!value.has_struct_value()) return;
-  auto& fields = *value.mutable_struct_value()->mutable_fields();
-  if (auto payload = fields.find("payload"); payload != fields.end() && fields.count("offset") > 0) {
-    std::optional<std::string> bytes = FromBase64(payload->second.string_value());
-    const bool text = bytes && IsUtf8(*bytes);
-    if (text) payload->second.set_string_value(*bytes);
-    fields["payloadEncoding"].set_string_value(text ? "text" : "base64");
-  }
-  for (auto& [name, field] : fields) PayloadsToText(field);
 }
 
 HttpResponse Json(int status, std::string body) {
@@ -164,6 +94,7 @@ struct HttpApi::Routes {
     std::vector<std::string> path;
     Call call;
     bool produce = false;  // its body's payloads may be text (?payload=text)
+    bool tails = false;    // ?follow=true makes it a live tail
   };
 
   std::unique_ptr<v1::Goethe::Stub> stub;
@@ -172,7 +103,7 @@ struct HttpApi::Routes {
   template <typename Request, typename Response>
   void Add(std::string method, const std::string& path,
            grpc::Status (v1::Goethe::Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
-           bool produce = false) {
+           bool produce = false, bool tails = false) {
     std::vector<std::string> segments = Segments(path);
     Call call = [this, rpc](const std::string& json, const HttpRequest& http, bool text_payloads) {
       Request request;
@@ -193,21 +124,9 @@ struct HttpApi::Routes {
           error.headers.emplace_back("Goethe-Leader", std::string(leader->second.data(), leader->second.size()));
         return error;
       }
-      pb::util::JsonPrintOptions print;
-      print.always_print_primitive_fields = true;
-      std::string out;
-      (void)pb::util::MessageToJsonString(response, &out, print);
-      if (text_payloads) {
-        pb::Value value;
-        if (pb::util::JsonStringToMessage(out, &value).ok()) {
-          PayloadsToText(value);
-          out.clear();
-          (void)pb::util::MessageToJsonString(value, &out);
-        }
-      }
-      return Json(200, std::move(out));
+      return Json(200, ToJson(response, text_payloads));
     };
-    all.push_back({std::move(method), std::move(segments), std::move(call), produce});
+    all.push_back({std::move(method), std::move(segments), std::move(call), produce, tails});
   }
 };
 
@@ -220,7 +139,7 @@ HttpApi::HttpApi(std::shared_ptr<grpc::Channel> channel) : routes_(std::make_uni
   r.Add("GET", "/v1/topics/:topic", &S::DescribeTopic);
   r.Add("DELETE", "/v1/topics/:topic", &S::DeleteTopic);
   r.Add("POST", "/v1/topics/:topic/events", &S::Produce, true);
-  r.Add("GET", "/v1/topics/:topic/events", &S::Read);
+  r.Add("GET", "/v1/topics/:topic/events", &S::Read, false, true);
   r.Add("GET", "/v1/topics/:topic/seek", &S::Seek);
   r.Add("GET", "/v1/topics/:topic/cursors", &S::ListCursors);
   r.Add("GET", "/v1/topics/:topic/cursors/:consumer", &S::GetCursor);
@@ -236,6 +155,18 @@ HttpApi::HttpApi(std::shared_ptr<grpc::Channel> channel) : routes_(std::make_uni
 }
 
 HttpApi::~HttpApi() = default;
+
+HttpResponse HttpApi::Tail(const std::string& json, const HttpRequest& request, bool text_payloads) const {
+  v1::Subscribe subscribe;
+  if (pb::util::Status parsed = pb::util::JsonStringToMessage(json, &subscribe); !parsed.ok())
+    return JsonError(400, "INVALID_ARGUMENT", "the request does not fit goethe.v1.Subscribe: " + std::string(parsed.message()));
+  auto opened = HttpTail::Open(*routes_->stub, std::move(subscribe), request.authorization, text_payloads);
+  if (auto* refused = std::get_if<HttpResponse>(&opened)) return std::move(*refused);
+  HttpResponse response;
+  response.content_type = "text/event-stream";
+  response.stream = std::get<std::shared_ptr<HttpTail>>(std::move(opened));
+  return response;
+}
 
 std::optional<HttpResponse> HttpApi::Handle(const HttpRequest& request) const {
   if (!request.path.starts_with("/v1/") && request.path != "/v1") return std::nullopt;
@@ -267,6 +198,16 @@ std::optional<HttpResponse> HttpApi::Handle(const HttpRequest& request) const {
     if (query.count("payload") > 0 && query["payload"] != "text" && query["payload"] != "base64")
       return JsonError(400, "INVALID_ARGUMENT", "payload must be 'text' or 'base64', got '" + query["payload"] + "'");
     query.erase("payload");
+    // ?follow=true on the events route: a live tail (Server-Sent Events) from `from`.
+    const bool follow = route.tails && query.count("follow") > 0 && query["follow"] == "true";
+    query.erase("follow");
+    if (follow) {
+      if (auto from = query.find("from"); from != query.end()) {
+        if (from->second == "end" || from->second == "beginning") query["start." + from->second] = "true";
+        else query["start.offset"] = from->second;
+        query.erase("from");
+      }
+    }
     if (text && route.produce) TextPayloadsToBase64(fields);
     for (const auto& [name, value] : query) {
       if (value == "true" || value == "false") FieldAt(fields, name).set_bool_value(value == "true");  // ?reset=true
@@ -275,6 +216,7 @@ std::optional<HttpResponse> HttpApi::Handle(const HttpRequest& request) const {
     for (const auto& [name, value] : path_params) FieldAt(fields, name).set_string_value(value);
     std::string json;
     (void)pb::util::MessageToJsonString(fields, &json);
+    if (follow) return Tail(json, request, text);
     return route.call(json, request, text);
   }
   if (!allowed.empty()) {

@@ -25,6 +25,9 @@ class HttpApi {
   struct Routes;
 
  private:
+  // GET .../events?follow=true: Server-Sent Events from a read-only Consume stream.
+  HttpResponse Tail(const std::string& json, const HttpRequest& request, bool text_payloads) const;
+
   std::unique_ptr<Routes> routes_;
 };
 

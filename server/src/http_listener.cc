@@ -1,6 +1,8 @@
 #include "http_listener.h"
 
+#include <array>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio.hpp>
@@ -46,8 +48,15 @@ struct HttpListener::Impl {
   int port = 0;
   std::thread thread;
   bool stopped = false;
+  std::mutex sources_mutex;
+  std::vector<std::weak_ptr<HttpBodySource>> sources;  // streamed bodies, cancelled at Stop
 
   void Accept();
+  void Track(const std::shared_ptr<HttpBodySource>& source) {
+    std::lock_guard lock(sources_mutex);
+    std::erase_if(sources, [](const std::weak_ptr<HttpBodySource>& s) { return s.expired(); });
+    sources.push_back(source);
+  }
 };
 
 namespace {
@@ -64,6 +73,20 @@ HttpRequest ToRequest(const http::request<http::string_body>& in) {
   out.body = in.body();
   return out;
 }
+
+// A piece's `done`, called once: with the write's outcome, or with false when the write never
+// happens (the connection or the listener went first, and the handler holding it was dropped).
+class Answered {
+ public:
+  explicit Answered(std::function<void(bool)> done) : done_(std::move(done)) {}
+  ~Answered() { Say(false); }
+  void Say(bool written) {
+    if (auto done = std::exchange(done_, nullptr)) done(written);
+  }
+
+ private:
+  std::function<void(bool)> done_;
+};
 
 // One connection: read a request within the time allowed, answer it, and again while the client
 // keeps the connection alive. `Stream` is beast::tcp_stream or an ssl_stream over one.
@@ -126,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void Answer(HttpResponse in, bool keep_alive, bool head = false) {
+    if (in.stream) return AnswerStreamed(std::move(in));
     auto out = std::make_shared<http::response<http::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(in.status));
@@ -142,6 +166,69 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       ++self->served_;
       self->Read();
     });
+  }
+
+  // A streamed body: the head, then one chunk per piece the source writes, until it ends; the
+  // connection closes after it.
+  void AnswerStreamed(HttpResponse in) {
+    owner_.Track(in.stream);
+    auto head = std::make_shared<http::response<http::empty_body>>(http::status::ok, 11);
+    head->set(http::field::server, "goethe");
+    head->set(http::field::content_type, in.content_type);
+    head->set(http::field::cache_control, "no-cache");
+    for (auto& [name, value] : in.headers) head->set(name, value);
+    head->chunked(true);
+    head->keep_alive(false);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    beast::get_lowest_layer(stream_).expires_after(owner_.config.request_timeout);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = this->shared_from_this(), head, serializer, source = in.stream](beast::error_code error, std::size_t) {
+          if (error) {
+            source->Cancel();
+            return self->Close();
+          }
+          beast::get_lowest_layer(self->stream_).expires_never();  // waiting for events is no stall
+          self->WatchForClose(source);
+          // The sink keeps the session: the source holds it until it ends.
+          source->Start(HttpBodySource::Sink{
+              [session = self](std::string piece, std::function<void(bool)> done) {
+                auto answer = std::make_shared<Answered>(std::move(done));  // false if never written
+                asio::post(session->stream_.get_executor(), [session, piece = std::move(piece), answer]() mutable {
+                  session->WritePiece(std::move(piece), answer);
+                });
+              },
+              [session = self] { asio::post(session->stream_.get_executor(), [session] { session->EndPieces(); }); }});
+        });
+  }
+
+  // A streamed body's client sends nothing more; a read ends when it goes away, which ends the
+  // source even while no event comes.
+  void WatchForClose(std::shared_ptr<HttpBodySource> source) {
+    auto probe = std::make_shared<std::array<char, 64>>();
+    stream_.async_read_some(asio::buffer(*probe), [self = this->shared_from_this(), probe, source](beast::error_code error,
+                                                                                                std::size_t) {
+      if (!error) return self->WatchForClose(source);
+      source->Cancel();
+      self->Close();
+    });
+  }
+
+  void WritePiece(std::string piece, std::shared_ptr<Answered> answer) {
+    auto data = std::make_shared<std::string>(std::move(piece));
+    beast::get_lowest_layer(stream_).expires_after(owner_.config.request_timeout);
+    asio::async_write(stream_, http::make_chunk(asio::buffer(*data)),
+                      [self = this->shared_from_this(), data, answer](beast::error_code error, std::size_t) {
+                        beast::get_lowest_layer(self->stream_).expires_never();
+                        if (error) self->Close();
+                        answer->Say(!error);
+                      });
+  }
+
+  void EndPieces() {
+    beast::get_lowest_layer(stream_).expires_after(owner_.config.request_timeout);
+    auto last = std::make_shared<decltype(http::make_chunk_last())>(http::make_chunk_last());
+    asio::async_write(stream_, *last, [self = this->shared_from_this(), last](beast::error_code, std::size_t) { self->Close(); });
   }
 
   void Close() {
@@ -246,6 +333,16 @@ void HttpListener::Stop() {
     impl->io.stop();
   });
   if (impl_->thread.joinable()) impl_->thread.join();
+  // Streamed bodies end; what they still write is posted to the stopped io_context and dropped.
+  std::vector<std::shared_ptr<HttpBodySource>> streaming;
+  {
+    std::lock_guard lock(impl_->sources_mutex);
+    for (const auto& weak : impl_->sources) {
+      if (auto source = weak.lock()) streaming.push_back(std::move(source));
+    }
+  }
+  for (const auto& source : streaming) source->Cancel();
+  for (const auto& source : streaming) source->AwaitEnd(std::chrono::seconds(5));
   impl_->workers.join();  // handlers still running finish; their answers go nowhere
 }
 

@@ -4,6 +4,7 @@
 // into a response; it runs on the listener's thread, so it must not block for long.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,11 +26,29 @@ struct HttpRequest {
   std::string body;
 };
 
+// A body that comes later, piece by piece (Server-Sent Events). The listener sends the head, then
+// calls Start with a sink: the source writes each piece and waits for its `done` before the next
+// (so a slow reader slows the source, and a reader that stalls past server.http.request_timeout is
+// dropped: `done(false)`), and calls `end` when it has no more. Cancel may come at any time (the
+// client went away, the server stops): the source then ends soon and writes nothing more.
+class HttpBodySource {
+ public:
+  struct Sink {
+    std::function<void(std::string piece, std::function<void(bool written)> done)> write;
+    std::function<void()> end;
+  };
+  virtual ~HttpBodySource() = default;
+  virtual void Start(Sink sink) = 0;
+  virtual void Cancel() = 0;  // does not wait
+  virtual void AwaitEnd(std::chrono::milliseconds at_most) = 0;  // after Cancel: until it has ended
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // further headers
+  std::shared_ptr<HttpBodySource> stream;  // set: the body comes from here, chunked, instead of `body`
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

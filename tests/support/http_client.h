@@ -2,7 +2,9 @@
 // connection (or on a Connection the test keeps), bounded in time.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -80,6 +82,23 @@ class HttpConnection {
       reply.headers[name] = std::string(field.value());
     }
     return reply;
+  }
+
+  // Reads raw bytes (a streamed body, head included) until `done(all read so far)` or `timeout`;
+  // what was read.
+  std::string ReadUntil(const std::function<bool(const std::string&)>& done, std::chrono::milliseconds timeout) {
+    std::string all(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::array<char, 4096> chunk;
+    while (!done(all) && std::chrono::steady_clock::now() < deadline) {
+      boost::beast::error_code error;
+      stream_.expires_at(deadline);
+      const std::size_t n = stream_.read_some(boost::asio::buffer(chunk), error);
+      if (error) break;
+      all.append(chunk.data(), n);
+    }
+    return all;
   }
 
   // Sends raw bytes (a malformed or partial request).
