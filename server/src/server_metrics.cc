@@ -97,38 +97,41 @@ void CollectProcess(metrics::Collected& out) {
     out.Gauge("process_max_fds", "The limit of open file descriptors.", {}, static_cast<double>(limit.rlim_cur));
 }
 
-// Consumer lag: events after each cursor, and each group's unacked events, up to the head. At
-// most kMaxLagSeries series of each; the lag of the rest is summed under topic="_other".
+// One gauge's series, at most `kMaxSeries` of them; the values beyond are summed under "_other"
+// for every label, so a store with many cursors or groups still scrapes in one small page.
+class CappedSeries {
+ public:
+  static constexpr std::size_t kMaxSeries = 1000;
+  CappedSeries(metrics::Collected& out, std::string name, std::string help, std::string label)
+      : out_(out), name_(std::move(name)), help_(std::move(help)), label_(std::move(label)) {}
+  ~CappedSeries() {
+    if (count_ > kMaxSeries) out_.Gauge(name_, help_, {{"topic", "_other"}, {label_, "_other"}}, other_);
+  }
+  void Add(const std::string& topic, const std::string& name, double value) {
+    if (count_++ < kMaxSeries) out_.Gauge(name_, help_, {{"topic", topic}, {label_, name}}, value);
+    else other_ += value;
+  }
+
+ private:
+  metrics::Collected& out_;
+  std::string name_, help_, label_;
+  std::size_t count_ = 0;
+  double other_ = 0;
+};
+
+// Consumer lag: events after each cursor, and each group's unacked events, up to the head.
 void CollectLag(const EventLog& log, const std::vector<TopicInfo>& topics, metrics::Collected& out) {
-  constexpr std::size_t kMaxLagSeries = 1000;
-  std::size_t cursors = 0, groups = 0;
-  double other_cursors = 0, other_groups = 0;
+  CappedSeries cursors(out, "goethe_cursor_lag_events", "Events after a cursor, up to its topic's head.", "consumer");
+  CappedSeries groups(out, "goethe_group_lag_events", "Events of a consumer group not yet acked, up to its topic's head.",
+                      "group");
   for (const TopicInfo& topic : topics) {
     if (auto listed = log.ListCursors(topic.name); listed.ok()) {
-      for (const CursorInfo& cursor : *listed) {
-        if (cursors++ < kMaxLagSeries)
-          out.Gauge("goethe_cursor_lag_events", "Events after a cursor, up to its topic's head.",
-                    {{"topic", topic.name}, {"consumer", cursor.consumer}}, static_cast<double>(cursor.lag));
-        else
-          other_cursors += static_cast<double>(cursor.lag);
-      }
+      for (const CursorInfo& cursor : *listed) cursors.Add(topic.name, cursor.consumer, static_cast<double>(cursor.lag));
     }
     if (auto listed = log.ListGroups(topic.name); listed.ok()) {
-      for (const GroupInfo& group : *listed) {
-        if (groups++ < kMaxLagSeries)
-          out.Gauge("goethe_group_lag_events", "Events of a consumer group not yet acked, up to its topic's head.",
-                    {{"topic", topic.name}, {"group", group.name}}, static_cast<double>(group.lag));
-        else
-          other_groups += static_cast<double>(group.lag);
-      }
+      for (const GroupInfo& group : *listed) groups.Add(topic.name, group.name, static_cast<double>(group.lag));
     }
   }
-  if (cursors > kMaxLagSeries)
-    out.Gauge("goethe_cursor_lag_events", "Events after a cursor, up to its topic's head.",
-              {{"topic", "_other"}, {"consumer", "_other"}}, other_cursors);
-  if (groups > kMaxLagSeries)
-    out.Gauge("goethe_group_lag_events", "Events of a consumer group not yet acked, up to its topic's head.",
-              {{"topic", "_other"}, {"group", "_other"}}, other_groups);
 }
 
 }  // namespace
