@@ -56,8 +56,12 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdConfig& config)
     arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
     arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
     arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
-    // Reconnect soon after a member comes back, rather than after gRPC's default back-off.
-    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // Reconnect soon after a member comes back, rather than after gRPC's default back-off: a channel
+    // still backing off fails its calls at once with the member's old error, and a lease has only a
+    // TTL to find a member that answers (seen in CI: a member back for 0.8 s still "refused").
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
     auto member = std::make_unique<Member>();
     member->address = endpoint;
     member->channel = grpc::CreateCustomChannel(endpoint, *credentials, arguments);
