@@ -146,11 +146,22 @@ TEST_F(ConfigTest, ReadsServerHttpAndNamesItsErrors) {
   EXPECT_EQ(ErrorOf("server:\n  http:\n    listen: 127.0.0.1:1\n    max_header_bytes: 100\n"),
             File() + ":4: server.http.max_header_bytes: expected at least 1KiB, got 100 bytes");
   EXPECT_EQ(ErrorOf("server:\n  http:\n    port: 80\n"),
-            File() + ":3: server.http.port: unknown key (known: idle_timeout, listen, max_body_bytes, "
-                     "max_connections, max_header_bytes, open_metrics, request_timeout)");
+            File() + ":3: server.http.port: unknown key (known: console_dir, idle_timeout, listen, "
+                     "max_body_bytes, max_connections, max_header_bytes, open_metrics, request_timeout)");
   EXPECT_EQ(ErrorOf("server:\n  http:\n    request_timeout: 0s\n"),
             File() + ":3: server.http.request_timeout: expected a positive duration such as 500ms, 10s, 5m, 1h or "
                      "1d, got '0s'");
+}
+
+TEST_F(ConfigTest, ConsoleDirResolvesAgainstTheConfigAndMustHoldTheConsole) {
+  std::filesystem::create_directories(dir_.Sub("web"));
+  dir_.WriteFile("web/index.html", "<!doctype html>");
+  auto config = LoadConfig(dir_.WriteFile("goethe.yaml", "server:\n  http:\n    console_dir: web\n"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->server.http.console_dir, dir_.Sub("web"));
+  EXPECT_EQ(ErrorOf("server:\n  http:\n    console_dir: nowhere\n"),
+            File() + ":3: server.http.console_dir: expected a directory holding the web console's index.html, got " +
+                dir_.Sub("nowhere"));
 }
 
 TEST_F(ConfigTest, TheShippedConfigLoadsAndTurnsHttpOnAtPort8080) {

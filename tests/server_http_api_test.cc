@@ -147,6 +147,36 @@ TEST_F(HttpApiTest, TheApiChecksTokensAndPermissionsAsGrpcDoes) {
   HttpReply denied = api.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["x"]})", reader);
   EXPECT_EQ(denied.status, 403) << denied.body;
   EXPECT_THAT(denied.body, HasSubstr("PERMISSION_DENIED"));
+  // Any valid token may ask about the server, as about the cluster; none may not.
+  EXPECT_EQ(api.Send("GET", "/v1/server").status, 401);
+  EXPECT_EQ(api.Send("GET", "/v1/server", "", reader).status, 200);
+}
+
+TEST_F(HttpApiTest, ServerInfoSaysWhatTheServerIsAndWhatItHasDone) {
+  const auto before_start = std::chrono::system_clock::now();
+  Start();
+  HttpConnection api(http_);
+  ASSERT_EQ(api.Send("POST", "/v1/topics/t/events?payload=text", R"({"payloads":["abc","de","f"]})").status, 200);
+  ASSERT_EQ(api.Send("POST", "/v1/topics/u/events?payload=text", R"({"payloads":["ghij"]})").status, 200);
+  ASSERT_EQ(api.Send("GET", "/v1/topics/t/events?fromOffset=1").status, 200);  // delivers "de" and "f"
+  const HttpReply reply = api.Send("GET", "/v1/server");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  v1::ServerInfoResponse info;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(reply.body, &info).ok()) << reply.body;
+  EXPECT_EQ(info.backend(), "leveldb");
+  EXPECT_FALSE(info.sync());
+  EXPECT_FALSE(info.version().empty());
+  const auto started = std::chrono::system_clock::time_point(std::chrono::nanoseconds(info.started_unix_nanos()));
+  EXPECT_GE(started, before_start - 1s);
+  EXPECT_LE(started, std::chrono::system_clock::now());
+  EXPECT_EQ(info.topics(), 2u);
+  EXPECT_EQ(info.events_appended(), 4u);
+  EXPECT_EQ(info.bytes_appended(), 10u);
+  EXPECT_EQ(info.events_delivered(), 2u);
+  EXPECT_EQ(info.bytes_delivered(), 3u);
+  EXPECT_GT(info.store_bytes(), 0u);
+  EXPECT_EQ(info.node(), server_->address());
+  EXPECT_EQ(info.open_streams(), 0u);
 }
 
 // ---- live tail ------------------------------------------------------------------------------

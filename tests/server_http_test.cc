@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "support/http_client.h"
@@ -274,6 +276,59 @@ TEST_F(HttpTest, UnknownRoutesAndMethodsGetJsonErrors) {
   EXPECT_EQ(posted.headers["allow"], "GET, HEAD");
   // The connection stays usable after an error it could answer.
   EXPECT_EQ(connection.Send("GET", "/healthz").status, 200);
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(HttpTest, TheConsoleIsServedFromTheRepositoryByDefault) {
+  Start();
+  HttpReply index = HttpGet(http_, "/");
+  ASSERT_EQ(index.status, 200) << index.body;
+  EXPECT_EQ(index.body, FileText(std::string(GOETHE_TEST_SOURCE_DIR) + "/console/index.html"));
+  EXPECT_EQ(index.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_THAT(index.headers["content-security-policy"], HasSubstr("default-src 'self'"));
+  HttpReply script = HttpGet(http_, "/console/app.js");
+  ASSERT_EQ(script.status, 200) << script.body;
+  EXPECT_EQ(script.body, FileText(std::string(GOETHE_TEST_SOURCE_DIR) + "/console/app.js"));
+  EXPECT_EQ(script.headers["content-type"], "text/javascript; charset=utf-8");
+}
+
+TEST_F(HttpTest, ConsoleFilesComeOnlyFromTheConsoleDirectory) {
+  std::filesystem::create_directories(dir_.Sub("web/pages"));
+  dir_.WriteFile("web/index.html", "<!doctype html><title>test console</title>");
+  dir_.WriteFile("web/pages/list.js", "export const list = 1;");
+  dir_.WriteFile("web/.hidden", "hidden content");
+  dir_.WriteFile("secret.txt", "outside the console");
+  Start("console_dir: " + dir_.Sub("web"),
+        std::string("auth:\n  tokens:\n    - name: reader\n      token: ") + kToken +
+            "\n      grants:\n        - permissions: [consume]\n          topics: \"*\"\n");
+  // The files hold no data: no token needed (the API they call asks for one).
+  HttpReply index = HttpGet(http_, "/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<!doctype html><title>test console</title>");
+  EXPECT_EQ(index.headers["cache-control"], "no-cache");
+  EXPECT_EQ(index.headers["x-content-type-options"], "nosniff");
+  const HttpReply module = HttpGet(http_, "/console/pages/list.js");
+  EXPECT_EQ(module.status, 200);
+  EXPECT_EQ(module.body, "export const list = 1;");
+  EXPECT_EQ(HttpGet(http_, "/v1/topics").status, 401) << "the API still wants a token";
+  for (const char* outside : {"/console/../secret.txt", "/console/%2e%2e/secret.txt", "/console/.hidden",
+                              "/console//index.html", "/console/", "/console/pages", "/console/nothing.js",
+                              "/index.html/../../secret.txt"}) {
+    HttpConnection connection(http_);
+    ASSERT_TRUE(connection.SendRaw(std::string("GET ") + outside + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    const HttpReply reply = connection.Receive();
+    EXPECT_EQ(reply.status, 404) << outside;
+    EXPECT_THAT(reply.body, Not(HasSubstr("outside the console"))) << outside;
+    EXPECT_THAT(reply.body, Not(HasSubstr("hidden content"))) << outside;
+  }
+  HttpConnection connection(http_);
+  HttpReply posted = connection.Send("POST", "/", "x");
+  EXPECT_EQ(posted.status, 405);
+  EXPECT_EQ(posted.headers["allow"], "GET, HEAD");
 }
 
 TEST_F(HttpTest, OversizedHeadersAndBodiesAreRefusedAndMalformedRequestsGet400) {

@@ -75,6 +75,10 @@ class GoetheService final : public v1::Goethe::CallbackService {
   grpc::ServerUnaryReactor* ClusterStatus(grpc::CallbackServerContext* call, const v1::ClusterStatusRequest* request,
                                           v1::ClusterStatusResponse* response) override;
 
+  // This server (service_server_info.cc)
+  grpc::ServerUnaryReactor* ServerInfo(grpc::CallbackServerContext* call, const v1::ServerInfoRequest* request,
+                                       v1::ServerInfoResponse* response) override;
+
  private:
   // Finishes `call` at once with `status` (an engine status, mapped).
   static grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status);

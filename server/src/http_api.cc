@@ -152,6 +152,7 @@ HttpApi::HttpApi(std::shared_ptr<grpc::Channel> channel) : routes_(std::make_uni
   r.Add("POST", "/v1/topics/:topic/groups/:group/reset", &S::ResetGroup);
   r.Add("POST", "/v1/produce", &S::ProduceMulti);
   r.Add("GET", "/v1/cluster", &S::ClusterStatus);
+  r.Add("GET", "/v1/server", &S::ServerInfo);
 }
 
 HttpApi::~HttpApi() = default;

@@ -23,6 +23,9 @@ std::optional<HttpResponse> Unauthenticated(const AccessPolicy& access, const Ht
 
 HttpHandler MakeHttpRoutes(HttpRoutesContext context) {
   return [context = std::move(context)](const HttpRequest& request) -> HttpResponse {
+    if (context.console != nullptr) {
+      if (std::optional<HttpResponse> file = context.console->Serve(request)) return *file;
+    }
     if (context.api != nullptr) {
       if (std::optional<HttpResponse> answer = context.api->Handle(request)) return *answer;
     }

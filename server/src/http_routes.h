@@ -7,6 +7,7 @@
 
 #include "access_policy.h"
 #include "http_api.h"
+#include "http_console.h"
 #include "http_listener.h"
 
 namespace goethe::server {
@@ -17,6 +18,7 @@ struct HttpRoutesContext {
   bool open_metrics = false;               // server.http.open_metrics
   std::function<std::string()> metrics;    // the Prometheus text of a scrape
   std::function<bool()> serving;           // what the gRPC health service says
+  const ConsoleFiles* console = nullptr;   // the web console's files at / and /console/
 };
 
 HttpHandler MakeHttpRoutes(HttpRoutesContext context);

@@ -43,6 +43,9 @@ int FailToStart(const std::string& why) {
 }
 
 int Serve(const ServerFlags& flags) {
+  const std::int64_t started_unix_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count();
   Result<Config> config = LoadConfig(flags.config_path);
   if (!config.ok()) return FailToStart(config.status().message());
   if (flags.log_level) config->server.log_level = *flags.log_level;
@@ -119,6 +122,10 @@ int Serve(const ServerFlags& flags) {
   const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
   server_metrics.CollectAtScrape(log, data_path.string(), streams);
   context.metrics = &server_metrics;
+  context.facts.backend = config->storage.backend;
+  context.facts.sync = config->storage.sync;
+  context.facts.data_path = data_path.string();
+  context.facts.started_unix_nanos = started_unix_nanos;
   NodeAddress node_address;
   node_address.Set(config->cluster.enabled ? config->cluster.advertise : config->server.listen);
   context.node_address = &node_address;
@@ -134,14 +141,20 @@ int Serve(const ServerFlags& flags) {
     return FailToStart(listener.status().message());
   }
   std::unique_ptr<HttpApi> http_api;
+  std::unique_ptr<ConsoleFiles> console;
   std::unique_ptr<HttpListener> http;
   if (config->server.http.enabled()) {
     grpc::ChannelArguments in_process;
     in_process.SetMaxReceiveMessageSize(-1);
     http_api = std::make_unique<HttpApi>(listener->server->InProcessChannel(in_process));
+    std::string looked_in;
+    std::string console_dir = ConsoleFiles::Locate(config->server.http.console_dir, &looked_in);
+    const std::string no_console = "the web console's files are not in " + looked_in + " (server.http.console_dir)";
+    if (console_dir.empty()) spdlog::warn("{}: / answers 404", no_console);
+    console = std::make_unique<ConsoleFiles>(std::move(console_dir), no_console);
     HttpRoutesContext routes{&access, http_api.get(), config->server.http.open_metrics,
                              [&registry] { return registry.Render(); },
-                             [&health_reporter] { return health_reporter.Serving(); }};
+                             [&health_reporter] { return health_reporter.Serving(); }, console.get()};
     Result<std::unique_ptr<HttpListener>> started =
         HttpListener::Start(config->server.http, config->server.tls, MakeHttpRoutes(std::move(routes)));
     if (!started.ok()) {

@@ -44,21 +44,6 @@ class RequestCounterFactory : public grpc::experimental::ServerInterceptorFactor
   metrics::Family<metrics::Counter>& requests_;
 };
 
-// The files and bytes under `path` (the store); what a directory walk that races a compaction
-// misses is left out, not an error.
-std::uint64_t BytesUnder(const std::string& path) {
-  std::uint64_t bytes = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(path, ec); !ec && it != std::filesystem::end(it);
-       it.increment(ec)) {
-    std::error_code size_ec;
-    if (it->is_regular_file(size_ec)) {
-      const std::uintmax_t size = it->file_size(size_ec);
-      if (!size_ec) bytes += size;
-    }
-  }
-  return bytes;
-}
 
 // From /proc/self: resident memory, CPU seconds, open files and the start time, as Prometheus's
 // own process_* metrics are named.
@@ -160,6 +145,20 @@ AppendTally TallyOf(const AppendRequest& request) {
   return tally;
 }
 
+std::uint64_t BytesUnder(const std::string& path) {
+  std::uint64_t bytes = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      const std::uintmax_t size = it->file_size(size_ec);
+      if (!size_ec) bytes += size;
+    }
+  }
+  return bytes;
+}
+
 AppendTally TallyOf(const MultiAppendRequest& request) {
   AppendTally tally;
   for (const AppendRequest& part : request.parts) tally.parts.push_back(TallyOf(part).parts.front());
@@ -170,6 +169,8 @@ void ServerMetrics::Appended(const AppendTally& tally) {
   for (const AppendTally::Part& part : tally.parts) {
     appended_events_.With({part.topic}).Increment(static_cast<double>(part.events));
     appended_bytes_.With({part.topic}).Increment(static_cast<double>(part.bytes));
+    events_appended_.fetch_add(part.events, std::memory_order_relaxed);
+    bytes_appended_.fetch_add(part.bytes, std::memory_order_relaxed);
   }
 }
 
@@ -179,6 +180,13 @@ void ServerMetrics::Delivered(const std::string& topic, const google::protobuf::
   for (const v1::Event& event : events) bytes += event.payload().size();
   delivered_events_.With({topic}).Increment(static_cast<double>(events.size()));
   delivered_bytes_.With({topic}).Increment(static_cast<double>(bytes));
+  events_delivered_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
+  bytes_delivered_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+TrafficTotals ServerMetrics::Totals() const {
+  return {events_appended_.load(std::memory_order_relaxed), bytes_appended_.load(std::memory_order_relaxed),
+          events_delivered_.load(std::memory_order_relaxed), bytes_delivered_.load(std::memory_order_relaxed)};
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> ServerMetrics::InterceptorFactory() {

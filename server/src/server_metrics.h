@@ -4,6 +4,7 @@
 // Names and units follow Prometheus's conventions (_total, _seconds, _bytes).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +38,18 @@ inline bool WroteNothing(const MultiAppendOutcome& outcome) {
   return !outcome.parts.empty() && outcome.parts.front().result.duplicate;
 }
 
+// Every topic's appends and deliveries added up since the server started (ServerInfo).
+struct TrafficTotals {
+  std::uint64_t events_appended = 0;
+  std::uint64_t bytes_appended = 0;
+  std::uint64_t events_delivered = 0;
+  std::uint64_t bytes_delivered = 0;
+};
+
+// The bytes of the files under `path` (the store). A walk that races a compaction leaves out what
+// it misses.
+std::uint64_t BytesUnder(const std::string& path);
+
 class ServerMetrics {
  public:
   // At most this many topics get label values of their own; the rest share "_other".
@@ -46,6 +59,8 @@ class ServerMetrics {
 
   void Appended(const AppendTally& tally);
   void Delivered(const std::string& topic, const google::protobuf::RepeatedPtrField<v1::Event>& events);
+
+  TrafficTotals Totals() const;
 
   // For ServerBuilder::experimental().SetInterceptorCreators: counts every call's outcome.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
@@ -60,6 +75,10 @@ class ServerMetrics {
   metrics::Family<metrics::Counter>& appended_bytes_;
   metrics::Family<metrics::Counter>& delivered_events_;
   metrics::Family<metrics::Counter>& delivered_bytes_;
+  std::atomic<std::uint64_t> events_appended_{0};
+  std::atomic<std::uint64_t> bytes_appended_{0};
+  std::atomic<std::uint64_t> events_delivered_{0};
+  std::atomic<std::uint64_t> bytes_delivered_{0};
 };
 
 }  // namespace goethe::server

@@ -35,6 +35,14 @@ class NodeAddress {
   std::string address_;
 };
 
+// What ServerInfo reports of the process and its store, fixed at start.
+struct ServerFacts {
+  std::string backend;             // storage.backend
+  bool sync = false;               // storage.sync
+  std::string data_path;           // storage.path, absolute
+  std::int64_t started_unix_nanos = 0;
+};
+
 struct ServiceContext {
   EventLog* log = nullptr;
   ProduceLimits produce_limits;
@@ -46,6 +54,7 @@ struct ServiceContext {
   const cluster::Coordinator* cluster = nullptr;       // nullptr: a single node, which always writes
   const NodeAddress* node_address = nullptr;           // where clients reach this node (ClusterStatus)
   ServerMetrics* metrics = nullptr;                    // nullptr: nothing is counted
+  ServerFacts facts;
 };
 
 }  // namespace goethe::server

@@ -77,6 +77,7 @@ struct HttpConfig {
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(10);  // to send a whole request
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);     // a kept-alive idle connection
   bool open_metrics = false;  // with server.auth: /metrics and /healthz without a token
+  std::string console_dir;    // the web console's files; empty: where the build or install put them
 
   bool enabled() const { return !listen.empty(); }
 };
