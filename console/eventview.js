@@ -47,7 +47,7 @@ export function eventCard(event, mode, { fresh = false } = {}) {
       h('span', { class: ['kind', `kind-${shown.kind}`], testid: 'payload-kind' }, shown.kind)),
     key.length || headers.length
       ? h('div', { class: 'event-attrs' },
-        key.length ? h('span', { class: 'attr' }, h('span', { class: 'attr-name' }, 'key'), valueNode(key, 'event-key')) : null,
+        key.length ? h('span', { class: 'attr key' }, h('span', { class: 'attr-name' }, 'key'), valueNode(key, 'event-key')) : null,
         headers.map((header) => h('span', { class: 'attr header', testid: 'event-header' },
           h('span', { class: 'attr-name' }, header.name), '=', valueNode(fromBase64(header.value)))))
       : null,

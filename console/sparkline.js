@@ -16,7 +16,7 @@ export function sparkline(values, { width = 120, height = 28, label = '' } = {})
     svg.append(s('line', { class: 'spark-base', x1: 0, y1: baseline, x2: width, y2: baseline }));
     return svg;
   }
-  const max = Math.max(...values, 0);
+  const max = Math.max(...values, 0) * 1.15; // headroom: a steady rate is not drawn on the top edge
   const step = width / (values.length - 1);
   const points = values.map((v, i) => {
     const x = i * step;

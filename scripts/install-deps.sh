@@ -16,6 +16,7 @@ PACKAGES=(
   python3 gnuplot-nox  # the report and charts of scripts/compare-backends.sh
   etcd-server etcd-client  # the cluster's coordinator, started on loopback by the cluster tests and run-cluster.sh
   prometheus  # the HTTP test starts one on loopback to scrape a real server's /metrics
+  chromium chromium-driver python3-selenium  # the web console's test drives a headless Chromium
 )
 # Only for fuzzing (tests/fuzz, scripts/run-fuzz.sh): clang 14 with its sanitizer and libFuzzer
 # runtimes (libclang-rt-14-dev), libFuzzer itself, and llvm-14 for llvm-symbolizer's stack traces.

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "support/cluster_fixture.h"
+#include "support/grafana_dashboard.h"
 #include "support/http_client.h"
 #include "support/server_client.h"
 
@@ -771,6 +772,44 @@ TEST_F(ClusterTest, OverHttpAFollowerRefusesWritesNamingTheLeaderAndServesReads)
   EXPECT_EQ(status.status, 200);
   EXPECT_THAT(status.body, HasSubstr("\"leader\":\"" + cluster.node(leader).name() + "\""));
   EXPECT_EQ(to_follower.Send("GET", "/healthz").status, 200);
+
+  // The cluster's metrics, as each node sees it: one leader, three members all in sync, and none
+  // behind once the follower has reported the entry it applied.
+  const std::string name = cluster.node(follower).name();
+  auto scrape = [](const std::string& at) { return HttpGet(at, "/metrics").body; };
+  EXPECT_EQ(Sample(scrape(on_leader), "goethe_cluster_leader"), 1.0);
+  EXPECT_EQ(Sample(scrape(on_follower), "goethe_cluster_leader"), 0.0);
+  const std::string follower_view = scrape(on_follower);
+  EXPECT_EQ(Sample(follower_view, "goethe_cluster_members"), 3.0);
+  EXPECT_EQ(Sample(follower_view, "goethe_cluster_coordinator_reachable"), 1.0);
+  EXPECT_GT(Sample(follower_view, "goethe_cluster_epoch").value_or(0), 0.0);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const std::string now = scrape(on_follower);
+        return Sample(now, "goethe_cluster_in_sync_members") == 3.0 &&
+               Sample(now, "goethe_cluster_member_in_sync{member=\"" + name + "\"}") == 1.0;
+      },
+      10s))
+      << scrape(on_follower);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        const std::string now = scrape(on_leader);
+        return Sample(now, "goethe_cluster_member_behind_leader_entries{member=\"" + name + "\"}") == 0.0 &&
+               Sample(now, "goethe_cluster_member_applied_entries{member=\"" + name + "\"}").value_or(0) > 0;
+      },
+      10s))
+      << scrape(on_leader);
+  // The shipped Grafana dashboard's cluster panels name metrics a cluster node has.
+  const std::string leader_scrape = scrape(on_leader);
+  int cluster_names = 0;
+  for (const std::string& expr : DashboardQueries()) {
+    for (const std::string& metric : MetricNamesIn(expr)) {
+      if (!metric.starts_with("goethe_cluster_")) continue;
+      EXPECT_TRUE(ScrapeDeclares(leader_scrape, metric)) << metric << " in " << expr;
+      ++cluster_names;
+    }
+  }
+  EXPECT_GE(cluster_names, 5);
 }
 
 TEST_F(ClusterTest, LosingAnyOneOfThreeEtcdMembersChangesNothingForGoethe) {

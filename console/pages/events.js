@@ -111,7 +111,12 @@ export function mount(root, { params, query, signal }) {
       state.hname ? h('code', null, `${state.hname} = ${state.hvalue}`) : null) : null,
     pagers[0].el, list, pagers[1].el);
 
-  load().catch((e) => { if (!isAbort(e)) showError(error, e); });
+  load().catch((e) => {
+    if (isAbort(e)) return;
+    showError(error, e);
+    replace(list);
+    for (const pager of pagers) pager.el.hidden = true;
+  });
 
   async function load() {
     const describe = api(topicPath(name), { signal });

@@ -31,12 +31,14 @@ function rateRow(label, events, bytes, totalEvents, totalBytes, id) {
     const r = history.latest();
     return r === null ? '…' : formatRate(r, unit);
   };
+  const cell = (history, unit, testid, what) => h('td', { class: 'num' },
+    h('div', { class: 'rate-box end' },
+      sparkline(history.rates(), { width: 160, label: `${label}: ${what} per second` }),
+      h('span', { class: 'rate-value', testid }, now(history, unit))));
   return h('tr', null,
     h('th', { scope: 'row' }, label),
-    h('td', { class: 'num', testid: `rate-${id}-events` }, now(events, 'ev')),
-    h('td', null, sparkline(events.rates(), { width: 140, label: `${label}: events per second` })),
-    h('td', { class: 'num', testid: `rate-${id}-bytes` }, now(bytes, 'B')),
-    h('td', null, sparkline(bytes.rates(), { width: 140, label: `${label}: bytes per second` })),
+    cell(events, 'ev', `rate-${id}-events`, 'events'),
+    cell(bytes, 'B', `rate-${id}-bytes`, 'bytes'),
     h('td', { class: 'num' }, formatCount(totalEvents)),
     h('td', { class: 'num' }, formatBytes(totalBytes)));
 }
@@ -118,8 +120,8 @@ export function mount(root, { signal }) {
         h('h2', { class: 'pad' }, 'Throughput ', h('span', { class: 'muted small' }, 'since this page opened; totals since the server started')),
         h('div', { class: 'table-wrap' }, h('table', { testid: 'rates-table' },
           h('thead', null, h('tr', null,
-            h('th', null, ''), h('th', { class: 'num' }, 'Events/s'), h('th', null, ''), h('th', { class: 'num' }, 'Bytes/s'),
-            h('th', null, ''), h('th', { class: 'num' }, 'Events'), h('th', { class: 'num' }, 'Bytes'))),
+            h('th', null, ''), h('th', { class: 'num' }, 'Events per second'), h('th', { class: 'num' }, 'Bytes per second'),
+            h('th', { class: 'num' }, 'Events in all'), h('th', { class: 'num' }, 'Bytes in all'))),
           h('tbody', null,
             rateRow('Appended', rates.appendedEvents, rates.appendedBytes, info.eventsAppended, info.bytesAppended, 'appended'),
             rateRow('Delivered', rates.deliveredEvents, rates.deliveredBytes, info.eventsDelivered, info.bytesDelivered, 'delivered'))))),

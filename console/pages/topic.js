@@ -72,8 +72,11 @@ function cursorsCard(cursors, t) {
       'No consumer has committed a cursor on this topic.'));
 }
 
-function groupSettings(st = {}) {
+function groupSettings(g) {
+  const st = g.settings || {};
+  const created = nanosToMillis(g.createdUnixNanos);
   const parts = [`ack wait ${formatDuration(st.ackWait, 'default')}`, `max deliveries ${st.maxDeliveries || 'default'}`];
+  if (created) parts.unshift(`created ${formatAgo(created)}`);
   if (st.orderedByKey) parts.push('ordered by key');
   if (st.deadLetterTopic) parts.push(`dead letters → ${st.deadLetterTopic}`);
   return parts.join(' · ');
@@ -83,11 +86,13 @@ function groupsCard(groups, t) {
   return h('section', { class: 'card flush' },
     h('h2', { class: 'pad' }, 'Consumer groups ', h('span', { class: 'count' }, String(groups.length))),
     table('groups-table',
-      ['Group', [{ class: 'num' }, 'Lag'], [{ class: 'num' }, 'Ack floor'], [{ class: 'num' }, 'Dispatched to'],
+      ['Group', [{ class: 'num' }, 'Lag'],
+        [{ class: 'num', title: 'every event below it is acked or dead-lettered' }, 'Ack floor'],
+        [{ class: 'num', title: 'the next offset the group has never delivered' }, 'Dispatched'],
         [{ class: 'num' }, 'In flight'], [{ class: 'num' }, 'Members'], [{ class: 'num' }, 'Redelivered'],
-        [{ class: 'num' }, 'Dead-lettered'], [{ class: 'num' }, 'Lost'], 'Created'],
+        [{ class: 'num' }, 'Dead'], [{ class: 'num', title: 'events retention deleted before the group acked them' }, 'Lost']],
       groups.map((g) => h('tr', { testid: 'group-row', 'data-group': g.name },
-        h('td', null, h('code', null, g.name), h('div', { class: 'sub' }, groupSettings(g.settings))),
+        h('td', { class: 'group-cell' }, h('code', null, g.name), h('div', { class: 'sub' }, groupSettings(g))),
         lagCell(g.lag, t.eventCount, 'group-lag'),
         h('td', { class: 'num' }, formatCount(g.ackFloor)),
         h('td', { class: 'num' }, formatCount(g.dispatchedTo)),
@@ -95,8 +100,7 @@ function groupsCard(groups, t) {
         h('td', { class: 'num' }, formatCount(g.members)),
         h('td', { class: 'num' }, formatCount(g.redeliveries)),
         h('td', { class: 'num' }, formatCount(g.deadLettered)),
-        h('td', { class: 'num' }, formatCount(g.lostToRetention)),
-        h('td', null, when(g.createdUnixNanos)))),
+        h('td', { class: 'num' }, formatCount(g.lostToRetention)))),
       'No consumer group reads this topic.'));
 }
 

@@ -21,6 +21,7 @@
 #include "goethe_service.h"
 #include "grpc_listener.h"
 #include "health_reporter.h"
+#include "cluster_metrics.h"
 #include "http_listener.h"
 #include "http_routes.h"
 #include "logging.h"
@@ -121,6 +122,7 @@ int Serve(const ServerFlags& flags) {
   std::error_code ec;
   const std::filesystem::path data_path = std::filesystem::absolute(config->storage.path, ec);
   server_metrics.CollectAtScrape(log, data_path.string(), streams);
+  if (coordinator) CollectClusterAtScrape(registry, *coordinator);
   context.metrics = &server_metrics;
   context.facts.backend = config->storage.backend;
   context.facts.sync = config->storage.sync;
