@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/http_client.h"
+#include "support/http_server_fixture.h"
 #include "support/server_client.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -24,23 +25,7 @@ using namespace std::chrono_literals;
 
 constexpr char kToken[] = "http-api-token-0123456789";
 
-class HttpApiTest : public ::testing::Test {
- protected:
-  // A server with HTTP on, and `server` lines under server.
-  void Start(const std::string& http = "", const std::string& server = "") {
-    std::string lines = server + "http:\n  listen: 127.0.0.1:0\n";
-    std::istringstream in(http);
-    for (std::string line; std::getline(in, line);) lines += "  " + line + "\n";
-    server_ = std::make_unique<ServerProcess>(
-        dir_, dir_.WriteFile("goethe.yaml", ServerConfigYaml("leveldb", dir_.Sub("data"), false, lines)));
-    http_ = server_->http_address();
-    ASSERT_FALSE(http_.empty()) << server_->output();
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::string http_;
-};
+using HttpApiTest = HttpServerTest;
 
 
 TEST_F(HttpApiTest, TopicsCanBeCreatedListedDescribedAndDeleted) {

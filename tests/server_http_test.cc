@@ -10,6 +10,7 @@
 
 #include "support/grafana_dashboard.h"
 #include "support/http_client.h"
+#include "support/http_server_fixture.h"
 #include "support/prometheus_process.h"
 #include "support/server_client.h"
 #include "support/server_process.h"
@@ -25,23 +26,11 @@ using namespace std::chrono_literals;
 
 constexpr char kToken[] = "http-reader-token-0123456789";
 
-class HttpTest : public ::testing::Test {
+class HttpTest : public HttpServerTest {
  protected:
-  // A server with `http` lines under server.http (listen is added) and `server` lines under server.
   void Start(const std::string& http = "", const std::string& server = "") {
-    const std::string config = dir_.WriteFile(
-        "goethe.yaml", ServerConfigYaml("leveldb", dir_.Sub("data"), false,
-                                        server + "http:\n  listen: 127.0.0.1:0\n" + Indented(http)));
-    server_ = std::make_unique<ServerProcess>(dir_, config);
-    http_ = server_->http_address();
-    ASSERT_FALSE(http_.empty()) << server_->output();
-    stub_ = ConnectTo(server_->address());
-  }
-  static std::string Indented(const std::string& lines) {
-    std::string out;
-    std::istringstream in(lines);
-    for (std::string line; std::getline(in, line);) out += "  " + line + "\n";
-    return out;
+    HttpServerTest::Start(http, server);
+    if (server_ != nullptr) stub_ = ConnectTo(server_->address());
   }
 
   grpc::Status Produce(const std::string& topic, const std::vector<std::string>& payloads) {
@@ -58,9 +47,6 @@ class HttpTest : public ::testing::Test {
     return reply.body;
   }
 
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::string http_;
   std::unique_ptr<v1::Goethe::Stub> stub_;
 };
 

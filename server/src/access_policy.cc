@@ -84,9 +84,9 @@ const Principal* AccessPolicy::Authenticate(std::optional<std::string_view> auth
   if (!enabled_) return &anonymous_;
   const char* problem = nullptr;
   if (!authorization) {
-    problem = "missing credentials: send the metadata 'authorization: Bearer <token>'";
+    problem = "missing credentials: send 'authorization: Bearer <token>' (gRPC metadata, or an HTTP header)";
   } else if (const std::string_view token = BearerToken(*authorization); token.empty()) {
-    problem = "malformed credentials: expected the metadata 'authorization: Bearer <token>'";
+    problem = "malformed credentials: expected 'authorization: Bearer <token>' (gRPC metadata, or an HTTP header)";
   } else {
     if (const Principal* caller = Identify(token)) return caller;
     problem = "the bearer token is not valid on this server";

@@ -11,10 +11,7 @@ std::optional<HttpResponse> Unauthenticated(const AccessPolicy& access, const Ht
   std::optional<std::string_view> authorization;
   if (request.authorization) authorization = *request.authorization;
   if (access.Authenticate(authorization, &refusal) != nullptr) return std::nullopt;
-  std::string message = refusal.error_message();
-  // The same rule as gRPC's; over HTTP the credentials travel in a header.
-  if (const std::size_t at = message.find("the metadata"); at != std::string::npos) message.replace(at, 12, "the header");
-  HttpResponse response = JsonError(401, "UNAUTHENTICATED", message);
+  HttpResponse response = JsonError(401, "UNAUTHENTICATED", refusal.error_message());
   response.headers.emplace_back("WWW-Authenticate", "Bearer");
   return response;
 }
