@@ -31,6 +31,9 @@ struct LoadOptions {
   bool round_trip_only = false;    // produce-unary's loop with DescribeTopic calls: no storage work
   std::uint32_t headers = 0;       // produce-stream: headers on every event (0: plain payloads)
   std::uint32_t members = 4;       // group: members, each with its own connection
+  std::uint32_t consumers = 100;   // tail-fanout: tailing Consume streams
+  std::uint32_t connections = 1;   // tail-fanout: connections the streams are spread over
+  std::uint32_t topics = 1;        // produce-stream: topics written round-robin, one batch each in turn
   double failover_seconds = 15;    // produce-unary with several servers: how long one call may look for a leader
 };
 
@@ -58,5 +61,8 @@ int RunEndToEnd(Stub& stub, Stub& consume_stub, const LoadOptions& options);
 int RunGroup(const StubFactory& connect, const LoadOptions& options);
 int RunGroupLive(const StubFactory& connect, const LoadOptions& options);
 int RunGroupRedelivery(Stub& stub, const LoadOptions& options);
+// `consumers` read-only streams tail `topic` from its end, spread over `connections` connections,
+// while one producer appends at `rate` for `seconds`: delivery latency over all of them.
+int RunTailFanout(const StubFactory& connect, const LoadOptions& options);
 
 }  // namespace goethe::load

@@ -1,6 +1,6 @@
 // goethe-bench: load against a running goethe-server.
 //   goethe-bench [--server ADDR[,ADDR...]] produce-stream|produce-unary|round-trip|consume|group|group-live|
-//                group-redelivery|e2e
+//                group-redelivery|tail-fanout|e2e
 //                [options]
 // Readable figures go to stderr (with a progress line during long runs); one RESULT line per
 // measurement goes to stdout for scripts. With several servers (a cluster's nodes) it runs against
@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
   stream->add_option("--events", options.events)->capture_default_str();
   stream->add_option("--batch", options.batch, "events per batch")->capture_default_str()->check(CLI::Range(1u, 100000u));
   stream->add_option("--in-flight", options.in_flight, "unacknowledged batches")->capture_default_str()->check(CLI::Range(1u, 100000u));
+  stream->add_option("--topics", options.topics,
+                     "topics written round-robin, a batch to each in turn (--topic with -0, -1, ... appended; 1: --topic itself)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
   stream->add_option("--headers", options.headers,
                      "headers on every event, CloudEvents-like (type, content-type, a correlation id, ...); "
                      "0 sends plain payloads")
@@ -72,6 +76,15 @@ int main(int argc, char** argv) {
   group_live->add_option("--window", options.window, "events in flight per member")->capture_default_str();
   auto* redelivery = app.add_subcommand("group-redelivery", "time from a nack to the event's redelivery");
   redelivery->add_option("--events", options.events, "nacks to time")->capture_default_str();
+
+  auto* fanout = app.add_subcommand("tail-fanout", "latency to N read-only consumers tailing one topic written at --rate");
+  fanout->add_option("--consumers", options.consumers)->capture_default_str()->check(CLI::Range(1u, 100000u));
+  fanout->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
+  fanout->add_option("--seconds", options.seconds)->capture_default_str()->check(CLI::PositiveNumber);
+  fanout->add_option("--connections", options.connections, "connections the consumers' streams are spread over")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
+  fanout->add_option("--window", options.window)->capture_default_str();
 
   auto* e2e = app.add_subcommand("e2e", "live-tail latency at a fixed rate");
   e2e->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
@@ -117,6 +130,7 @@ int main(int argc, char** argv) {
   if (group->parsed()) code = RunGroup(connect, options);
   else if (group_live->parsed()) code = RunGroupLive(connect, options);
   else if (redelivery->parsed()) code = RunGroupRedelivery(stub, options);
+  else if (fanout->parsed()) code = RunTailFanout(connect, options);
   else if (stream->parsed()) code = RunProduceStream(stub, options);
   else if (unary->parsed()) return RunProduceUnary(router, options);
   else if (round_trip->parsed()) {

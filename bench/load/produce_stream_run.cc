@@ -1,8 +1,10 @@
-// ProduceStream throughput: one stream, `in_flight` batches of `batch` events unacknowledged.
+// ProduceStream throughput: one stream, `in_flight` batches of `batch` events unacknowledged, to
+// one topic or round-robin over `topics`.
 #include <cstdio>
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "load_runs.h"
 #include "load_stats.h"
@@ -52,9 +54,14 @@ int RunProduceStream(Stub& stub, const LoadOptions& options) {
       event->set_payload(payloads.Next());
       AddHeaders(options.headers, i, event);
     }
+    // --topics N: one batch to each topic in turn, as a service writing to many small topics does.
+    std::vector<std::string> topics;
+    for (std::uint32_t t = 0; options.topics > 1 && t < options.topics; ++t)
+      topics.push_back(options.topic + "-" + std::to_string(t));
     for (std::uint64_t id = 0; id < batches; ++id) {
       window.acquire();
       request.set_batch_id(id);
+      if (!topics.empty()) request.mutable_batch()->set_topic(topics[id % topics.size()]);
       if (!stream->Write(request)) break;
     }
     stream->WritesDone();
@@ -81,12 +88,13 @@ int RunProduceStream(Stub& stub, const LoadOptions& options) {
     return 1;
   }
   const double rate = events / seconds;
-  std::fprintf(stderr, "produce-stream: %llu events in %.2f s = %.0f events/s (batch %u, %u in flight)\n",
-               static_cast<unsigned long long>(events), seconds, rate, options.batch, options.in_flight);
+  std::fprintf(stderr, "produce-stream: %llu events in %.2f s = %.0f events/s (batch %u, %u in flight, %u topics)\n",
+               static_cast<unsigned long long>(events), seconds, rate, options.batch, options.in_flight, options.topics);
   PrintResult("produce-stream", {{"n", std::to_string(events)}, {"secs", Fixed(seconds, 3)},
                                  {"rate", Fixed(rate, 0)}, {"batch", std::to_string(options.batch)},
                                  {"in_flight", std::to_string(options.in_flight)},
-                                 {"headers", std::to_string(options.headers)}});
+                                 {"headers", std::to_string(options.headers)},
+                                 {"topics", std::to_string(options.topics)}});
   return 0;
 }
 
