@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The server workloads of one backend and durability, once (repetition REP): starts goethe-server
 # on a free 127.0.0.1 port with a generated config and a fresh store, warms it up, then runs
-# goethe-bench produce-stream, consume (catch-up of what produce-stream wrote), consumer groups of 1, 4
+# goethe-bench produce-stream (to one topic, and round-robin to 10,000), consume (catch-up of what produce-stream wrote), consumer groups of 1, 4
 # and 16 members catching up the same (and nack-to-redelivery, and 4 members tailing a live topic),
 # produce-unary at
 # concurrency 1, 8 and 64, round-trip (DescribeTopic: the gRPC floor under produce-unary), and e2e
-# (live-tail latency at a fixed rate), each on its own topic.
+# (live-tail latency at a fixed rate) and tail-fanout (100 streams tailing one topic), each on its own topic.
 # Stops the server by PID (SIGTERM, then SIGKILL after 30 s). RESULT lines go to raw/results.txt.
 # usage: run-server.sh BACKEND on|off REP    env: BIN OUT DATA EVENTS REPS QUICK PAYLOAD RANDOM_FLAG
 set -euo pipefail
@@ -92,6 +92,7 @@ bench "" "warm-up" --topic warmup-unary produce-unary --concurrency 8 --events $
 tags="group=server backend=$backend sync=$sync rep=$rep"
 at="rep $rep/$REPS"
 bench "$tags" "produce-stream, $at" --topic stream produce-stream --events "$EVENTS"
+bench "$tags" "produce-stream to 10,000 topics, $at" --topic many produce-stream --topics 10000 --events "$EVENTS"
 bench "$tags" "consume catch-up, $at" --topic stream consume --events "$EVENTS" --consumer catch-up
 for m in 1 4 16; do
   bench "$tags" "group of $m, $at" --topic stream group --members $m --events "$EVENTS" --window 1000
@@ -105,6 +106,8 @@ for c in 1 8 64; do
 done
 bench "$tags" "round-trip, $at" --topic round-trip round-trip --calls "$unary"
 bench "$tags" "e2e at $e2e_rate/s, $at" --topic e2e e2e --rate $e2e_rate --seconds $e2e_secs
+bench "$tags" "tail fan-out to 100 at 100/s, $at" --topic fanout tail-fanout --consumers 100 --rate 100 \
+  --seconds $e2e_secs
 progress_end
 stop_server
 grep -E 'error|critical' "$server_log" >&2 || true

@@ -23,6 +23,7 @@ CATALOGUE = [
     ("async-appenders-8", "in-process", "ev/s", True, "8 appends in flight via AppendAsync, sync on"),
     ("async-appenders-64", "in-process", "ev/s", True, "64 appends in flight via AppendAsync, sync on"),
     ("produce-stream", "server", "ev/s", True, "ProduceStream, batches of 100, 40 in flight"),
+    ("produce-stream-t10k", "server", "ev/s", True, "ProduceStream as above, a batch to each of 10,000 topics in turn"),
     ("produce-unary-c1", "server", "ev/s", True, "unary Produce of 1 event, 1 call in flight"),
     ("produce-unary-c8", "server", "ev/s", True, "unary Produce of 1 event, 8 calls in flight"),
     ("produce-unary-c64", "server", "ev/s", True, "unary Produce of 1 event, 64 calls in flight"),
@@ -39,6 +40,8 @@ CATALOGUE = [
     ("e2e-p90", "server", "us", False, "live tail at a fixed rate: 90th percentile"),
     ("e2e-p99", "server", "us", False, "live tail at a fixed rate: 99th percentile"),
     ("e2e-p99.9", "server", "us", False, "live tail at a fixed rate: 99.9th percentile"),
+    ("tail-fanout-c100-p50", "server", "us", False, "100 read-only streams tail one topic written at 100 events/s: produce to delivery, median over all"),
+    ("tail-fanout-c100-p99", "server", "us", False, "the same, 99th percentile"),
     ("space-after-append", "space", "B/event", False, "bytes on disk per event after N appends and a flush"),
     ("space-after-retention", "space", "B/event", False, "bytes per retained event right after retention removed half"),
     ("space-after-retention-reopen", "space", "B/event", False, "the same after closing and reopening the store"),
@@ -48,9 +51,10 @@ BY_NAME = {entry[0]: entry for entry in CATALOGUE}
 
 # Workloads whose figures depend on --sync: their ids carry "/sync:on" or "/sync:off".
 SYNC_DEPENDENT = {"kv-put-b1", "kv-put-b100", "kv-put-b1000", "engine-append-b1", "engine-append-b100",
-                  "engine-append-b1000", "produce-stream", "produce-unary-c1", "produce-unary-c8",
+                  "engine-append-b1000", "produce-stream", "produce-stream-t10k", "produce-unary-c1", "produce-unary-c8",
                   "produce-unary-c64", "consume-catch-up", "group-ack-m1", "group-ack-m4", "group-ack-m16",
-                  "group-nack-redelivery", "group-live-m4-p50", "group-live-m4-p99", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9"}
+                  "group-nack-redelivery", "group-live-m4-p50", "group-live-m4-p99", "e2e-p50", "e2e-p90", "e2e-p99", "e2e-p99.9",
+                  "tail-fanout-c100-p50", "tail-fanout-c100-p99"}
 # The durability the others run with: "on", "off", or "-" (reads: no writes measured).
 FIXED_SYNC = {"round-trip-c1": "-", "kv-get": "-", "kv-scan": "-", "engine-read": "-", "seek-by-time-10k": "-", "seek-by-time-1M": "-",
               "sync-appenders-1": "on", "sync-appenders-8": "on", "sync-appenders-64": "on",
@@ -95,6 +99,12 @@ def engine_run(run_name):
 def result_values(fields):
     """[(name, value)] for one RESULT line of goethe-bench or goethe-storage-bench."""
     test = fields.get("test", "")
+    if test == "produce-stream" and fields.get("topics", "1") != "1":
+        topics = int(fields["topics"])
+        return [(f"produce-stream-t{topics // 1000}k" if topics % 1000 == 0 else f"produce-stream-t{topics}", float(fields["rate"]))]
+    if test == "tail-fanout":
+        consumers = fields["consumers"]
+        return [(f"tail-fanout-c{consumers}-p50", float(fields["p50_us"])), (f"tail-fanout-c{consumers}-p99", float(fields["p99_us"]))]
     if test in ("produce-stream", "consume-catch-up") or test.startswith(("produce-unary-c", "round-trip-c", "group-ack-m")):
         return [(test, float(fields["rate"]))]
     if test == "group-nack-redelivery":
