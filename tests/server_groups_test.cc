@@ -929,6 +929,32 @@ TEST_P(ServerGroupsTest, AnUnknownTopicOrGroupIsNotFound) {
   EXPECT_EQ(ListGroups("nothing-here", &listed).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A member that acks with `leave` takes nothing more, though its ack opens the window, and its
+// stream ends OK once the ack is durable, without a half-close: the next member gets the rest as
+// first deliveries.
+TEST_P(ServerGroupsTest, AMemberThatLeavesWithItsLastAckIsSentNothingMore) {
+  CreateTopic("t");
+  ProduceNumbered("t", 0, 6);
+  ConsumeSession leaving(stub(), GroupSubscribe("t", "g", 4));
+  ASSERT_EQ(OffsetsOf(leaving.Take(4)), Range(0, 4));
+  v1::ConsumeRequest last;
+  last.mutable_group_ack()->add_ranges()->set_last(3);
+  last.mutable_group_ack()->set_leave(true);
+  ASSERT_TRUE(leaving.Write(last));
+  ASSERT_TRUE(leaving.WaitEnded(10s)) << "the server ends a leaving member's stream itself";
+  EXPECT_TRUE(leaving.Finish().ok()) << Describe(leaving.Finish());
+  EXPECT_EQ(leaving.All().size(), 4u) << "nothing after the leaving ack";
+
+  const v1::Group left = WaitForGroup("t", "g", [](const v1::Group& g) { return g.members() == 0; });
+  EXPECT_EQ(left.ack_floor(), 4u);
+  EXPECT_EQ(left.in_flight(), 0u);
+  ConsumeSession next(stub(), GroupSubscribe("t", "g", 4));
+  const std::vector<v1::Event> rest = next.Take(2);
+  ASSERT_EQ(OffsetsOf(rest), Range(4, 6));
+  for (const v1::Event& event : rest) EXPECT_EQ(event.delivery_count(), 1u) << event.offset();
+  EXPECT_EQ(WaitForGroup("t", "g", [](const v1::Group&) { return true; }).redeliveries(), 0u);
+}
+
 TEST_P(ServerGroupsTest, AGroupAckOfAnOffsetNeverDeliveredEndsOnlyThatStream) {
   CreateTopic("t");
   ProduceNumbered("t", 0, 20);

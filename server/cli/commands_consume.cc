@@ -56,8 +56,10 @@ int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
   s->set_topic(flags.topic);
   // With --max, take no more than it will print: what it takes and does not print would wait for
   // the stream's end to go back to the group, and count as delivered.
-  s->set_window(flags.window != 0 || flags.max == 0 ? flags.window
-                                                    : static_cast<std::uint32_t>(std::min<std::uint64_t>(flags.max, 1000)));
+  const std::uint32_t window = flags.window != 0 || flags.max == 0
+                                  ? flags.window
+                                  : static_cast<std::uint32_t>(std::min<std::uint64_t>(flags.max, 1000));
+  s->set_window(window);
   s->mutable_group()->set_name(flags.group);
   std::string error;
   if (flags.start.from == "cursor") return FailUsage("--group: a group starts at beginning, end, now, an offset or a time");
@@ -70,6 +72,7 @@ int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
   if (flags.follow) watcher.emplace(&writer);
   Output out = context.out();
   std::uint64_t printed = 0;
+  std::uint64_t acked = 0;
   std::optional<std::chrono::steady_clock::time_point> failover_deadline;
   // A stream per pass: after a failover the member joins again at the leader with the same
   // subscribe (the group keeps the position; what this member had not acked went back to it).
@@ -89,10 +92,10 @@ int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
     } else {
       done = true;
     }
+    v1::ConsumeRequest ack;  // printed and not acked yet
     while (!done && stream->Read(&response)) {
       if (!response.has_events()) continue;
       if (idle) idle->Touch();
-      v1::ConsumeRequest ack;
       for (const v1::Event& event : response.events().events()) {
         if (flags.max != 0 && printed >= flags.max) break;
         out.Event(event);
@@ -100,9 +103,19 @@ int RunGroupConsume(CliContext& context, const ConsumeFlags& flags) {
         ack.mutable_group_ack()->add_offsets(event.offset());
       }
       std::fflush(stdout);
-      // Unacked events go back to the group when the stream ends; --ack keeps them processed.
-      if (flags.ack && ack.has_group_ack()) writer.Write(ack);
       if (flags.max != 0 && printed >= flags.max) done = true;
+      // Unacked events go back to the group when the stream ends; --ack keeps them processed. An
+      // ack lets the server send `window` more: with --max, acks go out early only while what they
+      // let through stays within it, the rest together with the last event's.
+      const std::uint64_t to_ack = static_cast<std::uint64_t>(ack.group_ack().offsets_size());
+      if (!flags.ack || to_ack == 0) continue;
+      if (flags.max == 0 || done || acked + to_ack + window <= flags.max) {
+        ack.mutable_group_ack()->set_leave(done);  // the last: nothing more is delivered to it
+        writer.Write(ack);
+        acked += to_ack;
+        ack.Clear();
+      }
+      writer.WriteBeforeClose(ack);  // what is held back goes out before the stream is closed
     }
 
     const grpc::Status status = EndStream(*stream, writer);

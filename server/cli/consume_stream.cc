@@ -16,6 +16,7 @@ bool StreamWriter::Attach(ConsumeStream* stream, grpc::ClientContext* call) {
   stream_ = stream;
   call_ = call;
   closed_ = false;
+  before_close_.Clear();
   return true;
 }
 
@@ -37,10 +38,21 @@ void StreamWriter::Write(const v1::ConsumeRequest& request) {
   stream_->Write(request);
 }
 
+void StreamWriter::WriteBeforeClose(const v1::ConsumeRequest& request) {
+  std::lock_guard lock(mutex_);
+  before_close_ = request;
+}
+
 void StreamWriter::HalfClose() {
   std::lock_guard lock(mutex_);
   if (closed_ || stream_ == nullptr) return;
+  CloseLocked();
+}
+
+void StreamWriter::CloseLocked() {
   closed_ = true;
+  if (before_close_.ByteSizeLong() > 0) stream_->Write(before_close_);
+  before_close_.Clear();
   stream_->WritesDone();
 }
 
@@ -52,8 +64,7 @@ void StreamWriter::Interrupt() {
     call_->TryCancel();
     return;
   }
-  closed_ = true;
-  stream_->WritesDone();
+  CloseLocked();
 }
 
 bool StreamWriter::interrupted() const {

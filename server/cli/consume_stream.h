@@ -33,6 +33,9 @@ class StreamWriter {
 
   void Ack(std::uint64_t offset);
   void Write(const v1::ConsumeRequest& request);
+  // Keeps `request` (acks held back) to write just before the half-close, whoever makes it (the
+  // idle closer, an interrupt); replaces what was kept. An empty request keeps nothing.
+  void WriteBeforeClose(const v1::ConsumeRequest& request);
   // Half-closes the stream (the server commits the last ack and finishes); once per stream.
   void HalfClose();
   // The first interrupt half-closes; a second one cancels outright.
@@ -40,11 +43,14 @@ class StreamWriter {
   bool interrupted() const;
 
  private:
+  void CloseLocked();  // writes what WriteBeforeClose kept, then half-closes
+
   mutable std::mutex mutex_;
   ConsumeStream* stream_ = nullptr;
   grpc::ClientContext* call_ = nullptr;
   bool closed_ = false;
   bool interrupted_ = false;
+  v1::ConsumeRequest before_close_;
 };
 
 // Waits for SIGINT/SIGTERM (blocked since parsing) on its own thread while a --follow runs.

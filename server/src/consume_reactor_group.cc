@@ -100,6 +100,9 @@ void ConsumeReactor::HandleGroupMessageLocked(const v1::ConsumeRequest& request)
       // Every event delivered to this member up to the offset.
       return GroupAckLocked({{0, request.ack().offset()}});
     case v1::ConsumeRequest::kGroupAck: {
+      // Leaving: as after a half-close, nothing more is delivered and the stream ends once the
+      // acks are durable.
+      if (request.group_ack().leave()) reads_closed_ = true;
       std::vector<OffsetRange> ranges;
       for (std::uint64_t offset : request.group_ack().offsets()) ranges.push_back({offset, offset});
       for (const v1::OffsetRange& range : request.group_ack().ranges()) ranges.push_back({range.first(), range.last()});
