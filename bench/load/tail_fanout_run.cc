@@ -55,7 +55,8 @@ class Roll {
 // `received()` is read by the run's thread, hence atomic.
 class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse> {
  public:
-  TailReader(Stub& stub, const v1::ConsumeRequest& subscribe, Roll& roll) : roll_(roll) {
+  TailReader(Stub& stub, const v1::ConsumeRequest& subscribe, Roll& roll)
+      : roll_(roll), window_(subscribe.subscribe().window() == 0 ? 10000 : subscribe.subscribe().window()) {
     stub.async()->Consume(&context_, this);
     write_ = subscribe;
     writing_ = true;
@@ -76,7 +77,13 @@ class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::
     }
     if (!events.empty()) {
       received_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
-      Ack(events.rbegin()->offset());  // as a real tailing client does, to keep its window open
+      // A tailing client acks to keep its window open, but not every event: once half the window
+      // is unacked, as a client library would (an ack per event doubles the server's messages).
+      unacked_ += static_cast<std::uint64_t>(events.size());
+      if (unacked_ * 2 >= window_) {
+        Ack(events.rbegin()->offset());
+        unacked_ = 0;
+      }
     }
     StartRead(&response_);
   }
@@ -122,6 +129,8 @@ class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::
   }
 
   Roll& roll_;
+  const std::uint64_t window_;
+  std::uint64_t unacked_ = 0;  // delivered since the last ack (read callbacks only)
   grpc::ClientContext context_;
   v1::ConsumeRequest write_;
   v1::ConsumeResponse response_;
