@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Live-tail fan-out (docs/benchmarks.md, section "Live-tail fan-out"; issue #18):
+#   1. latency as the number of tailing streams grows: goethe-bench tail-fanout with --consumers N
+#      (each N of --counts) at --rate events/s for --seconds, --runs runs each on a fresh server,
+#      the median of p50 and p99 over the runs, and the client's own CPU share;
+#   2. memory: the server's resident memory before and while --idle read-only streams tail a topic
+#      that gets one event a second, and the cost per stream.
+# With --server-b PATH every run is made on both binaries, interleaved (A, B, B, A, ...), for a
+# before/after comparison in one sitting. Servers run on free loopback ports (LevelDB, sync off,
+# server.max_concurrent_streams raised to fit), in a temporary folder, stopped on exit.
+#
+# usage: scripts/bench-fanout.sh [--counts "1 10 100 1000 5000"] [--rate R] [--seconds S] [--runs N]
+#                                [--connections C] [--idle N] [--server-b PATH] [--build-dir DIR]
+set -euo pipefail
+export LC_ALL=C
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+COUNTS="1 10 100 1000 5000"
+RATE=100
+SECONDS_PER_RUN=10
+RUNS=3
+CONNECTIONS=1
+IDLE=10000
+BUILD_DIR=build
+SERVER_B=""
+
+fail() { echo "bench-fanout.sh: $*" >&2; exit 2; }
+need_value() { [ $# -ge 2 ] || fail "$1 needs a value (see the usage at the top of $0)"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --counts) need_value "$@"; COUNTS=$2; shift 2 ;;
+    --rate) need_value "$@"; RATE=$2; shift 2 ;;
+    --seconds) need_value "$@"; SECONDS_PER_RUN=$2; shift 2 ;;
+    --runs) need_value "$@"; RUNS=$2; shift 2 ;;
+    --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
+    --idle) need_value "$@"; IDLE=$2; shift 2 ;;
+    --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
+    --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
+    *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
+  esac
+done
+SERVER_A="$BUILD_DIR/server/goethe-server"
+BENCH="$BUILD_DIR/bench/goethe-bench"
+PLUGINS="$ROOT/$BUILD_DIR/plugins"
+[ -x "$SERVER_A" ] && [ -x "$BENCH" ] || fail "no $SERVER_A or $BENCH: build first (bash scripts/build.sh $BUILD_DIR)"
+[ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-fanout.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+say() { echo "[$(date +%T)] $*"; }
+median() { grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+
+start_server() { # binary, dir; sets SERVER_PID, ADDR
+  local binary=$1 dir=$2
+  rm -rf "$dir" && mkdir -p "$dir"
+  printf 'storage:\n  backend: leveldb\n  path: %s/data\n  sync: false\n  plugin_dir: %s\nserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n  max_concurrent_streams: %d\n' \
+    "$dir" "$PLUGINS" $((IDLE > 5000 ? IDLE + 100 : 5100)) >"$dir/goethe.yaml"
+  "$binary" --config "$dir/goethe.yaml" >"$dir/out" 2>"$dir/log" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    ADDR=$(sed -n 's/^goethe-server listening on //p' "$dir/out")
+    [ -n "$ADDR" ] && return 0
+    sleep 0.1
+  done
+  fail "the server did not start: $(cat "$dir/log")"
+}
+stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+
+sides="A"
+[ -z "$SERVER_B" ] || sides="A B"
+binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi; }
+
+say "1. tail-fanout at $RATE events/s for $SECONDS_PER_RUN s, $CONNECTIONS connection(s), $RUNS run(s) per count; load $(cut -d' ' -f1-3 /proc/loadavg)"
+for n in $COUNTS; do
+  for run in $(seq "$RUNS"); do
+    order=$sides
+    [ $((run % 2)) = 0 ] && [ -n "$SERVER_B" ] && order="B A"
+    for side in $order; do
+      start_server "$(binary_of "$side")" "$WORK/s"
+      line=$("$BENCH" --server "$ADDR" --topic fanout tail-fanout --consumers "$n" --rate "$RATE" \
+        --seconds "$SECONDS_PER_RUN" --connections "$CONNECTIONS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
+      stop_server
+      [ -n "$line" ] || fail "tail-fanout --consumers $n on $side failed: $(tail -n2 "$WORK/bench.err")"
+      echo "$n $side $(field "$line" p50_us) $(field "$line" p99_us) $(field "$line" client_cpu_pct)" >>"$WORK/fanout"
+      say "  $n consumers, $side, run $run: p50 $(field "$line" p50_us) us, p99 $(field "$line" p99_us) us, client CPU $(field "$line" client_cpu_pct) %"
+    done
+  done
+done
+printf '%-10s %-5s %12s %12s %14s\n' consumers side "p50 (ms)" "p99 (ms)" "client CPU %"
+for n in $COUNTS; do
+  for side in $sides; do
+    rows=$(awk -v n="$n" -v s="$side" '$1 == n && $2 == s' "$WORK/fanout")
+    printf '%-10s %-5s %12.2f %12.2f %14.0f\n' "$n" "$side" "$(awk '{print $3 / 1000}' <<<"$rows" | median)" \
+      "$(awk '{print $4 / 1000}' <<<"$rows" | median)" "$(awk '{print $5}' <<<"$rows" | median)"
+  done
+done
+
+echo
+say "2. memory: $IDLE idle tailing streams (1 event/s)"
+for side in $sides; do
+  start_server "$(binary_of "$side")" "$WORK/m"
+  "$BENCH" --server "$ADDR" --topic idle produce-stream --events 100 >/dev/null 2>&1
+  before=$(rss_mib "$SERVER_PID")
+  "$BENCH" --server "$ADDR" --topic idle tail-fanout --consumers "$IDLE" --connections 8 --rate 1 --seconds 6 \
+    >"$WORK/idle.out" 2>"$WORK/idle.err" &
+  bench_pid=$!
+  peak=$before
+  while kill -0 "$bench_pid" 2>/dev/null; do
+    now=$(rss_mib "$SERVER_PID")
+    peak=$(awk -v a="$peak" -v b="$now" 'BEGIN {print (b > a ? b : a)}')
+    sleep 0.5
+  done
+  wait "$bench_pid" || fail "the idle streams' run failed: $(tail -n2 "$WORK/idle.err")"
+  stop_server
+  awk -v s="$side" -v b="$before" -v p="$peak" -v n="$IDLE" \
+    'BEGIN {printf "%s: resident %.1f MiB before, %.1f MiB with %d streams: %.1f MiB for them, %.1f KiB each\n", s, b, p, n, p - b, (p - b) * 1024 / n}'
+done
