@@ -339,8 +339,17 @@ TEST_P(ServerGroupsTest, FourMembersShareTenThousandEventsAndEachIsDeliveredExac
 TEST_P(ServerGroupsTest, AStuckMembersEventsAreRedeliveredToTheOthersAfterAckWait) {
   ASSERT_NO_FATAL_FAILURE(TwoMembersHoldingTenEach(Settings(300ms)));
   ConsumeSession stuck(stub(), GroupSubscribe("t", "g", 10));
-  const std::vector<v1::Event> held = stuck.Take(10);
-  const Clock::time_point stuck_at = Clock::now();
+  // ack_wait runs from the delivery: measure from when the stuck member's reader got the events
+  // (at or after it), not from when this thread took them, which a loaded machine may delay (CI
+  // once saw 200 ms).
+  std::vector<v1::Event> held;
+  Clock::time_point stuck_at = Clock::time_point::max();
+  while (held.size() < 10) {
+    std::optional<ConsumeSession::Received> received = stuck.NextReceived();
+    if (!received) break;
+    stuck_at = std::min(stuck_at, received->at);
+    held.push_back(std::move(received->event));
+  }
   ASSERT_EQ(OffsetsOf(held), Range(20, 30));
   for (const v1::Event& event : held) EXPECT_EQ(event.delivery_count(), 1u);
   ASSERT_NO_FATAL_FAILURE(PromptMembersAckTheirs());
