@@ -41,8 +41,8 @@ while [ $# -gt 0 ]; do
 done
 SERVER_A="$BUILD_DIR/server/goethe-server"
 BENCH="$BUILD_DIR/bench/goethe-bench"
-PLUGINS="$ROOT/$BUILD_DIR/plugins"
 [ -x "$SERVER_A" ] && [ -x "$BENCH" ] || fail "no $SERVER_A or $BENCH: build first (bash scripts/build.sh $BUILD_DIR)"
+PLUGINS=$(cd "$BUILD_DIR/plugins" && pwd)
 [ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-fanout.XXXXXX")
