@@ -82,18 +82,12 @@ int RunEndToEnd(Stub& stub, Stub& consume_stub, const LoadOptions& options) {
 
   std::atomic<bool> producer_failed{false};
   std::thread producer([&] {
-    const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options.rate));
-    auto next = Clock::now();
     PayloadSource payloads(std::max<std::uint32_t>(options.payload_bytes, 8), options.random_payloads);
     PacedProducer producer(stub, options);
-    for (std::uint64_t i = 0; i < total && !producer_failed; ++i) {
-      std::this_thread::sleep_until(next);
-      next += interval;
-      std::string payload = payloads.Next();
-      const std::int64_t sent = NowNs();
-      std::memcpy(payload.data(), &sent, sizeof sent);
+    SendPaced(options.rate, total, payloads, [&](std::uint64_t, const std::string& payload) {
       if (!producer.Append(payload)) producer_failed = true;
-    }
+      return !producer_failed;
+    });
     if (!producer.Close()) producer_failed = true;
   });
 
@@ -102,11 +96,7 @@ int RunEndToEnd(Stub& stub, Stub& consume_stub, const LoadOptions& options) {
   const auto deadline = Clock::now() + std::chrono::duration<double>(options.seconds + 10);
   while (latencies.size() < total && Clock::now() < deadline && stream->Read(&response)) {
     const std::int64_t now = NowNs();
-    for (const auto& event : response.events().events()) {
-      std::int64_t sent = 0;
-      if (event.payload().size() >= sizeof sent) std::memcpy(&sent, event.payload().data(), sizeof sent);
-      latencies.Add((now - sent) / 1000.0);
-    }
+    for (const auto& event : response.events().events()) latencies.Add((now - SentAt(event.payload())) / 1000.0);
     progress.Update(latencies.size());
   }
   producer.join();

@@ -162,9 +162,7 @@ int RunGroupLive(const StubFactory& connect, const LoadOptions& options) {
         auto* offsets = ack.mutable_group_ack()->mutable_offsets();
         offsets->Clear();
         for (const v1::Event& event : response.events().events()) {
-          std::int64_t sent = 0;
-          if (event.payload().size() >= sizeof sent) std::memcpy(&sent, event.payload().data(), sizeof sent);
-          latencies[m].Add((now - sent) / 1000.0);
+          latencies[m].Add((now - SentAt(event.payload())) / 1000.0);
           offsets->Add(event.offset());
         }
         received += offsets->size();
@@ -177,23 +175,18 @@ int RunGroupLive(const StubFactory& connect, const LoadOptions& options) {
   std::thread producer([&] {
     grpc::ClientContext context;
     auto stream = producer_stub->ProduceStream(&context);
-    const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options.rate));
-    auto next = Clock::now();
     PayloadSource payloads(std::max<std::uint32_t>(options.payload_bytes, 8), options.random_payloads);
     v1::ProduceStreamRequest batch;
     batch.mutable_batch()->set_topic(options.topic);
     v1::ProduceStreamResponse ack;
-    for (std::uint64_t i = 0; i < total && !failed; ++i) {
-      std::this_thread::sleep_until(next);
-      next += interval;
-      std::string payload = payloads.Next();
-      const std::int64_t sent = NowNs();
-      std::memcpy(payload.data(), &sent, sizeof sent);
+    SendPaced(options.rate, total, payloads, [&](std::uint64_t i, std::string payload) {
+      if (failed) return false;
       batch.set_batch_id(i);
       batch.mutable_batch()->clear_payloads();
       batch.mutable_batch()->add_payloads(std::move(payload));
       if (!stream->Write(batch) || !stream->Read(&ack) || !ack.has_result()) failed = true;
-    }
+      return !failed;
+    });
     stream->WritesDone();
     stream->Finish();
   });

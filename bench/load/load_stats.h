@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <atomic>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace goethe::load {
@@ -64,6 +66,30 @@ class PayloadSource {
   std::vector<std::string> pool_;
   std::atomic<std::uint64_t> next_{0};
 };
+
+// When a payload was sent (NowNs), from its first 8 bytes as SendPaced wrote them; 0 when shorter.
+inline std::int64_t SentAt(const std::string& payload) {
+  std::int64_t sent = 0;
+  if (payload.size() >= sizeof sent) std::memcpy(&sent, payload.data(), sizeof sent);
+  return sent;
+}
+
+// Calls send(i, payload) for i from 0 to total - 1 at `rate` a second, each payload the next of
+// `payloads` (at least 8 bytes) with its send time in its first 8 bytes; stops early when send
+// returns false. For the latency workloads, whose consumers read the time back with SentAt.
+template <typename Send>
+void SendPaced(double rate, std::uint64_t total, PayloadSource& payloads, Send&& send) {
+  const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / rate));
+  auto next = Clock::now();
+  for (std::uint64_t i = 0; i < total; ++i) {
+    std::this_thread::sleep_until(next);
+    next += interval;
+    std::string payload = payloads.Next();
+    const std::int64_t sent = NowNs();
+    std::memcpy(payload.data(), &sent, sizeof sent);
+    if (!send(i, std::move(payload))) return;
+  }
+}
 
 // "RESULT test=produce-stream n=1000000 secs=2.1 rate=476190 ..." on stdout, one line per
 // measurement, in the shape ../shared/peers uses, so the same tools read both.

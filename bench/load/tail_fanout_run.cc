@@ -70,11 +70,7 @@ class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::
     const std::int64_t now = NowNs();
     if (response_.has_subscribed()) roll_.Subscribed();
     const auto& events = response_.events().events();
-    for (const v1::Event& event : events) {
-      std::int64_t sent = 0;
-      if (event.payload().size() >= sizeof sent) std::memcpy(&sent, event.payload().data(), sizeof sent);
-      latencies_.Add((now - sent) / 1000.0);
-    }
+    for (const v1::Event& event : events) latencies_.Add((now - SentAt(event.payload())) / 1000.0);
     if (!events.empty()) {
       received_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
       // A tailing client acks to keep its window open, but not every event: once half the window
@@ -175,19 +171,13 @@ int RunTailFanout(const StubFactory& connect, const LoadOptions& options) {
     v1::ProduceStreamResponse ack;
     request.mutable_batch()->set_topic(options.topic);
     PayloadSource payloads(std::max<std::uint32_t>(options.payload_bytes, 8), options.random_payloads);
-    const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / options.rate));
-    auto next = Clock::now();
-    for (std::uint64_t i = 0; i < total && !producer_failed; ++i) {
-      std::this_thread::sleep_until(next);
-      next += interval;
-      std::string payload = payloads.Next();
-      const std::int64_t sent = NowNs();
-      std::memcpy(payload.data(), &sent, sizeof sent);
+    SendPaced(options.rate, total, payloads, [&](std::uint64_t i, std::string payload) {
       request.mutable_batch()->clear_payloads();
       request.mutable_batch()->add_payloads(std::move(payload));
       request.set_batch_id(i);
       producer_failed = !(stream->Write(request) && stream->Read(&ack) && ack.has_result());
-    }
+      return !producer_failed;
+    });
     stream->WritesDone();
     if (!stream->Finish().ok()) producer_failed = true;
   }
