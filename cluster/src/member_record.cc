@@ -105,4 +105,18 @@ bool ClusterView::InSync(const std::string& name) const {
   return false;
 }
 
+bool ClusterView::MemberInSync(const std::string& member) const {
+  for (const std::string& replica : in_sync) {
+    if (replica.substr(0, replica.find('@')) == member) return true;
+  }
+  return false;
+}
+
+std::uint64_t ClusterView::BehindLeader(const MemberInfo& member) const {
+  for (const MemberInfo& other : members) {
+    if (other.name == leader) return member.applied >= other.applied ? 0 : other.applied - member.applied;
+  }
+  return 0;
+}
+
 }  // namespace goethe::cluster

@@ -5,16 +5,6 @@
 namespace goethe::server {
 namespace {
 
-// The in-sync set names replicas ("<node>@<store id>", so that a wiped store is not taken for its
-// old self); a member is in sync when its node name is there.
-bool InSync(const cluster::ClusterView& view, const std::string& member) {
-  if (!view.in_sync_known) return false;
-  for (const std::string& replica : view.in_sync) {
-    if (replica.substr(0, replica.find('@')) == member) return true;
-  }
-  return false;
-}
-
 void Collect(const cluster::ClusterView& view, metrics::Collected& out) {
   out.Gauge("goethe_cluster_leader", "1 while this node is the cluster's leader, else 0.", {},
             view.leader == view.self && !view.leader.empty() ? 1 : 0);
@@ -25,22 +15,16 @@ void Collect(const cluster::ClusterView& view, metrics::Collected& out) {
   out.Gauge("goethe_cluster_members", "Members registered in etcd.", {}, static_cast<double>(view.members.size()));
   out.Gauge("goethe_cluster_in_sync_members", "Members in the in-sync set, the leader included (0 while unknown).", {},
             static_cast<double>(view.in_sync_known ? view.in_sync.size() : 0));
-  std::uint64_t leader_applied = 0;
-  for (const cluster::MemberInfo& member : view.members) {
-    if (member.name == view.leader) leader_applied = member.applied;
-  }
   for (const cluster::MemberInfo& member : view.members) {
     const std::vector<std::pair<std::string, std::string>> labels = {{"member", member.name}};
     out.Gauge("goethe_cluster_member_in_sync", "1 while the member is in the in-sync set, else 0.", labels,
-              InSync(view, member.name) ? 1 : 0);
+              view.MemberInSync(member.name) ? 1 : 0);
     out.Gauge("goethe_cluster_member_applied_entries",
               "The member's last applied replication-log entry, as it last reported it (about once a second).",
               labels, static_cast<double>(member.applied));
-    const std::uint64_t behind =
-        view.leader.empty() || member.applied >= leader_applied ? 0 : leader_applied - member.applied;
     out.Gauge("goethe_cluster_member_behind_leader_entries",
               "Replication-log entries the member has not applied that the leader has (0 with no leader).", labels,
-              static_cast<double>(behind));
+              static_cast<double>(view.BehindLeader(member)));
   }
 }
 

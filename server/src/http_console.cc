@@ -53,15 +53,12 @@ std::string ContentType(const std::filesystem::path& file) {
 }  // namespace
 
 std::string ConsoleFiles::Locate(const std::string& configured, std::string* looked_in) {
+  if (!configured.empty()) return configured;  // loading the config checked that it holds index.html
   std::vector<std::filesystem::path> candidates;
-  if (!configured.empty()) {
-    candidates.emplace_back(configured);
-  } else {
-    std::error_code ec;
-    const std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) candidates.push_back(binary.parent_path().parent_path() / "share" / "goethe" / "console");
-    candidates.emplace_back(GOETHE_SOURCE_CONSOLE_DIR);
-  }
+  std::error_code ec;
+  const std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(binary.parent_path().parent_path() / "share" / "goethe" / "console");
+  candidates.emplace_back(GOETHE_SOURCE_CONSOLE_DIR);
   std::string looked;
   for (const std::filesystem::path& dir : candidates) {
     if (IsIndexDirectory(dir)) return dir.string();

@@ -44,7 +44,6 @@ class RequestCounterFactory : public grpc::experimental::ServerInterceptorFactor
   metrics::Family<metrics::Counter>& requests_;
 };
 
-
 // From /proc/self: resident memory, CPU seconds, open files and the start time, as Prometheus's
 // own process_* metrics are named.
 void CollectProcess(metrics::Collected& out) {
@@ -136,15 +135,6 @@ ServerMetrics::ServerMetrics(metrics::Registry& registry)
                                            "Payload bytes sent to consumers (Consume, Read), by topic.", {"topic"},
                                            kMaxTopicLabels)) {}
 
-AppendTally TallyOf(const AppendRequest& request) {
-  AppendTally tally;
-  AppendTally::Part& part = tally.parts.emplace_back();
-  part.topic = request.topic;
-  part.events = request.payloads.size();
-  for (const std::string& payload : request.payloads) part.bytes += payload.size();
-  return tally;
-}
-
 std::uint64_t BytesUnder(const std::string& path) {
   std::uint64_t bytes = 0;
   std::error_code ec;
@@ -158,6 +148,16 @@ std::uint64_t BytesUnder(const std::string& path) {
   }
   return bytes;
 }
+
+AppendTally TallyOf(const AppendRequest& request) {
+  AppendTally tally;
+  AppendTally::Part& part = tally.parts.emplace_back();
+  part.topic = request.topic;
+  part.events = request.payloads.size();
+  for (const std::string& payload : request.payloads) part.bytes += payload.size();
+  return tally;
+}
+
 
 AppendTally TallyOf(const MultiAppendRequest& request) {
   AppendTally tally;

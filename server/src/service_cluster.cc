@@ -54,10 +54,6 @@ grpc::ServerUnaryReactor* GoetheService::ClusterStatus(grpc::CallbackServerConte
   response->set_leader_address(view.leader_address);
   response->set_epoch(view.epoch);
   response->set_coordinator_reachable(view.reachable);
-  std::uint64_t leader_applied = 0;
-  for (const cluster::MemberInfo& member : view.members) {
-    if (member.name == view.leader) leader_applied = member.applied;
-  }
   for (const cluster::MemberInfo& member : view.members) {
     v1::ClusterMember* out = response->add_members();
     out->set_name(member.name);
@@ -65,7 +61,7 @@ grpc::ServerUnaryReactor* GoetheService::ClusterStatus(grpc::CallbackServerConte
     out->set_version(member.version);
     out->set_state(ToProto(member.state));
     out->set_applied(member.applied);
-    out->set_behind_leader(view.leader.empty() || member.applied >= leader_applied ? 0 : leader_applied - member.applied);
+    out->set_behind_leader(view.BehindLeader(member));
     out->set_updated_unix_nanos(member.updated_unix_nanos);
   }
   return FinishNow(call, Status::Ok());

@@ -51,6 +51,11 @@ struct ClusterView {
   std::uint64_t in_sync_epoch = 0;  // the epoch of the leader that wrote it
 
   bool InSync(const std::string& name) const;
+  // Whether the node named `member` is in the in-sync set, whose entries name replicas
+  // ("<node>@<store id>"); false while the set is unknown.
+  bool MemberInSync(const std::string& member) const;
+  // How many log entries `member` has applied fewer than the leader; 0 with no leader.
+  std::uint64_t BehindLeader(const MemberInfo& member) const;
 };
 
 // Who this node is, as it registers itself.
