@@ -2,12 +2,16 @@
 // while the test queues work behind it.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <latch>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "goethe/engine/kv_status.h"
+#include "goethe/engine/replication.h"
 #include "support/engine_fixture.h"
 
 namespace goethe {
@@ -98,6 +102,71 @@ TEST_P(EngineGroupCommitTest, ABlockingAppendCommitsOnItsOwnThreadOnlyWhenTheLoo
   EXPECT_NE(gated_->last_writer(), appender_id);
   EXPECT_EQ(gated_->writes() - writes_before, 2u) << "the parked write, then one for both queued appends";
   EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1", "2", "parked", "4", "5"}));
+}
+
+// A writer as a replicating leader has: it notes the thread it runs on and writes to the store
+// (whichever the fixture has open).
+class ThreadNotingWriter final : public CommitWriter {
+ public:
+  explicit ThreadNotingWriter(const std::shared_ptr<kv::Store>& store) : store_(store) {}
+  Status Write(kv::WriteBatch& batch, bool sync) override {
+    last_thread_ = std::this_thread::get_id();
+    return FromKv(store_->Write({.sync = sync}, batch), "test writer");
+  }
+  std::thread::id last_thread() const { return last_thread_; }
+
+ private:
+  const std::shared_ptr<kv::Store>& store_;
+  std::atomic<std::thread::id> last_thread_{};
+};
+
+TEST_P(EngineGroupCommitTest, AnAsyncAppendCommitsOnItsCallerOnlyWhenAskedAndTheLoopIsIdleWithSyncOff) {
+  auto append_here = [this](const std::string& payload) {
+    auto outcome = testing::AsyncOutcomes::Make(1);
+    log_->AppendAsync({.topic = "t", .payloads = {payload}}, outcome->Callback(0), CommitOn::kCallerIfIdle);
+    return outcome;
+  };
+  // With sync on, the loop makes every commit.
+  auto synced = append_here("0");
+  ASSERT_TRUE(synced->WaitAll(seconds(30)));
+  EXPECT_NE(gated_->last_writer(), std::this_thread::get_id());
+
+  options_.sync = false;
+  ASSERT_NO_FATAL_FAILURE(Reopen(Wrap::kGate));
+  // Idle loop: written on this thread and answered before AppendAsync returns.
+  auto here = append_here("1");
+  EXPECT_EQ(here->done(), 1);
+  EXPECT_TRUE(here->Get(0).status.ok()) << here->Get(0).status.ToString();
+  EXPECT_EQ(here->Get(0).result.first_offset, 1u);
+  EXPECT_EQ(gated_->last_writer(), std::this_thread::get_id());
+  std::optional<MultiAppendOutcome> multi;
+  log_->AppendMultiAsync({.parts = {{.topic = "t", .payloads = {"2"}}}},
+                         [&multi](MultiAppendOutcome outcome) { multi = std::move(outcome); }, CommitOn::kCallerIfIdle);
+  ASSERT_TRUE(multi.has_value()) << "the multi-topic append was not answered before AppendMultiAsync returned";
+  EXPECT_TRUE(multi->status.ok()) << multi->status.ToString();
+
+  // Busy loop: queued behind the running write and answered by the loop.
+  auto parked = ParkLoop("t");
+  auto queued = append_here("3");
+  EXPECT_EQ(queued->done(), 0) << "answered while the store was not written";
+  gated_->OpenGate();
+  ASSERT_TRUE(parked->WaitAll(seconds(30)));
+  ASSERT_TRUE(queued->WaitAll(seconds(30)));
+  EXPECT_TRUE(queued->Get(0).status.ok()) << queued->Get(0).status.ToString();
+  EXPECT_NE(gated_->last_writer(), std::this_thread::get_id());
+  EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1", "2", "parked", "3"}));
+
+  // A CommitWriter (replication) is only ever called on the loop's thread.
+  ThreadNotingWriter writer(store_);
+  options_.writer = &writer;
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  auto replicated = append_here("4");
+  ASSERT_TRUE(replicated->WaitAll(seconds(30)));
+  EXPECT_TRUE(replicated->Get(0).status.ok()) << replicated->Get(0).status.ToString();
+  EXPECT_NE(writer.last_thread(), std::thread::id{}) << "the writer never wrote";
+  EXPECT_NE(writer.last_thread(), std::this_thread::get_id());
+  options_.writer = nullptr;
+  CloseAll();  // before `writer` goes
 }
 
 TEST_P(EngineGroupCommitTest, TheEventCapSplitsTheQueueAcrossWrites) {

@@ -116,8 +116,13 @@ Result<std::vector<TimestampNs>> StoredTimestamps(kv::Store& store, std::uint64_
 
 }  // namespace
 
-void EventLog::Impl::AppendAsync(AppendRequest request, AppendCallback done) {
-  if (std::optional<CommitJob> job = MakeAppendJob(std::move(request), std::move(done))) loop_->Submit(std::move(*job));
+void EventLog::Impl::Submit(CommitJob job, CommitOn where) {
+  if (where == CommitOn::kCallerIfIdle) return loop_->SubmitHereIfIdle(std::move(job));
+  loop_->Submit(std::move(job));
+}
+
+void EventLog::Impl::AppendAsync(AppendRequest request, AppendCallback done, CommitOn where) {
+  if (std::optional<CommitJob> job = MakeAppendJob(std::move(request), std::move(done))) Submit(std::move(*job), where);
 }
 
 AppendOutcome EventLog::Impl::Append(AppendRequest request) {
@@ -150,9 +155,9 @@ std::optional<CommitJob> EventLog::Impl::MakeAppendJob(AppendRequest request, Ap
                    }};
 }
 
-void EventLog::Impl::AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done) {
+void EventLog::Impl::AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done, CommitOn where) {
   if (std::optional<CommitJob> job = MakeMultiAppendJob(std::move(request), std::move(done)))
-    loop_->Submit(std::move(*job));
+    Submit(std::move(*job), where);
 }
 
 MultiAppendOutcome EventLog::Impl::AppendMulti(MultiAppendRequest request) {

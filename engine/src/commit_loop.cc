@@ -23,6 +23,11 @@ CommitLoop::~CommitLoop() { Stop(); }
 
 void CommitLoop::Submit(CommitJob job) { (void)Enqueue(std::move(job)); }
 
+void CommitLoop::SubmitHereIfIdle(CommitJob job) {
+  if (writer_ != nullptr) return Submit(std::move(job));
+  (void)CommitHereOrEnqueue(std::move(job));
+}
+
 std::uint64_t CommitLoop::Enqueue(CommitJob job) {
   {
     std::lock_guard lock(mutex_);

@@ -94,15 +94,15 @@ std::vector<TopicInfo> EventLog::ListTopicsLive() const {
   return topics;
 }
 
-void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {
-  impl_->AppendAsync(std::move(request), std::move(done));
+void EventLog::AppendAsync(AppendRequest request, AppendCallback done, CommitOn where) {
+  impl_->AppendAsync(std::move(request), std::move(done), where);
 }
 AppendOutcome EventLog::Append(AppendRequest request) {
   return impl_->Append(std::move(request));
 }
 
-void EventLog::AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done) {
-  impl_->AppendMultiAsync(std::move(request), std::move(done));
+void EventLog::AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done, CommitOn where) {
+  impl_->AppendMultiAsync(std::move(request), std::move(done), where);
 }
 MultiAppendOutcome EventLog::AppendMulti(MultiAppendRequest request) { return impl_->AppendMulti(std::move(request)); }
 

@@ -36,11 +36,12 @@ class EventLog::Impl {
   void Commit(std::function<Status(CommitContext&)> stage, std::function<void(const Status&)> done);
 
   // append.cc
-  void AppendAsync(AppendRequest request, AppendCallback done);
+  void AppendAsync(AppendRequest request, AppendCallback done, CommitOn where);
   AppendOutcome Append(AppendRequest request);  // may commit on the caller's thread
   // The commit job of an append; nullopt (and `done` called) when the request is invalid.
   std::optional<CommitJob> MakeAppendJob(AppendRequest request, AppendCallback done);
-  void AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done);
+  void AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done, CommitOn where);
+  void Submit(CommitJob job, CommitOn where);  // hands an append's job to the loop as `where` says
   MultiAppendOutcome AppendMulti(MultiAppendRequest request);
   std::optional<CommitJob> MakeMultiAppendJob(MultiAppendRequest request, MultiAppendCallback done);
   Status StageMultiAppend(CommitContext& ctx, const MultiAppendRequest& request, MultiAppendOutcome& outcome);

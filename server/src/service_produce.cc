@@ -22,9 +22,9 @@ grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* ca
   grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   ServerMetrics* metrics = context_.metrics;
   AppendTally tally = metrics != nullptr ? TallyOf(*append) : AppendTally{};
-  // Completed by the group commit, on the engine's commit thread: no gRPC thread waits for it.
-  context_.log->AppendAsync(std::move(append).value(), [call, reactor, response, metrics,
-                                                        tally = std::move(tally)](AppendOutcome outcome) {
+  // Completed by the group commit, on the engine's commit thread, so that no gRPC thread waits for
+  // a sync; with sync off and the loop idle, on this thread at once (CommitOn::kCallerIfIdle).
+  auto done = [call, reactor, response, metrics, tally = std::move(tally)](AppendOutcome outcome) {
     if (!outcome.status.ok()) {
       if (outcome.status.code() == StatusCode::kAborted)
         call->AddTrailingMetadata("goethe-next-offset", std::to_string(outcome.next_offset));
@@ -34,7 +34,8 @@ grpc::ServerUnaryReactor* GoetheService::Produce(grpc::CallbackServerContext* ca
     if (metrics != nullptr && !outcome.result.duplicate) metrics->Appended(tally);
     ToProto(outcome.result, outcome.next_offset, response);
     reactor->Finish(grpc::Status::OK);
-  });
+  };
+  context_.log->AppendAsync(std::move(append).value(), std::move(done), CommitOn::kCallerIfIdle);
   return reactor;
 }
 
@@ -68,7 +69,7 @@ grpc::ServerUnaryReactor* GoetheService::ProduceMulti(grpc::CallbackServerContex
     if (metrics != nullptr && !WroteNothing(outcome)) metrics->Appended(tally);
     ToProto(outcome, response);
     reactor->Finish(grpc::Status::OK);
-  });
+  }, CommitOn::kCallerIfIdle);
   return reactor;
 }
 

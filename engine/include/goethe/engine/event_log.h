@@ -63,6 +63,15 @@ struct AppendOutcome {
 
 using AppendCallback = std::function<void(AppendOutcome)>;
 
+// Which thread commits an asynchronous append.
+enum class CommitOn {
+  kLoop,  // the commit loop: the caller goes on at once, e.g. to prepare its next batch
+  // With sync off, no replication and no other commit running or queued, the caller's thread,
+  // `done` called before the call returns; otherwise the loop. For a caller with nothing to do
+  // meanwhile (a unary produce): spares the switches to the commit loop's thread and back.
+  kCallerIfIdle,
+};
+
 // What an append across topics reports. On success `parts` holds each topic's outcome, in the
 // request's order (all duplicates, or none). On failure nothing was written anywhere; the status
 // names the topic, and `failed_part` says which part failed when one part did (its outcome holds
@@ -101,7 +110,7 @@ class EventLog {
   std::vector<TopicInfo> ListTopicsLive() const;
 
   // Queues an append; `done` is called once, when the events are durable or the append failed.
-  void AppendAsync(AppendRequest request, AppendCallback done);
+  void AppendAsync(AppendRequest request, AppendCallback done, CommitOn where = CommitOn::kLoop);
   // Blocks until done. With sync off, when no other commit runs or waits, the commit runs on this
   // thread (it would wait anyway), sparing two thread switches; otherwise it joins the group
   // commit.
@@ -109,7 +118,7 @@ class EventLog {
 
   // Appends to several topics atomically: either every part's events are durable with their
   // offsets, or nothing was written. `done` is called once, as for AppendAsync.
-  void AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done);
+  void AppendMultiAsync(MultiAppendRequest request, MultiAppendCallback done, CommitOn where = CommitOn::kLoop);
   MultiAppendOutcome AppendMulti(MultiAppendRequest request);
 
   // Reads from `from_offset` (nearest rule: before the first retained event starts at it).
