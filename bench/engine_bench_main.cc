@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
+  ReleasePreparedLogs();
+  ReleaseFilledStores();
   if (own_data_dir) std::filesystem::remove_all(DataRoot());
   return 0;
 }

@@ -140,10 +140,11 @@ void Fill(EventLog& log, const std::string& topic, std::uint64_t events, std::si
 }
 
 // Google Benchmark calls a benchmark function several times while it sizes the run: prepared
-// logs are kept here so they are filled once.
+// logs are kept here so they are filled once, until ReleasePreparedLogs().
+std::map<std::string, std::unique_ptr<EventLog>> g_prepared_logs;
+
 EventLog& Prepared(const std::string& key, const std::function<std::unique_ptr<EventLog>()>& make) {
-  static std::map<std::string, std::unique_ptr<EventLog>> logs;
-  auto& log = logs[key];
+  auto& log = g_prepared_logs[key];
   if (!log) log = make();
   return *log;
 }
@@ -195,6 +196,8 @@ void SeekByTime(benchmark::State& state, const std::string& backend, std::uint64
 }
 
 }  // namespace
+
+void ReleasePreparedLogs() { g_prepared_logs.clear(); }
 
 void RegisterEngineBenchmarks() {
   for (const std::string& backend : Backends()) {

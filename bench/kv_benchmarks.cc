@@ -42,9 +42,10 @@ void RawPut(benchmark::State& state, const std::string& backend, std::size_t bat
 
 // A store of PreparedEvents() event-shaped records, filled once per backend and shared by the scan
 // and the point gets: Google Benchmark calls a function several times while it sizes the run.
+std::map<std::string, std::shared_ptr<kv::Store>> g_filled_stores;  // until ReleaseFilledStores()
+
 kv::Store& FilledStore(const std::string& backend) {
-  static std::map<std::string, std::shared_ptr<kv::Store>> filled;
-  auto& store = filled[backend];
+  auto& store = g_filled_stores[backend];
   if (!store) {
     store = OpenFreshStore(backend, "raw-read");
     for (std::uint64_t offset = 0; offset < PreparedEvents();) {
@@ -84,6 +85,8 @@ void RawGet(benchmark::State& state, const std::string& backend) {
 }
 
 }  // namespace
+
+void ReleaseFilledStores() { g_filled_stores.clear(); }
 
 void RegisterKvBenchmarks() {
   for (const std::string& backend : Backends()) {

@@ -1,6 +1,7 @@
 // goethe-storage-bench: what a backend costs on disk and how long it takes to reopen.
 //   goethe-storage-bench --backend NAME [--events N] [--payload-bytes B] [--data-dir DIR] [--reopens R]
 //                        [--random-payloads]
+//   goethe-storage-bench --backend NAME --read-store DIR --topic T
 // Appends N events (batches of 1000, sync off, then a flush) to one topic whose retention keeps
 // N/2 events, and prints one RESULT line per measurement on stdout (the peers' format):
 //   space-after-append          bytes on disk per stored event
@@ -11,6 +12,9 @@
 //                               and the page cache is warm.
 //   space-after-retention       bytes per retained event right after one explicit retention pass
 //   space-after-retention-reopen  the same after closing and reopening (compactions at open count)
+// With --read-store DIR --topic T it only reads: topic T of the existing store at DIR, from its
+// first event to its head, with EventLog::ReadEach in pages of 1000 as the server's Consume does
+// (RESULT test=engine-read-store): the in-process figure for a store a server wrote.
 // Sizes are the sum of the regular files' sizes under the store's folder (allocated_bytes: the
 // blocks they occupy). The store's folder is removed at the end. Payloads are B bytes of 'x', or
 // with --random-payloads random bytes that compression cannot shrink (4096 distinct, in turn).
@@ -42,6 +46,8 @@ struct Settings {
   std::string data_dir;
   int reopens = 1;
   bool random_payloads = false;
+  std::string read_store;  // set: only read `topic` of this existing store
+  std::string topic;
 };
 
 [[noreturn]] void Die(const std::string& what) {
@@ -52,7 +58,8 @@ struct Settings {
 void Usage() {
   std::fprintf(stderr,
                "usage: goethe-storage-bench --backend NAME [--events N] [--payload-bytes B] [--data-dir DIR] "
-               "[--reopens R] [--random-payloads]\n");
+               "[--reopens R] [--random-payloads]\n"
+               "       goethe-storage-bench --backend NAME --read-store DIR --topic T\n");
   std::exit(2);
 }
 
@@ -73,12 +80,14 @@ Settings ParseFlags(int argc, char** argv) {
       else if (flag == "--payload-bytes") settings.payload_bytes = std::stoull(value);
       else if (flag == "--data-dir") settings.data_dir = value;
       else if (flag == "--reopens") settings.reopens = std::stoi(value);
+      else if (flag == "--read-store") settings.read_store = value;
+      else if (flag == "--topic") settings.topic = value;
       else Usage();
     } catch (const std::exception&) {
       Die(flag + ": not a number: " + value);
     }
   }
-  if (settings.backend.empty()) Usage();
+  if (settings.backend.empty() || settings.read_store.empty() != settings.topic.empty()) Usage();
   if (settings.events < 2 || settings.reopens < 1) Die("--events must be at least 2 and --reopens at least 1");
   return settings;
 }
@@ -159,6 +168,25 @@ class Bench {
     auto info = log_->DescribeTopic(kTopic);
     if (!info.ok()) Die(info.status().ToString());
     return *info;
+  }
+
+  // Reads every event of an existing store's topic, timed once the log is open.
+  void ReadStore() {
+    config_.storage.path = settings_.read_store;
+    Open();
+    const auto start = Clock::now();
+    std::uint64_t events = 0;
+    goethe::ReadRequest read{.topic = settings_.topic, .from_offset = 0, .max_events = 1000, .max_bytes = 1 << 20};
+    for (;;) {
+      auto page = log_->ReadEach(read, [&events](const goethe::EventView&) { ++events; });
+      if (!page.ok()) Die("read: " + page.status().ToString());
+      if (page->next_offset >= page->head) break;
+      read.from_offset = page->next_offset;
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    Close();
+    PrintResult("engine-read-store", {{"backend", settings_.backend}, {"n", std::to_string(events)},
+                                      {"secs", Fixed(seconds, 3)}, {"rate", Fixed(events / seconds, 0)}});
   }
 
   void Run() {
@@ -244,6 +272,9 @@ class Bench {
 int main(int argc, char** argv) {
   Settings settings = ParseFlags(argc, argv);
   if (!settings.data_dir.empty()) std::filesystem::create_directories(settings.data_dir);
-  Bench(std::move(settings)).Run();
+  const bool read_only = !settings.read_store.empty();
+  Bench bench(std::move(settings));
+  if (read_only) bench.ReadStore();
+  else bench.Run();
   return 0;
 }
