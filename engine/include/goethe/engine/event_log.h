@@ -68,7 +68,8 @@ enum class CommitOn {
   kLoop,  // the commit loop: the caller goes on at once, e.g. to prepare its next batch
   // With sync off, no replication and no other commit running or queued, the caller's thread,
   // `done` called before the call returns; otherwise the loop. For a caller with nothing to do
-  // meanwhile (a unary produce): spares the switches to the commit loop's thread and back.
+  // meanwhile (a unary produce): spares the switches to the commit loop's thread and back. A
+  // store that holds writes back (an LSM behind on compaction) then holds the caller's thread.
   kCallerIfIdle,
 };
 
