@@ -50,6 +50,30 @@ TEST_P(ServerConsumeTest, DeliversExistingEventsInOrderThenTailsNewOnes) {
   EXPECT_TRUE(session.Close().ok());
 }
 
+// A catch-up of many small batches within a window, each acked as it comes: every event once, in
+// order, no batch above max_batch_events, and the cursor at the last event.
+TEST_P(ServerConsumeTest, ACatchUpOfManyBatchesDeliversEveryEventOnceInOrder) {
+  constexpr int kEvents = 3000;
+  for (int from = 0; from < kEvents; from += 500) ProduceNumbered("t", from, from + 500);
+  v1::Subscribe subscribe = SubscribeTo("t", "reader", 100);
+  subscribe.set_max_batch_events(7);
+  ConsumeSession session(stub(), subscribe, ConsumeSession::AckEachBatch());
+  ASSERT_TRUE(session.Subscribed().has_value()) << Describe(session.Finish());
+  const std::vector<v1::Event> events = session.Take(kEvents);
+  ASSERT_EQ(events.size(), static_cast<std::size_t>(kEvents));
+  for (int i = 0; i < kEvents; ++i) {
+    ASSERT_EQ(events[i].offset(), static_cast<std::uint64_t>(i));
+    ASSERT_EQ(events[i].payload(), "e" + std::to_string(i));
+  }
+  for (const v1::EventBatch& batch : session.Batches()) EXPECT_LE(batch.events_size(), 7);
+  EXPECT_FALSE(session.Next(200ms).has_value()) << "an event came twice";
+  ASSERT_TRUE(session.Ack(kEvents - 1));  // the hook's last ack may race the close below
+  EXPECT_TRUE(session.Close().ok());
+  std::optional<v1::Cursor> cursor = GetCursor("t", "reader");
+  ASSERT_TRUE(cursor.has_value());
+  EXPECT_EQ(cursor->offset(), static_cast<std::uint64_t>(kEvents - 1));
+}
+
 TEST_P(ServerConsumeTest, FromEndDeliversOnlyNewEvents) {
   ProduceNumbered("t", 0, 5);
   v1::Subscribe subscribe = SubscribeTo("t");
