@@ -12,17 +12,15 @@
 # usage: scripts/bench-catch-up.sh [--backends leveldb,rocksdb,lmdb] [--events 2000000] [--runs 3]
 #                                  [--server-b PATH] [--build-dir DIR]
 set -euo pipefail
-export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+source scripts/bench/ab-lib.sh
 BACKENDS=leveldb,rocksdb,lmdb
 EVENTS=2000000
 RUNS=3
 BUILD_DIR=build
 SERVER_B=""
 
-fail() { echo "bench-catch-up.sh: $*" >&2; exit 2; }
-need_value() { [ $# -ge 2 ] || fail "$1 needs a value (see the usage at the top of $0)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --backends) need_value "$@"; BACKENDS=$2; shift 2 ;;
@@ -33,47 +31,27 @@ while [ $# -gt 0 ]; do
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
-SERVER_A="$BUILD_DIR/server/goethe-server"
-BENCH="$BUILD_DIR/bench/goethe-bench"
 ENGINE_BENCH="$BUILD_DIR/bench/goethe-engine-bench"
 STORAGE_BENCH="$BUILD_DIR/bench/goethe-storage-bench"
-for program in "$SERVER_A" "$BENCH" "$ENGINE_BENCH" "$STORAGE_BENCH"; do
-  [ -x "$program" ] || fail "no $program: build first (bash scripts/build.sh $BUILD_DIR)"
-done
-PLUGINS=$(cd "$BUILD_DIR/plugins" && pwd)
-[ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
+require_build "$ENGINE_BENCH" "$STORAGE_BENCH"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-catch-up.XXXXXX")
 SERVER_PID=""
 cleanup() {
-  [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
+  [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-say() { echo "[$(date +%T)] $*"; }
-field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
-median() { sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 start_server() { # binary, backend; sets SERVER_PID, ADDR
   local dir="$WORK/server"
   rm -rf "$dir" && mkdir -p "$dir"
   printf 'storage:\n  backend: %s\n  path: %s/data\n  sync: false\n  plugin_dir: %s\nserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n' \
     "$2" "$dir" "$PLUGINS" >"$dir/goethe.yaml"
-  "$1" --config "$dir/goethe.yaml" >"$dir/out" 2>"$dir/log" &
-  SERVER_PID=$!
-  for _ in $(seq 100); do
-    ADDR=$(sed -n 's/^goethe-server listening on //p' "$dir/out")
-    [ -n "$ADDR" ] && return 0
-    sleep 0.1
-  done
-  fail "the $2 server did not start: $(cat "$dir/log")"
+  launch_server "$dir" "$1"
+  SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR
 }
-stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
-
-sides="A"
-[ -z "$SERVER_B" ] || sides="A B"
-binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi; }
+stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
 
 say "catch-up of $EVENTS events against engine_read, $RUNS run(s) per backend; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
@@ -87,9 +65,7 @@ for backend in ${BACKENDS//,/ }; do
     [ -n "$rate" ] || fail "goethe-engine-bench engine_read/$backend printed no rate"
     echo "$backend engine $rate" >>"$WORK/rates"
     say "  $backend run $run: engine_read $rate ev/s"
-    order=$sides
-    [ $((run % 2)) = 0 ] && [ -n "$SERVER_B" ] && order="B A"
-    for side in $order; do
+    for side in $(sides_for "$run"); do
       start_server "$(binary_of "$side")" "$backend"
       "$BENCH" --server "$ADDR" --topic catch-up --random-payloads produce-stream --events "$EVENTS" >/dev/null 2>&1 ||
         fail "produce-stream to the $backend server ($side) failed"
@@ -110,7 +86,7 @@ printf '%-8s %-5s %16s %16s %16s %18s %16s\n' backend side "engine_read ev/s" "s
   "/ engine_read" "/ same store"
 for backend in ${BACKENDS//,/ }; do
   engine=$(awk -v b="$backend" '$1 == b && $2 == "engine" {print $3}' "$WORK/rates" | median)
-  for side in $sides; do
+  for side in $SIDES; do
     consume=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $3}' "$WORK/rates" | median)
     same=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $4}' "$WORK/rates" | median)
     printf '%-8s %-5s %16.0f %16.0f %16.0f %18.2f %16.2f\n' "$backend" "$side" "$engine" "$same" "$consume" \

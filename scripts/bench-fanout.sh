@@ -12,9 +12,9 @@
 # usage: scripts/bench-fanout.sh [--counts "1 10 100 1000 5000"] [--rate R] [--seconds S] [--runs N]
 #                                [--connections C] [--idle N] [--server-b PATH] [--build-dir DIR]
 set -euo pipefail
-export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+source scripts/bench/ab-lib.sh
 COUNTS="1 10 100 1000 5000"
 RATE=100
 SECONDS_PER_RUN=10
@@ -24,8 +24,6 @@ IDLE=10000
 BUILD_DIR=build
 SERVER_B=""
 
-fail() { echo "bench-fanout.sh: $*" >&2; exit 2; }
-need_value() { [ $# -ge 2 ] || fail "$1 needs a value (see the usage at the top of $0)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --counts) need_value "$@"; COUNTS=$2; shift 2 ;;
@@ -39,23 +37,16 @@ while [ $# -gt 0 ]; do
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
-SERVER_A="$BUILD_DIR/server/goethe-server"
-BENCH="$BUILD_DIR/bench/goethe-bench"
-[ -x "$SERVER_A" ] && [ -x "$BENCH" ] || fail "no $SERVER_A or $BENCH: build first (bash scripts/build.sh $BUILD_DIR)"
-PLUGINS=$(cd "$BUILD_DIR/plugins" && pwd)
-[ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
+require_build
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-fanout.XXXXXX")
 SERVER_PID=""
 cleanup() {
-  [ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null || true
+  [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-say() { echo "[$(date +%T)] $*"; }
-median() { grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
-field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 
 start_server() { # binary, dir; sets SERVER_PID, ADDR
@@ -63,27 +54,15 @@ start_server() { # binary, dir; sets SERVER_PID, ADDR
   rm -rf "$dir" && mkdir -p "$dir"
   printf 'storage:\n  backend: leveldb\n  path: %s/data\n  sync: false\n  plugin_dir: %s\nserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n  max_concurrent_streams: %d\n' \
     "$dir" "$PLUGINS" $((IDLE > 5000 ? IDLE + 100 : 5100)) >"$dir/goethe.yaml"
-  "$binary" --config "$dir/goethe.yaml" >"$dir/out" 2>"$dir/log" &
-  SERVER_PID=$!
-  for _ in $(seq 100); do
-    ADDR=$(sed -n 's/^goethe-server listening on //p' "$dir/out")
-    [ -n "$ADDR" ] && return 0
-    sleep 0.1
-  done
-  fail "the server did not start: $(cat "$dir/log")"
+  launch_server "$dir" "$binary"
+  SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR
 }
-stop_server() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
-
-sides="A"
-[ -z "$SERVER_B" ] || sides="A B"
-binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi; }
+stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
 
 say "1. tail-fanout at $RATE events/s for $SECONDS_PER_RUN s, $CONNECTIONS connection(s), $RUNS run(s) per count; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $COUNTS; do
   for run in $(seq "$RUNS"); do
-    order=$sides
-    [ $((run % 2)) = 0 ] && [ -n "$SERVER_B" ] && order="B A"
-    for side in $order; do
+    for side in $(sides_for "$run"); do
       start_server "$(binary_of "$side")" "$WORK/s"
       line=$("$BENCH" --server "$ADDR" --topic fanout tail-fanout --consumers "$n" --rate "$RATE" \
         --seconds "$SECONDS_PER_RUN" --connections "$CONNECTIONS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
@@ -96,7 +75,7 @@ for n in $COUNTS; do
 done
 printf '%-10s %-5s %12s %12s %14s\n' consumers side "p50 (ms)" "p99 (ms)" "client CPU %"
 for n in $COUNTS; do
-  for side in $sides; do
+  for side in $SIDES; do
     rows=$(awk -v n="$n" -v s="$side" '$1 == n && $2 == s' "$WORK/fanout")
     printf '%-10s %-5s %12.2f %12.2f %14.0f\n' "$n" "$side" "$(awk '{print $3 / 1000}' <<<"$rows" | median)" \
       "$(awk '{print $4 / 1000}' <<<"$rows" | median)" "$(awk '{print $5}' <<<"$rows" | median)"
@@ -105,7 +84,7 @@ done
 
 echo
 say "2. memory: $IDLE idle tailing streams (1 event/s)"
-for side in $sides; do
+for side in $SIDES; do
   start_server "$(binary_of "$side")" "$WORK/m"
   "$BENCH" --server "$ADDR" --topic idle produce-stream --events 100 >/dev/null 2>&1
   before=$(rss_mib "$SERVER_PID")

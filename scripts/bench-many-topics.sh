@@ -12,9 +12,9 @@
 #                                     [--step-events 1000000] [--options YAML] [--server-b PATH]
 #                                     [--build-dir DIR]
 set -euo pipefail
-export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+source scripts/bench/ab-lib.sh
 BACKENDS=leveldb,rocksdb,lmdb
 TOPICS=10000
 STEPS=10
@@ -23,8 +23,6 @@ OPTIONS=""
 BUILD_DIR=build
 SERVER_B=""
 
-fail() { echo "bench-many-topics.sh: $*" >&2; exit 2; }
-need_value() { [ $# -ge 2 ] || fail "$1 needs a value (see the usage at the top of $0)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --backends) need_value "$@"; BACKENDS=$2; shift 2 ;;
@@ -37,56 +35,38 @@ while [ $# -gt 0 ]; do
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
-SERVER_A="$BUILD_DIR/server/goethe-server"
-BENCH="$BUILD_DIR/bench/goethe-bench"
-[ -x "$SERVER_A" ] && [ -x "$BENCH" ] || fail "no $SERVER_A or $BENCH: build first (bash scripts/build.sh $BUILD_DIR)"
-PLUGINS=$(cd "$BUILD_DIR/plugins" && pwd)
-[ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
+require_build
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-many-topics.XXXXXX")
 declare -A PID ADDR
+stop_servers() {
+  for side in "${!PID[@]}"; do stop_pid "${PID[$side]}"; done
+  PID=()
+}
 cleanup() {
-  for side in "${!PID[@]}"; do kill "${PID[$side]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_servers
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-say() { echo "[$(date +%T)] $*"; }
-field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 
 start_server() { # side, binary, backend
-  local side=$1 binary=$2 backend=$3 dir="$WORK/$1"
+  local side=$1 backend=$3 dir="$WORK/$1"
   rm -rf "$dir" && mkdir -p "$dir"
   {
     printf 'storage:\n  backend: %s\n  path: %s/data\n  sync: false\n  plugin_dir: %s\n' "$backend" "$dir" "$PLUGINS"
     [ -z "$OPTIONS" ] || printf '  options: %s\n' "$OPTIONS"
     printf 'server:\n  listen: 127.0.0.1:0\n  log_level: warn\n'
   } >"$dir/goethe.yaml"
-  "$binary" --config "$dir/goethe.yaml" >"$dir/out" 2>"$dir/log" &
-  PID[$side]=$!
-  for _ in $(seq 100); do
-    ADDR[$side]=$(sed -n 's/^goethe-server listening on //p' "$dir/out")
-    [ -n "${ADDR[$side]}" ] && return 0
-    sleep 0.1
-  done
-  fail "the $backend server ($side) did not start: $(cat "$dir/log")"
+  launch_server "$dir" "$2"
+  PID[$side]=$LAUNCHED_PID
+  ADDR[$side]=$LAUNCHED_ADDR
 }
-stop_servers() {
-  for side in "${!PID[@]}"; do kill "${PID[$side]}" 2>/dev/null || true; wait "${PID[$side]}" 2>/dev/null || true; done
-  PID=()
-}
-
-sides="A"
-[ -z "$SERVER_B" ] || sides="A B"
-binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi; }
 
 say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}'; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
-  for side in $sides; do start_server "$side" "$(binary_of "$side")" "$backend"; done
+  for side in $SIDES; do start_server "$side" "$(binary_of "$side")" "$backend"; done
   for step in $(seq "$STEPS"); do
-    order=$sides
-    [ $((step % 2)) = 0 ] && [ -n "$SERVER_B" ] && order="B A"
-    for side in $order; do
+    for side in $(sides_for "$step"); do
       line=$("$BENCH" --server "${ADDR[$side]}" --topic many --random-payloads produce-stream --topics "$TOPICS" \
         --events "$STEP_EVENTS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
       [ -n "$line" ] || fail "$backend step $step on $side failed: $(tail -n2 "$WORK/bench.err")"
@@ -102,10 +82,10 @@ echo
 printf '%-8s %-5s %12s %12s %12s %10s %12s %12s\n' backend side "first ev/s" "median ev/s" "last ev/s" last/first \
   "overall ev/s" "last3/first3"
 for backend in ${BACKENDS//,/ }; do
-  for side in $sides; do
+  for side in $SIDES; do
     rates=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $4}' "$WORK/steps")
     first=$(head -n1 <<<"$rates") last=$(tail -n1 <<<"$rates")
-    median=$(sort -g <<<"$rates" | awk '{v[NR]=$1} END {print NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
+    median=$(median <<<"$rates")
     # Overall: all events over all steps' time; last3/first3: the same over the last and the first
     # three steps, steadier than single steps when compaction stalls come and go.
     printf '%-8s %-5s %12.0f %12.0f %12.0f %10.2f %12.0f %12.2f\n' "$backend" "$side" "$first" "$median" "$last" \

@@ -1,0 +1,45 @@
+# Helpers shared by the focused A/B benchmarks (scripts/bench-fanout.sh, bench-catch-up.sh,
+# bench-many-topics.sh): sourced, not run. The caller sets BUILD_DIR and SERVER_B from its flags.
+
+export LC_ALL=C
+
+fail() { echo "$(basename "$0"): $*" >&2; exit 2; }
+need_value() { [ $# -ge 2 ] || fail "$1 needs a value (see the usage at the top of $0)"; }
+say() { echo "[$(date +%T)] $*"; }
+# The value of KEY in a RESULT line: field LINE KEY.
+field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+# The median of the numbers on stdin, one per line ("nan" for none).
+median() { grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+# Sets SERVER_A, BENCH and PLUGINS from BUILD_DIR and checks them, and SERVER_B when given;
+# SIDES is "A" or "A B". Extra arguments: more programs of the build that must exist.
+require_build() {
+  SERVER_A="$BUILD_DIR/server/goethe-server"
+  BENCH="$BUILD_DIR/bench/goethe-bench"
+  local program
+  for program in "$SERVER_A" "$BENCH" "$@"; do
+    [ -x "$program" ] || fail "no $program: build first (bash scripts/build.sh $BUILD_DIR)"
+  done
+  PLUGINS=$(cd "$BUILD_DIR/plugins" && pwd)
+  [ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
+  SIDES="A"
+  [ -z "$SERVER_B" ] || SIDES="A B"
+}
+binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi; }
+# The sides in the order of run/step number N: A B, then B A, and so on, so that neither side
+# always runs first.
+sides_for() { if [ $(($1 % 2)) = 0 ] && [ -n "$SERVER_B" ]; then echo "B A"; else echo "$SIDES"; fi; }
+
+# Starts BINARY on DIR/goethe.yaml (the caller writes it, listening on 127.0.0.1:0), its output in
+# DIR; sets LAUNCHED_PID and LAUNCHED_ADDR once it listens.
+launch_server() { # dir, binary
+  "$2" --config "$1/goethe.yaml" >"$1/out" 2>"$1/log" &
+  LAUNCHED_PID=$!
+  for _ in $(seq 100); do
+    LAUNCHED_ADDR=$(sed -n 's/^goethe-server listening on //p' "$1/out")
+    [ -n "$LAUNCHED_ADDR" ] && return 0
+    sleep 0.1
+  done
+  fail "the server in $1 did not start: $(cat "$1/log")"
+}
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
