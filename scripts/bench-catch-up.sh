@@ -35,23 +35,7 @@ ENGINE_BENCH="$BUILD_DIR/bench/goethe-engine-bench"
 STORAGE_BENCH="$BUILD_DIR/bench/goethe-storage-bench"
 require_build "$ENGINE_BENCH" "$STORAGE_BENCH"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-catch-up.XXXXXX")
-SERVER_PID=""
-cleanup() {
-  [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-start_server() { # binary, backend; sets SERVER_PID, ADDR
-  local dir="$WORK/server"
-  rm -rf "$dir" && mkdir -p "$dir"
-  printf 'storage:\n  backend: %s\n  path: %s/data\n  sync: false\n  plugin_dir: %s\nserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n' \
-    "$2" "$dir" "$PLUGINS" >"$dir/goethe.yaml"
-  launch_server "$dir" "$1"
-  SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR
-}
-stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
+make_work bench-catch-up
 
 say "catch-up of $EVENTS events against engine_read, $RUNS run(s) per backend; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
@@ -66,7 +50,7 @@ for backend in ${BACKENDS//,/ }; do
     echo "$backend engine $rate" >>"$WORK/rates"
     say "  $backend run $run: engine_read $rate ev/s"
     for side in $(sides_for "$run"); do
-      start_server "$(binary_of "$side")" "$backend"
+      start_server "$WORK/server" "$(binary_of "$side")" "$backend"
       "$BENCH" --server "$ADDR" --topic catch-up --random-payloads produce-stream --events "$EVENTS" >/dev/null 2>&1 ||
         fail "produce-stream to the $backend server ($side) failed"
       line=$("$BENCH" --server "$ADDR" --topic catch-up consume --events "$EVENTS" --consumer catch-up 2>"$WORK/err" |

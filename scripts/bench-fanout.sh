@@ -39,31 +39,16 @@ while [ $# -gt 0 ]; do
 done
 require_build
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-fanout.XXXXXX")
-SERVER_PID=""
-cleanup() {
-  [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_work bench-fanout
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-
-start_server() { # binary, dir; sets SERVER_PID, ADDR
-  local binary=$1 dir=$2
-  rm -rf "$dir" && mkdir -p "$dir"
-  printf 'storage:\n  backend: leveldb\n  path: %s/data\n  sync: false\n  plugin_dir: %s\nserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n  max_concurrent_streams: %d\n' \
-    "$dir" "$PLUGINS" $((IDLE > 5000 ? IDLE + 100 : 5100)) >"$dir/goethe.yaml"
-  launch_server "$dir" "$binary"
-  SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR
-}
-stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
+STREAM_LIMIT="  max_concurrent_streams: $((IDLE > 5000 ? IDLE + 100 : 5100))
+"
 
 say "1. tail-fanout at $RATE events/s for $SECONDS_PER_RUN s, $CONNECTIONS connection(s), $RUNS run(s) per count; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $COUNTS; do
   for run in $(seq "$RUNS"); do
     for side in $(sides_for "$run"); do
-      start_server "$(binary_of "$side")" "$WORK/s"
+      start_server "$WORK/s" "$(binary_of "$side")" leveldb "" "$STREAM_LIMIT"
       line=$("$BENCH" --server "$ADDR" --topic fanout tail-fanout --consumers "$n" --rate "$RATE" \
         --seconds "$SECONDS_PER_RUN" --connections "$CONNECTIONS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
       stop_server
@@ -85,7 +70,7 @@ done
 echo
 say "2. memory: $IDLE idle tailing streams (1 event/s)"
 for side in $SIDES; do
-  start_server "$(binary_of "$side")" "$WORK/m"
+  start_server "$WORK/m" "$(binary_of "$side")" leveldb "" "$STREAM_LIMIT"
   "$BENCH" --server "$ADDR" --topic idle produce-stream --events 100 >/dev/null 2>&1
   before=$(rss_mib "$SERVER_PID")
   "$BENCH" --server "$ADDR" --topic idle tail-fanout --consumers "$IDLE" --connections 8 --rate 1 --seconds 6 \

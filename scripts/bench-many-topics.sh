@@ -37,34 +37,18 @@ while [ $# -gt 0 ]; do
 done
 require_build
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-bench-many-topics.XXXXXX")
-declare -A PID ADDR
-stop_servers() {
-  for side in "${!PID[@]}"; do stop_pid "${PID[$side]}"; done
-  PID=()
-}
-cleanup() {
-  stop_servers
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-start_server() { # side, binary, backend
-  local side=$1 backend=$3 dir="$WORK/$1"
-  rm -rf "$dir" && mkdir -p "$dir"
-  {
-    printf 'storage:\n  backend: %s\n  path: %s/data\n  sync: false\n  plugin_dir: %s\n' "$backend" "$dir" "$PLUGINS"
-    [ -z "$OPTIONS" ] || printf '  options: %s\n' "$OPTIONS"
-    printf 'server:\n  listen: 127.0.0.1:0\n  log_level: warn\n'
-  } >"$dir/goethe.yaml"
-  launch_server "$dir" "$2"
-  PID[$side]=$LAUNCHED_PID
-  ADDR[$side]=$LAUNCHED_ADDR
-}
+make_work bench-many-topics
+STORAGE_OPTIONS=""
+[ -z "$OPTIONS" ] || STORAGE_OPTIONS="  options: $OPTIONS
+"
+declare -A PID ADDR  # by side, while a backend runs
 
 say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}'; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
-  for side in $SIDES; do start_server "$side" "$(binary_of "$side")" "$backend"; done
+  for side in $SIDES; do
+    launch_server "$WORK/$side" "$(binary_of "$side")" "$backend" "$STORAGE_OPTIONS"
+    PID[$side]=$LAUNCHED_PID ADDR[$side]=$LAUNCHED_ADDR
+  done
   for step in $(seq "$STEPS"); do
     for side in $(sides_for "$step"); do
       line=$("$BENCH" --server "${ADDR[$side]}" --topic many --random-payloads produce-stream --topics "$TOPICS" \
@@ -76,7 +60,7 @@ for backend in ${BACKENDS//,/ }; do
       say "  $backend $side step $step: $(field "$line" rate) ev/s, store $size MiB"
     done
   done
-  stop_servers
+  for side in $SIDES; do stop_pid "${PID[$side]}"; done
 done
 echo
 printf '%-8s %-5s %12s %12s %12s %10s %12s %12s\n' backend side "first ev/s" "median ev/s" "last ev/s" last/first \

@@ -32,6 +32,27 @@ ClusterConfig ConfigFor(const EtcdCluster& etcd, const std::string& node) {
   return config;
 }
 
+// What the view says of its members, without etcd: the in-sync set names replicas, and "behind"
+// counts from the leader's applied entry.
+TEST(ClusterViewTest, SaysWhichMembersAreInSyncAndHowFarEachIsBehindTheLeader) {
+  ClusterView view;
+  view.members = {{.name = "n1", .applied = 40}, {.name = "n2", .applied = 25}, {.name = "n3", .applied = 50}};
+  view.in_sync = {"n1@store-a", "n3@store-c"};
+  EXPECT_FALSE(view.MemberInSync("n1")) << "the set is not known yet";
+  view.in_sync_known = true;
+  EXPECT_TRUE(view.MemberInSync("n1"));
+  EXPECT_FALSE(view.MemberInSync("n2"));
+  EXPECT_FALSE(view.MemberInSync("n")) << "a prefix of a node's name is not that node";
+  EXPECT_TRUE(view.InSync("n3@store-c"));
+  EXPECT_FALSE(view.InSync("n3@store-x")) << "a wiped store is another replica";
+
+  EXPECT_EQ(view.BehindLeader(view.members[1]), 0u) << "no leader: nobody is behind";
+  view.leader = "n1";
+  EXPECT_EQ(view.BehindLeader(view.members[0]), 0u);
+  EXPECT_EQ(view.BehindLeader(view.members[1]), 15u);
+  EXPECT_EQ(view.BehindLeader(view.members[2]), 0u) << "ahead of the leader's last report is not behind";
+}
+
 std::unique_ptr<Coordinator> Started(const EtcdCluster& etcd, const std::string& node,
                                      std::chrono::seconds session_ttl = 2s) {
   ClusterConfig config = ConfigFor(etcd, node);

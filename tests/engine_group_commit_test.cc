@@ -156,7 +156,7 @@ TEST_P(EngineGroupCommitTest, AnAsyncAppendCommitsOnItsCallerOnlyWhenAskedAndThe
   EXPECT_NE(gated_->last_writer(), std::this_thread::get_id());
   EXPECT_EQ(ReadPayloads("t"), (std::vector<std::string>{"0", "1", "2", "parked", "3"}));
 
-  // A CommitWriter (replication) is only ever called on the loop's thread.
+  // A CommitWriter (replication) is only ever called on the loop's thread, for blocking appends too.
   ThreadNotingWriter writer(store_);
   options_.writer = &writer;
   ASSERT_NO_FATAL_FAILURE(Reopen());
@@ -165,6 +165,8 @@ TEST_P(EngineGroupCommitTest, AnAsyncAppendCommitsOnItsCallerOnlyWhenAskedAndThe
   EXPECT_TRUE(replicated->Get(0).status.ok()) << replicated->Get(0).status.ToString();
   EXPECT_NE(writer.last_thread(), std::thread::id{}) << "the writer never wrote";
   EXPECT_NE(writer.last_thread(), std::this_thread::get_id());
+  EXPECT_EQ(AppendOk("t", {"5"}).first_offset, 6u);
+  EXPECT_NE(writer.last_thread(), std::this_thread::get_id()) << "a blocking append wrote through the writer here";
   options_.writer = nullptr;
   CloseAll();  // before `writer` goes
 }

@@ -52,6 +52,15 @@ bool AwaitFloor(Stub& stub, const std::string& topic, const std::string& group, 
   return false;
 }
 
+// One call context per member. A member's own connection that fails to come up at once (seen on a
+// loaded machine: one of 16 "failed to connect") is tried again rather than failing the run; the
+// scripts bound it in time.
+std::vector<grpc::ClientContext> MemberContexts(std::uint32_t members) {
+  std::vector<grpc::ClientContext> contexts(members);
+  for (grpc::ClientContext& context : contexts) context.set_wait_for_ready(true);
+  return contexts;
+}
+
 }  // namespace
 
 int RunGroup(const StubFactory& connect, const LoadOptions& options) {
@@ -65,10 +74,7 @@ int RunGroup(const StubFactory& connect, const LoadOptions& options) {
   std::vector<std::unique_ptr<Stub>> stubs;
   for (std::uint32_t m = 0; m < options.members; ++m) stubs.push_back(connect());
   // Members with nothing left to get sit in Read: the main thread ends their calls.
-  std::vector<grpc::ClientContext> contexts(options.members);
-  // A member's own connection that fails to come up at once (seen on a loaded machine: one of 16
-  // "failed to connect") is tried again rather than failing the run; the scripts bound it in time.
-  for (grpc::ClientContext& context : contexts) context.set_wait_for_ready(true);
+  std::vector<grpc::ClientContext> contexts = MemberContexts(options.members);
 
   for (std::uint32_t m = 0; m < options.members; ++m) {
     members.emplace_back([&, m] {
@@ -144,10 +150,7 @@ int RunGroupLive(const StubFactory& connect, const LoadOptions& options) {
   CreateTopic(*producer_stub, options.topic);
   std::vector<std::unique_ptr<Stub>> stubs;
   for (std::uint32_t m = 0; m < options.members; ++m) stubs.push_back(connect());
-  std::vector<grpc::ClientContext> contexts(options.members);
-  // A member's own connection that fails to come up at once (seen on a loaded machine: one of 16
-  // "failed to connect") is tried again rather than failing the run; the scripts bound it in time.
-  for (grpc::ClientContext& context : contexts) context.set_wait_for_ready(true);
+  std::vector<grpc::ClientContext> contexts = MemberContexts(options.members);
   std::vector<Latencies> latencies(options.members);
   std::atomic<std::uint64_t> received{0};
   std::atomic<bool> failed{false};

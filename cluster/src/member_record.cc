@@ -98,14 +98,15 @@ std::optional<InSyncInfo> DecodeInSync(const std::string& json) {
   return InSyncInfo{record.epoch(), {record.members().begin(), record.members().end()}};
 }
 
-bool ClusterView::InSync(const std::string& name) const {
-  for (const std::string& member : in_sync) {
-    if (member == name) return true;
+bool ClusterView::InSync(const std::string& replica) const {
+  for (const std::string& entry : in_sync) {
+    if (entry == replica) return true;
   }
   return false;
 }
 
 bool ClusterView::MemberInSync(const std::string& member) const {
+  if (!in_sync_known) return false;
   for (const std::string& replica : in_sync) {
     if (replica.substr(0, replica.find('@')) == member) return true;
   }

@@ -23,10 +23,7 @@ CommitLoop::~CommitLoop() { Stop(); }
 
 void CommitLoop::Submit(CommitJob job) { (void)Enqueue(std::move(job)); }
 
-void CommitLoop::SubmitHereIfIdle(CommitJob job) {
-  if (writer_ != nullptr) return Submit(std::move(job));
-  (void)CommitHereOrEnqueue(std::move(job));
-}
+void CommitLoop::SubmitHereIfIdle(CommitJob job) { (void)CommitHereOrEnqueue(std::move(job)); }
 
 std::uint64_t CommitLoop::Enqueue(CommitJob job) {
   {
@@ -53,8 +50,9 @@ void CommitLoop::CommitAndAwait(CommitJob job) {
 
 std::uint64_t CommitLoop::CommitHereOrEnqueue(CommitJob job) {
   // With sync on, the sync dwarfs a thread switch, and a lone commit here would split the group
-  // that concurrent appenders form while the loop syncs: the loop commits those.
-  if (sync_) return Enqueue(std::move(job));
+  // that concurrent appenders form while the loop syncs: the loop commits those. A CommitWriter
+  // (replication) is only ever called on the loop's thread, and its write waits for followers.
+  if (sync_ || writer_ != nullptr) return Enqueue(std::move(job));
   std::uint64_t number = 0;
   {
     std::unique_lock lock(mutex_);

@@ -55,12 +55,11 @@ class CommitLoop {
   // Queues a job; when the loop has stopped the job finishes at once (on this thread) with
   // UNAVAILABLE.
   void Submit(CommitJob job);
-  // As Submit, but with sync off, no CommitWriter (a replicating leader's write waits for its
-  // followers) and no commit running or queued, commits the job on this thread, its finish run
+  // As Submit, but where CommitAndAwait would commit on this thread, does so, the job's finish run
   // before this returns.
   void SubmitHereIfIdle(CommitJob job);
-  // Commits the job and returns once its finish has run. With sync off, when no commit is running
-  // and nothing is queued, commits it on this thread, sparing the two thread switches of a
+  // Commits the job and returns once its finish has run. With sync off, no CommitWriter and no
+  // commit running or queued, commits it on this thread, sparing the two thread switches of a
   // hand-off to the loop and back. Otherwise the caller sleeps until its commit rings the bells.
   void CommitAndAwait(CommitJob job);
   // Finishes every queued job and runs every completion, then ends the threads. Idempotent.

@@ -30,11 +30,30 @@ binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi;
 # always runs first.
 sides_for() { if [ $(($1 % 2)) = 0 ] && [ -n "$SERVER_B" ]; then echo "B A"; else echo "$SIDES"; fi; }
 
-# Starts BINARY on DIR/goethe.yaml (the caller writes it, listening on 127.0.0.1:0), its output in
-# DIR; sets LAUNCHED_PID and LAUNCHED_ADDR once it listens.
-launch_server() { # dir, binary
+# A scratch folder for the run (WORK), removed on exit after every server still running is stopped.
+declare -A RUNNING=()
+make_work() { # name
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/goethe-$1.XXXXXX")
+  trap cleanup_work EXIT
+}
+cleanup_work() {
+  local pid
+  for pid in "${!RUNNING[@]}"; do stop_pid "$pid"; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
+# Writes DIR/goethe.yaml (BACKEND's store in DIR/data, sync off, this build's plugins, a free
+# loopback port, warnings only; STORAGE_EXTRA and SERVER_EXTRA: more lines for those sections,
+# each indented and ending in a newline) and starts BINARY on it, its output in DIR; sets
+# LAUNCHED_PID and LAUNCHED_ADDR once it listens.
+launch_server() { # dir, binary, backend, [storage extra], [server extra]
+  rm -rf "$1" && mkdir -p "$1"
+  printf 'storage:\n  backend: %s\n  path: %s/data\n  sync: false\n  plugin_dir: %s\n%sserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n%s' \
+    "$3" "$1" "$PLUGINS" "${4:-}" "${5:-}" >"$1/goethe.yaml"
   "$2" --config "$1/goethe.yaml" >"$1/out" 2>"$1/log" &
   LAUNCHED_PID=$!
+  RUNNING[$LAUNCHED_PID]=1
   for _ in $(seq 100); do
     LAUNCHED_ADDR=$(sed -n 's/^goethe-server listening on //p' "$1/out")
     [ -n "$LAUNCHED_ADDR" ] && return 0
@@ -42,4 +61,13 @@ launch_server() { # dir, binary
   done
   fail "the server in $1 did not start: $(cat "$1/log")"
 }
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+stop_pid() {
+  unset "RUNNING[$1]"
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# One server at a time: start_server takes launch_server's arguments and sets SERVER_PID and ADDR.
+SERVER_PID=""
+start_server() { launch_server "$@"; SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR; }
+stop_server() { [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"; SERVER_PID=""; }

@@ -158,7 +158,6 @@ AppendTally TallyOf(const AppendRequest& request) {
   return tally;
 }
 
-
 AppendTally TallyOf(const MultiAppendRequest& request) {
   AppendTally tally;
   for (const AppendRequest& part : request.parts) tally.parts.push_back(TallyOf(part).parts.front());

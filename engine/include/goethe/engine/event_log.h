@@ -112,9 +112,9 @@ class EventLog {
 
   // Queues an append; `done` is called once, when the events are durable or the append failed.
   void AppendAsync(AppendRequest request, AppendCallback done, CommitOn where = CommitOn::kLoop);
-  // Blocks until done. With sync off, when no other commit runs or waits, the commit runs on this
-  // thread (it would wait anyway), sparing two thread switches; otherwise it joins the group
-  // commit.
+  // Blocks until done. With sync off, no replication and no other commit running or waiting, the
+  // commit runs on this thread (it would wait anyway), sparing two thread switches; otherwise it
+  // joins the group commit.
   AppendOutcome Append(AppendRequest request);
 
   // Appends to several topics atomically: either every part's events are durable with their
