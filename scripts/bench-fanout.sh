@@ -6,11 +6,14 @@
 #   2. memory: the server's resident memory before and while --idle read-only streams tail a topic
 #      that gets one event a second, and the cost per stream.
 # With --server-b PATH every run is made on both binaries, interleaved (A, B, B, A, ...), for a
-# before/after comparison in one sitting. Servers run on free loopback ports (LevelDB, sync off,
-# server.max_concurrent_streams raised to fit), in a temporary folder, stopped on exit.
+# before/after comparison in one sitting. With --probe every run is also made on
+# goethe-fanout-probe (side G: gRPC alone, no log; bench/probes/fanout_probe.cc), the floor that
+# gRPC sets on this machine. Servers run on free loopback ports (LevelDB, sync off,
+# server.max_concurrent_streams raised to fit), in a temporary folder, stopped on exit. Each run
+# also reports the server's CPU use (share of one core, from /proc).
 #
 # usage: scripts/bench-fanout.sh [--counts "1 10 100 1000 5000"] [--rate R] [--seconds S] [--runs N]
-#                                [--connections C] [--idle N] [--server-b PATH] [--build-dir DIR]
+#                                [--connections C] [--idle N] [--server-b PATH] [--probe] [--build-dir DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -23,6 +26,7 @@ CONNECTIONS=1
 IDLE=10000
 BUILD_DIR=build
 SERVER_B=""
+PROBE=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,44 +37,81 @@ while [ $# -gt 0 ]; do
     --connections) need_value "$@"; CONNECTIONS=$2; shift 2 ;;
     --idle) need_value "$@"; IDLE=$2; shift 2 ;;
     --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
+    --probe) PROBE=1; shift ;;
     --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
-require_build
+if [ "$PROBE" = 1 ]; then
+  require_build "$BUILD_DIR/bench/goethe-fanout-probe"
+else
+  require_build
+fi
+# Every side measured: A (and B), then the probe.
+ALL_SIDES=$SIDES
+[ "$PROBE" = 0 ] || ALL_SIDES="$SIDES G"
 
 make_work bench-fanout
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Starts side A, B or G (the probe) in DIR; sets SERVER_PID and ADDR.
+start_side() { # side, dir
+  if [ "$1" != G ]; then
+    start_server "$2" "$(binary_of "$1")" leveldb "" "$STREAM_LIMIT"
+    return
+  fi
+  rm -rf "$2" && mkdir -p "$2"
+  "$BUILD_DIR/bench/goethe-fanout-probe" --listen 127.0.0.1:0 >"$2/out" 2>"$2/log" &
+  SERVER_PID=$!
+  RUNNING[$SERVER_PID]=1
+  for _ in $(seq 100); do
+    ADDR=$(sed -n 's/^goethe-fanout-probe listening on //p' "$2/out")
+    [ -n "$ADDR" ] && return 0
+    sleep 0.1
+  done
+  fail "the probe did not start: $(cat "$2/log")"
+}
+# A run's sides: sides_for's order, the probe last.
+run_sides() {
+  local sides
+  sides=$(sides_for "$1")
+  [ "$PROBE" = 0 ] || sides="$sides G"
+  echo "$sides"
+}
 STREAM_LIMIT="  max_concurrent_streams: $((IDLE > 5000 ? IDLE + 100 : 5100))
 "
 
 say "1. tail-fanout at $RATE events/s for $SECONDS_PER_RUN s, $CONNECTIONS connection(s), $RUNS run(s) per count; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $COUNTS; do
   for run in $(seq "$RUNS"); do
-    for side in $(sides_for "$run"); do
-      start_server "$WORK/s" "$(binary_of "$side")" leveldb "" "$STREAM_LIMIT"
+    for side in $(run_sides "$run"); do
+      start_side "$side" "$WORK/s"
+      ticks=$(cpu_ticks "$SERVER_PID") began=$(date +%s.%N)
       line=$("$BENCH" --server "$ADDR" --topic fanout tail-fanout --consumers "$n" --rate "$RATE" \
         --seconds "$SECONDS_PER_RUN" --connections "$CONNECTIONS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
+      server_cpu=$(awk -v t="$(($(cpu_ticks "$SERVER_PID") - ticks))" -v b="$began" -v e="$(date +%s.%N)" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {printf "%.0f", 100 * t / hz / (e - b)}')
       stop_server
       [ -n "$line" ] || fail "tail-fanout --consumers $n on $side failed: $(tail -n2 "$WORK/bench.err")"
-      echo "$n $side $(field "$line" p50_us) $(field "$line" p99_us) $(field "$line" client_cpu_pct)" >>"$WORK/fanout"
-      say "  $n consumers, $side, run $run: p50 $(field "$line" p50_us) us, p99 $(field "$line" p99_us) us, client CPU $(field "$line" client_cpu_pct) %"
+      echo "$n $side $(field "$line" p50_us) $(field "$line" p99_us) $(field "$line" client_cpu_pct) $server_cpu" >>"$WORK/fanout"
+      say "  $n consumers, $side, run $run: p50 $(field "$line" p50_us) us, p99 $(field "$line" p99_us) us, client CPU $(field "$line" client_cpu_pct) %, server CPU $server_cpu %"
     done
   done
 done
-printf '%-10s %-5s %12s %12s %14s\n' consumers side "p50 (ms)" "p99 (ms)" "client CPU %"
+printf '%-10s %-5s %12s %12s %14s %14s\n' consumers side "p50 (ms)" "p99 (ms)" "client CPU %" "server CPU %"
 for n in $COUNTS; do
-  for side in $SIDES; do
+  for side in $ALL_SIDES; do
     rows=$(awk -v n="$n" -v s="$side" '$1 == n && $2 == s' "$WORK/fanout")
-    printf '%-10s %-5s %12.2f %12.2f %14.0f\n' "$n" "$side" "$(awk '{print $3 / 1000}' <<<"$rows" | median)" \
-      "$(awk '{print $4 / 1000}' <<<"$rows" | median)" "$(awk '{print $5}' <<<"$rows" | median)"
+    printf '%-10s %-5s %12.2f %12.2f %14.0f %14.0f\n' "$n" "$side" "$(awk '{print $3 / 1000}' <<<"$rows" | median)" \
+      "$(awk '{print $4 / 1000}' <<<"$rows" | median)" "$(awk '{print $5}' <<<"$rows" | median)" \
+      "$(awk '{print $6}' <<<"$rows" | median)"
   done
 done
 
 echo
 say "2. memory: $IDLE idle tailing streams (1 event/s)"
-for side in $SIDES; do
-  start_server "$WORK/m" "$(binary_of "$side")" leveldb "" "$STREAM_LIMIT"
+for side in $ALL_SIDES; do
+  start_side "$side" "$WORK/m"
   "$BENCH" --server "$ADDR" --topic idle produce-stream --events 100 >/dev/null 2>&1
   before=$(rss_mib "$SERVER_PID")
   "$BENCH" --server "$ADDR" --topic idle tail-fanout --consumers "$IDLE" --connections 8 --rate 1 --seconds 6 \
