@@ -7,10 +7,12 @@
 # the server, and (3) once that server has stopped, goethe-storage-bench --read-store: the engine
 # reading the very same store in-process. Prints each rate, the medians and consume over each
 # engine figure. With --server-b PATH each round also runs (2) and (3) on a second binary, A and B
-# interleaved, for a before/after in one sitting.
+# interleaved, for a before/after in one sitting. With --probe each round also runs the consume
+# against goethe-grpc-probe (side G: gRPC alone, no log; bench/probes/grpc_probe.cc), the ceiling
+# that gRPC and the client set for one stream on this machine.
 #
 # usage: scripts/bench-catch-up.sh [--backends leveldb,rocksdb,lmdb] [--events 2000000] [--runs 3]
-#                                  [--server-b PATH] [--build-dir DIR]
+#                                  [--server-b PATH] [--probe] [--build-dir DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -20,6 +22,7 @@ EVENTS=2000000
 RUNS=3
 BUILD_DIR=build
 SERVER_B=""
+PROBE=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,13 +30,18 @@ while [ $# -gt 0 ]; do
     --events) need_value "$@"; EVENTS=$2; shift 2 ;;
     --runs) need_value "$@"; RUNS=$2; shift 2 ;;
     --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
+    --probe) PROBE=1; shift ;;
     --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
 ENGINE_BENCH="$BUILD_DIR/bench/goethe-engine-bench"
 STORAGE_BENCH="$BUILD_DIR/bench/goethe-storage-bench"
-require_build "$ENGINE_BENCH" "$STORAGE_BENCH"
+if [ "$PROBE" = 1 ]; then
+  require_build "$ENGINE_BENCH" "$STORAGE_BENCH" "$BUILD_DIR/bench/goethe-grpc-probe"
+else
+  require_build "$ENGINE_BENCH" "$STORAGE_BENCH"
+fi
 
 make_work bench-catch-up
 
@@ -63,6 +71,15 @@ for backend in ${BACKENDS//,/ }; do
       echo "$backend $side $(field "$line" rate) $(field "$same" rate)" >>"$WORK/rates"
       say "  $backend run $run: consume ($side) $(field "$line" rate) ev/s; the same store in-process $(field "$same" rate) ev/s"
     done
+    if [ "$PROBE" = 1 ]; then
+      start_probe "$WORK/probe" --catch-up-events "$EVENTS"
+      line=$("$BENCH" --server "$ADDR" --topic catch-up consume --events "$EVENTS" --consumer catch-up 2>"$WORK/err" |
+        grep '^RESULT' || true)
+      stop_server
+      [ -n "$line" ] || fail "consume from goethe-grpc-probe failed: $(tail -n2 "$WORK/err")"
+      echo "$backend G $(field "$line" rate) nan" >>"$WORK/rates"
+      say "  $backend run $run: consume (G, gRPC alone) $(field "$line" rate) ev/s"
+    fi
   done
 done
 echo
@@ -70,7 +87,7 @@ printf '%-8s %-5s %16s %16s %16s %18s %16s\n' backend side "engine_read ev/s" "s
   "/ engine_read" "/ same store"
 for backend in ${BACKENDS//,/ }; do
   engine=$(awk -v b="$backend" '$1 == b && $2 == "engine" {print $3}' "$WORK/rates" | median)
-  for side in $SIDES; do
+  for side in $SIDES $([ "$PROBE" = 0 ] || echo G); do
     consume=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $3}' "$WORK/rates" | median)
     same=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $4}' "$WORK/rates" | median)
     printf '%-8s %-5s %16.0f %16.0f %16.0f %18.2f %16.2f\n' "$backend" "$side" "$engine" "$same" "$consume" \

@@ -7,7 +7,7 @@
 #      that gets one event a second, and the cost per stream.
 # With --server-b PATH every run is made on both binaries, interleaved (A, B, B, A, ...), for a
 # before/after comparison in one sitting. With --probe every run is also made on
-# goethe-fanout-probe (side G: gRPC alone, no log; bench/probes/fanout_probe.cc), the floor that
+# goethe-grpc-probe (side G: gRPC alone, no log; bench/probes/grpc_probe.cc), the floor that
 # gRPC sets on this machine. Servers run on free loopback ports (LevelDB, sync off,
 # server.max_concurrent_streams raised to fit), in a temporary folder, stopped on exit. Each run
 # also reports the server's CPU use (share of one core, from /proc).
@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$PROBE" = 1 ]; then
-  require_build "$BUILD_DIR/bench/goethe-fanout-probe"
+  require_build "$BUILD_DIR/bench/goethe-grpc-probe"
 else
   require_build
 fi
@@ -56,20 +56,7 @@ rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Starts side A, B or G (the probe) in DIR; sets SERVER_PID and ADDR.
 start_side() { # side, dir
-  if [ "$1" != G ]; then
-    start_server "$2" "$(binary_of "$1")" leveldb "" "$STREAM_LIMIT"
-    return
-  fi
-  rm -rf "$2" && mkdir -p "$2"
-  "$BUILD_DIR/bench/goethe-fanout-probe" --listen 127.0.0.1:0 >"$2/out" 2>"$2/log" &
-  SERVER_PID=$!
-  RUNNING[$SERVER_PID]=1
-  for _ in $(seq 100); do
-    ADDR=$(sed -n 's/^goethe-fanout-probe listening on //p' "$2/out")
-    [ -n "$ADDR" ] && return 0
-    sleep 0.1
-  done
-  fail "the probe did not start: $(cat "$2/log")"
+  if [ "$1" = G ]; then start_probe "$2"; else start_server "$2" "$(binary_of "$1")" leveldb "" "$STREAM_LIMIT"; fi
 }
 # A run's sides: sides_for's order, the probe last.
 run_sides() {

@@ -71,3 +71,20 @@ stop_pid() {
 SERVER_PID=""
 start_server() { launch_server "$@"; SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR; }
 stop_server() { [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"; SERVER_PID=""; }
+
+# goethe-grpc-probe (gRPC alone, no log: bench/probes/grpc_probe.cc) in DIR with ARGS, as the one
+# server: sets SERVER_PID and ADDR. Check it with require_build "$BUILD_DIR/bench/goethe-grpc-probe".
+start_probe() { # dir, [args...]
+  local dir=$1
+  shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$BUILD_DIR/bench/goethe-grpc-probe" --listen 127.0.0.1:0 "$@" >"$dir/out" 2>"$dir/log" &
+  SERVER_PID=$!
+  RUNNING[$SERVER_PID]=1
+  for _ in $(seq 100); do
+    ADDR=$(sed -n 's/^goethe-grpc-probe listening on //p' "$dir/out")
+    [ -n "$ADDR" ] && return 0
+    sleep 0.1
+  done
+  fail "goethe-grpc-probe did not start: $(cat "$dir/log")"
+}
