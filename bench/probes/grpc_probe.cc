@@ -10,14 +10,16 @@
 //
 // usage: goethe-grpc-probe [--listen 127.0.0.1:PORT] [--catch-up-events N]
 //        (port 0: a free one; the address is printed on stdout as goethe-server prints it)
-#include <csignal>
 #include <algorithm>
+#include <charconv>
+#include <csignal>
 #include <deque>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include <grpcpp/grpcpp.h>
@@ -240,6 +242,12 @@ class ProbeService final : public goethe::v1::Goethe::CallbackService {
   std::uint64_t next_offset_ = 0;
 };
 
+// True when `text` is a whole decimal number, stored in `*value`.
+bool ParseCount(std::string_view text, std::uint64_t* value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return error == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -247,11 +255,10 @@ int main(int argc, char** argv) {
   std::uint64_t catch_up_events = 2'000'000;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (i + 1 < argc && flag == "--listen") {
+    const bool has_value = i + 1 < argc;
+    if (has_value && flag == "--listen") {
       listen = argv[i + 1];
-    } else if (i + 1 < argc && flag == "--catch-up-events") {
-      catch_up_events = std::stoull(argv[i + 1]);
-    } else {
+    } else if (!has_value || flag != "--catch-up-events" || !ParseCount(argv[i + 1], &catch_up_events)) {
       std::cerr << "usage: goethe-grpc-probe [--listen 127.0.0.1:PORT] [--catch-up-events N]\n";
       return 2;
     }
