@@ -52,12 +52,13 @@ class EtcdCoordinator final : public Coordinator {
   // Grants a lease and registers this node under it; false (logged) when etcd cannot be reached
   // by `deadline`.
   bool OpenSession(Clock::time_point deadline, std::string* why);
-  void RenewSession();
+  // Renews the lease once; false when no renewal got through (the session may still be valid).
+  bool RenewSession();
   // Steps down at once, then ends the session (revoking its lease, best effort). Locks mutex_.
   void LoseSession(const std::string& why);
   // Writes this node's member record when its state changed, or its progress and a second has
-  // passed; `force`: in any case. Under no lock.
-  void PublishIfDue(bool force);
+  // passed; `force`: in any case. Gives up at `deadline`. Under no lock.
+  void PublishIfDue(bool force, Clock::time_point deadline);
   // Asks the session thread to publish now (this node's state changed). Under mutex_.
   void RequestPublishLocked();
   bool SessionValidNow() const;

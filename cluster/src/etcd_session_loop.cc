@@ -25,6 +25,12 @@ std::chrono::milliseconds RenewalInterval(std::chrono::seconds ttl) {
 }
 
 constexpr std::chrono::seconds kRefreshEvery{1};  // a member record is rewritten at least this often when it changed
+// A renewal that failed is tried again this soon, not a whole interval later: the session's
+// deadline may fall before that (an etcd member died and the others are electing a leader).
+constexpr std::chrono::milliseconds kRetryRenewalAfter{100};
+// A member record is written only when this much time is left before the next renewal, and
+// never past it: a write stuck on an etcd without a leader must not hold up the renewal.
+constexpr std::chrono::milliseconds kMinPublishTime{100};
 
 std::int64_t UnixNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -60,13 +66,13 @@ bool EtcdCoordinator::OpenSession(Clock::time_point deadline, std::string* why) 
   if (granted.ttl() != ttl.count())
     spdlog::warn("cluster {}: etcd granted a session TTL of {}s instead of cluster.session_ttl {}s", config_.name,
                  granted.ttl(), ttl.count());
-  PublishIfDue(true);
+  PublishIfDue(true, Clock::now() + std::chrono::seconds(1));
   wake_.notify_all();
   Notify();
   return true;
 }
 
-void EtcdCoordinator::RenewSession() {
+bool EtcdCoordinator::RenewSession() {
   std::int64_t lease;
   {
     std::lock_guard lock(mutex_);
@@ -78,16 +84,17 @@ void EtcdCoordinator::RenewSession() {
   Status status = etcd_->KeepAliveOnce(lease, std::max(certain_end, sent + std::chrono::milliseconds(100)), &renewed_ttl);
   if (status.ok() && renewed_ttl <= 0) {
     LoseSession("etcd says the session's lease has expired");
-    return;
+    return false;
   }
   if (!status.ok()) {
     if (!SessionValidNow()) LoseSession("no renewal of the session's lease reached etcd in time: " + status.message());
-    return;
+    return false;
   }
   std::lock_guard lock(mutex_);
-  if (lease_ != lease) return;  // lost meanwhile
+  if (lease_ != lease) return false;  // lost meanwhile
   ttl_ = std::chrono::seconds(renewed_ttl);
   valid_until_ns_.store((sent + ttl_ - Margin(ttl_)).time_since_epoch().count(), std::memory_order_release);
+  return true;
 }
 
 void EtcdCoordinator::LoseSession(const std::string& why) {
@@ -121,7 +128,7 @@ void EtcdCoordinator::RequestPublishLocked() {
   wake_.notify_all();
 }
 
-void EtcdCoordinator::PublishIfDue(bool force) {
+void EtcdCoordinator::PublishIfDue(bool force, Clock::time_point deadline) {
   std::int64_t lease;
   MemberInfo me;
   {
@@ -142,7 +149,7 @@ void EtcdCoordinator::PublishIfDue(bool force) {
     if (!force && !state_changed && !progress_due) return;
   }
   me.updated_unix_nanos = UnixNanos();
-  Status status = etcd_->Put(keys_.Member(self_.name), EncodeMember(me), lease, Clock::now() + std::chrono::seconds(1));
+  Status status = etcd_->Put(keys_.Member(self_.name), EncodeMember(me), lease, deadline);
   if (!status.ok()) {
     spdlog::warn("cluster {}: cannot update this node's member record: {}", config_.name, status.message());
     return;
@@ -184,11 +191,11 @@ void EtcdCoordinator::SessionLoop() {
       continue;
     }
     if (Clock::now() >= next_renewal) {
-      RenewSession();
-      next_renewal = Clock::now() + RenewalInterval(ttl);
+      const bool renewed = RenewSession();
+      next_renewal = Clock::now() + (renewed ? RenewalInterval(ttl) : kRetryRenewalAfter);
       continue;
     }
-    PublishIfDue(false);
+    if (next_renewal - Clock::now() >= kMinPublishTime) PublishIfDue(false, next_renewal);
     std::unique_lock lock(mutex_);
     wake_.wait_until(lock, std::min(next_renewal, Clock::now() + std::chrono::milliseconds(250)),
                      [this] { return stopping_ || publish_now_; });
