@@ -52,14 +52,19 @@ launch_server() { # dir, binary, backend, [storage extra], [server extra]
   printf 'storage:\n  backend: %s\n  path: %s/data\n  sync: false\n  plugin_dir: %s\n%sserver:\n  listen: 127.0.0.1:0\n  log_level: warn\n%s' \
     "$3" "$1" "$PLUGINS" "${4:-}" "${5:-}" >"$1/goethe.yaml"
   "$2" --config "$1/goethe.yaml" >"$1/out" 2>"$1/log" &
-  LAUNCHED_PID=$!
-  RUNNING[$LAUNCHED_PID]=1
+  await_listening $! "$1" goethe-server
+}
+# Registers PID (started with its output in DIR/out and DIR/log) for cleanup and waits until it
+# prints "NAME listening on ADDR"; sets LAUNCHED_PID and LAUNCHED_ADDR.
+await_listening() { # pid, dir, name
+  LAUNCHED_PID=$1
+  RUNNING[$1]=1
   for _ in $(seq 100); do
-    LAUNCHED_ADDR=$(sed -n 's/^goethe-server listening on //p' "$1/out")
+    LAUNCHED_ADDR=$(sed -n "s/^$3 listening on //p" "$2/out")
     [ -n "$LAUNCHED_ADDR" ] && return 0
     sleep 0.1
   done
-  fail "the server in $1 did not start: $(cat "$1/log")"
+  fail "$3 in $2 did not start: $(cat "$2/log")"
 }
 stop_pid() {
   unset "RUNNING[$1]"
@@ -79,12 +84,6 @@ start_probe() { # dir, [args...]
   shift
   rm -rf "$dir" && mkdir -p "$dir"
   "$BUILD_DIR/bench/goethe-grpc-probe" --listen 127.0.0.1:0 "$@" >"$dir/out" 2>"$dir/log" &
-  SERVER_PID=$!
-  RUNNING[$SERVER_PID]=1
-  for _ in $(seq 100); do
-    ADDR=$(sed -n 's/^goethe-grpc-probe listening on //p' "$dir/out")
-    [ -n "$ADDR" ] && return 0
-    sleep 0.1
-  done
-  fail "goethe-grpc-probe did not start: $(cat "$dir/log")"
+  await_listening $! "$dir" goethe-grpc-probe
+  SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR
 }
