@@ -195,10 +195,12 @@ void EtcdCoordinator::SessionLoop() {
       next_renewal = Clock::now() + (renewed ? RenewalInterval(ttl) : kRetryRenewalAfter);
       continue;
     }
-    if (next_renewal - Clock::now() >= kMinPublishTime) PublishIfDue(false, next_renewal);
+    // Too close to the renewal, a requested publish waits for it (rather than spinning on the request).
+    const bool may_publish = next_renewal - Clock::now() >= kMinPublishTime;
+    if (may_publish) PublishIfDue(false, next_renewal);
     std::unique_lock lock(mutex_);
     wake_.wait_until(lock, std::min(next_renewal, Clock::now() + std::chrono::milliseconds(250)),
-                     [this] { return stopping_ || publish_now_; });
+                     [this, may_publish] { return stopping_ || (may_publish && publish_now_); });
   }
 }
 
