@@ -862,7 +862,8 @@ TEST_F(ClusterTest, LosingAnyOneOfThreeEtcdMembersChangesNothingForGoethe) {
     produce_for(1s);
     unchanged("after " + which + " came back");
   }
-  EXPECT_EQ(refused, 0) << "of " << produced + refused << " writes; the first refusal: " << first_refusal;
+  EXPECT_EQ(refused, 0) << "of " << produced + refused << " writes; the first refusal: " << first_refusal
+                        << "\nthe leader's log:\n" << Tail(cluster.node(leader).stderr_text());
   EXPECT_GT(produced, 100);
   for (int i = 0; i < cluster.size(); ++i) {
     const std::string log = cluster.node(i).stderr_text();
