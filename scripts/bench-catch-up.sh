@@ -37,13 +37,15 @@ while [ $# -gt 0 ]; do
 done
 ENGINE_BENCH="$BUILD_DIR/bench/goethe-engine-bench"
 STORAGE_BENCH="$BUILD_DIR/bench/goethe-storage-bench"
-if [ "$PROBE" = 1 ]; then
-  require_build "$ENGINE_BENCH" "$STORAGE_BENCH" "$BUILD_DIR/bench/goethe-grpc-probe"
-else
-  require_build "$ENGINE_BENCH" "$STORAGE_BENCH"
-fi
+require_build "$ENGINE_BENCH" "$STORAGE_BENCH"
 
 make_work bench-catch-up
+# The RESULT line of goethe-bench consume of every event from the server at ADDR ("" on failure,
+# its errors in $WORK/err).
+consume_all() {
+  "$BENCH" --server "$ADDR" --topic catch-up consume --events "$EVENTS" --consumer catch-up 2>"$WORK/err" |
+    grep '^RESULT' || true
+}
 
 say "catch-up of $EVENTS events against engine_read, $RUNS run(s) per backend; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
@@ -61,8 +63,7 @@ for backend in ${BACKENDS//,/ }; do
       start_server "$WORK/server" "$(binary_of "$side")" "$backend"
       "$BENCH" --server "$ADDR" --topic catch-up --random-payloads produce-stream --events "$EVENTS" >/dev/null 2>&1 ||
         fail "produce-stream to the $backend server ($side) failed"
-      line=$("$BENCH" --server "$ADDR" --topic catch-up consume --events "$EVENTS" --consumer catch-up 2>"$WORK/err" |
-        grep '^RESULT' || true)
+      line=$(consume_all)
       stop_server
       [ -n "$line" ] || fail "consume from the $backend server ($side) failed: $(tail -n2 "$WORK/err")"
       same=$("$STORAGE_BENCH" --backend "$backend" --read-store "$WORK/server/data" --topic catch-up 2>"$WORK/err" |
@@ -73,8 +74,7 @@ for backend in ${BACKENDS//,/ }; do
     done
     if [ "$PROBE" = 1 ]; then
       start_probe "$WORK/probe" --catch-up-events "$EVENTS"
-      line=$("$BENCH" --server "$ADDR" --topic catch-up consume --events "$EVENTS" --consumer catch-up 2>"$WORK/err" |
-        grep '^RESULT' || true)
+      line=$(consume_all)
       stop_server
       [ -n "$line" ] || fail "consume from goethe-grpc-probe failed: $(tail -n2 "$WORK/err")"
       echo "$backend G $(field "$line" rate) nan" >>"$WORK/rates"
@@ -87,7 +87,7 @@ printf '%-8s %-5s %16s %16s %16s %18s %16s\n' backend side "engine_read ev/s" "s
   "/ engine_read" "/ same store"
 for backend in ${BACKENDS//,/ }; do
   engine=$(awk -v b="$backend" '$1 == b && $2 == "engine" {print $3}' "$WORK/rates" | median)
-  for side in $SIDES $([ "$PROBE" = 0 ] || echo G); do
+  for side in $ALL_SIDES; do
     consume=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $3}' "$WORK/rates" | median)
     same=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $4}' "$WORK/rates" | median)
     printf '%-8s %-5s %16.0f %16.0f %16.0f %18.2f %16.2f\n' "$backend" "$side" "$engine" "$same" "$consume" \

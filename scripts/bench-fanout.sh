@@ -42,14 +42,7 @@ while [ $# -gt 0 ]; do
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
-if [ "$PROBE" = 1 ]; then
-  require_build "$BUILD_DIR/bench/goethe-grpc-probe"
-else
-  require_build
-fi
-# Every side measured: A (and B), then the probe.
-ALL_SIDES=$SIDES
-[ "$PROBE" = 0 ] || ALL_SIDES="$SIDES G"
+require_build
 
 make_work bench-fanout
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -57,13 +50,6 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Starts side A, B or G (the probe) in DIR; sets SERVER_PID and ADDR.
 start_side() { # side, dir
   if [ "$1" = G ]; then start_probe "$2"; else start_server "$2" "$(binary_of "$1")" leveldb "" "$STREAM_LIMIT"; fi
-}
-# A run's sides: sides_for's order, the probe last.
-run_sides() {
-  local sides
-  sides=$(sides_for "$1")
-  [ "$PROBE" = 0 ] || sides="$sides G"
-  echo "$sides"
 }
 STREAM_LIMIT="  max_concurrent_streams: $((IDLE > 5000 ? IDLE + 100 : 5100))
 "

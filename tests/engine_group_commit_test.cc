@@ -111,13 +111,16 @@ class ThreadNotingWriter final : public CommitWriter {
   explicit ThreadNotingWriter(const std::shared_ptr<kv::Store>& store) : store_(store) {}
   Status Write(kv::WriteBatch& batch, bool sync) override {
     last_thread_ = std::this_thread::get_id();
+    ++writes_;
     return FromKv(store_->Write({.sync = sync}, batch), "test writer");
   }
   std::thread::id last_thread() const { return last_thread_; }
+  int writes() const { return writes_; }
 
  private:
   const std::shared_ptr<kv::Store>& store_;
   std::atomic<std::thread::id> last_thread_{};
+  std::atomic<int> writes_{0};
 };
 
 TEST_P(EngineGroupCommitTest, AnAsyncAppendCommitsOnItsCallerOnlyWhenAskedAndTheLoopIsIdleWithSyncOff) {
@@ -165,7 +168,9 @@ TEST_P(EngineGroupCommitTest, AnAsyncAppendCommitsOnItsCallerOnlyWhenAskedAndThe
   EXPECT_TRUE(replicated->Get(0).status.ok()) << replicated->Get(0).status.ToString();
   EXPECT_NE(writer.last_thread(), std::thread::id{}) << "the writer never wrote";
   EXPECT_NE(writer.last_thread(), std::this_thread::get_id());
+  const int writes_before = writer.writes();
   EXPECT_EQ(AppendOk("t", {"5"}).first_offset, 6u);
+  EXPECT_GT(writer.writes(), writes_before) << "a blocking append did not go through the writer";
   EXPECT_NE(writer.last_thread(), std::this_thread::get_id()) << "a blocking append wrote through the writer here";
   options_.writer = nullptr;
   CloseAll();  // before `writer` goes

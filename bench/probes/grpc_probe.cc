@@ -33,38 +33,44 @@ using goethe::v1::ConsumeResponse;
 
 class ConsumeStream;
 
-// The subscribed streams; Publish hands each a batch.
-class Subscribers {
+// The one topic the probe serves: numbers each produced batch and hands the one response to
+// every tailing stream. One lock over both, so that every tail gets the batches in offset order.
+class Topic {
  public:
-  void Add(ConsumeStream* stream) {
+  void Subscribe(ConsumeStream* tail) {
     std::lock_guard lock(mutex_);
-    streams_.insert(stream);
+    tails_.insert(tail);
   }
-  void Remove(ConsumeStream* stream) {
+  void Unsubscribe(ConsumeStream* tail) {
     std::lock_guard lock(mutex_);
-    streams_.erase(stream);
+    tails_.erase(tail);
   }
-  void Publish(const std::shared_ptr<const ConsumeResponse>& batch);
+  // Returns the offset of the first of `payloads`.
+  std::uint64_t Append(const google::protobuf::RepeatedPtrField<std::string>& payloads);
 
  private:
   std::mutex mutex_;
-  std::unordered_set<ConsumeStream*> streams_;
+  std::uint64_t next_offset_ = 0;
+  std::unordered_set<ConsumeStream*> tails_;
 };
 
-// One Consume stream. A subscribe from the end is a tail: it gets every published batch in
-// order. Any other start is a catch-up: offsets 0 up to `catch_up_events` in batches of at most
-// 1,000, never more than the window unacknowledged, each batch the same reused message with its
-// offsets renumbered (the server reuses its messages too).
+// One Consume stream. A subscribe from the end is a tail: it gets every appended batch in order.
+// Any other start is a catch-up: offsets 0 up to `catch_up_events` in batches of at most 1,000,
+// never more than the window unacknowledged, each batch the same reused message with its offsets
+// renumbered (the server reuses its messages too). One write at a time; a tail queues the rest.
 class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, ConsumeResponse> {
  public:
-  ConsumeStream(Subscribers& subscribers, std::uint64_t catch_up_events)
-      : subscribers_(subscribers), head_(catch_up_events) {
+  ConsumeStream(Topic& topic, std::uint64_t catch_up_events) : topic_(topic), head_(catch_up_events) {
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      Finish(grpc::Status::OK);
+      // The client half-closed: no more batches, and the end once the write under way is done.
+      topic_.Unsubscribe(this);
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+      if (!writing_) Finish(grpc::Status::OK);
       return;
     }
     std::unique_lock lock(mutex_);
@@ -79,7 +85,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
       SendLocked(std::move(answer));
       if (!catching_up_) {
         lock.unlock();
-        subscribers_.Add(this);
+        topic_.Subscribe(this);
       }
     } else if (request_.has_ack() && catching_up_) {
       acked_ = std::max(acked_, request_.ack().offset() + 1);
@@ -88,7 +94,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
     StartRead(&request_);
   }
 
-  // Queues a tail's batch behind the one being written.
+  // Writes a tail's batch, or queues it behind the write under way.
   void Send(std::shared_ptr<const ConsumeResponse> message) {
     std::lock_guard lock(mutex_);
     SendLocked(std::move(message));
@@ -96,35 +102,40 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
 
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mutex_);
-    writing_.reset();
-    catch_up_writing_ = false;
-    if (!ok) return;
+    writing_ = false;
+    written_.reset();
+    if (closing_) return Finish(grpc::Status::OK);
+    if (!ok) return;  // the call is ending: OnDone follows
     if (!queued_.empty()) {
-      writing_ = std::move(queued_.front());
+      WriteLocked(std::move(queued_.front()));
       queued_.pop_front();
-      StartWrite(writing_.get());
-      return;
+    } else if (catching_up_) {
+      ContinueCatchUpLocked();
     }
-    if (catching_up_) ContinueCatchUpLocked();
   }
 
   void OnDone() override {
-    subscribers_.Remove(this);
+    topic_.Unsubscribe(this);
     delete this;
   }
 
  private:
   void SendLocked(std::shared_ptr<const ConsumeResponse> message) {
-    if (writing_ != nullptr || catch_up_writing_) {
+    if (closing_) return;
+    if (writing_) {
       queued_.push_back(std::move(message));
-      return;
+    } else {
+      WriteLocked(std::move(message));
     }
-    writing_ = std::move(message);
-    StartWrite(writing_.get());
+  }
+  void WriteLocked(std::shared_ptr<const ConsumeResponse> message) {
+    writing_ = true;
+    written_ = std::move(message);
+    StartWrite(written_.get());
   }
 
   void ContinueCatchUpLocked() {
-    if (writing_ != nullptr || catch_up_writing_ || next_ >= head_) return;
+    if (writing_ || closing_ || next_ >= head_) return;
     const std::uint64_t in_flight = next_ - acked_;
     if (in_flight >= window_) return;
     const std::uint64_t count = std::min({std::uint64_t{1000}, window_ - in_flight, head_ - next_});
@@ -134,7 +145,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
     for (goethe::v1::Event& event : *events) event.set_offset(next_++);
     batch_.mutable_events()->set_head(head_);
     batch_.mutable_events()->set_next_offset(next_);
-    catch_up_writing_ = true;
+    writing_ = true;
     StartWrite(&batch_);
   }
 
@@ -145,61 +156,56 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
     return payload;
   }
 
-  Subscribers& subscribers_;
+  Topic& topic_;
   const std::uint64_t head_;  // a catch-up's end
   ConsumeRequest request_;
   std::mutex mutex_;  // reads and write completions may run on different threads
   bool subscribed_ = false;
   bool catching_up_ = false;
+  bool closing_ = false;
   std::uint64_t window_ = 0;
   std::uint64_t next_ = 0, acked_ = 0;  // a catch-up's next offset and the first not acknowledged
   ConsumeResponse batch_;               // a catch-up's reused message
-  bool catch_up_writing_ = false;
   std::minstd_rand random_{42};
-  std::shared_ptr<const ConsumeResponse> writing_;
-  std::deque<std::shared_ptr<const ConsumeResponse>> queued_;
+  bool writing_ = false;                                        // one write at a time
+  std::shared_ptr<const ConsumeResponse> written_;              // a tail's message, alive while written
+  std::deque<std::shared_ptr<const ConsumeResponse>> queued_;  // a tail's next ones
 };
 
-void Subscribers::Publish(const std::shared_ptr<const ConsumeResponse>& batch) {
+std::uint64_t Topic::Append(const google::protobuf::RepeatedPtrField<std::string>& payloads) {
+  auto batch = std::make_shared<ConsumeResponse>();
   std::lock_guard lock(mutex_);
-  for (ConsumeStream* stream : streams_) stream->Send(batch);
+  const std::uint64_t first = next_offset_;
+  for (const std::string& payload : payloads) {
+    goethe::v1::Event* event = batch->mutable_events()->add_events();
+    event->set_offset(next_offset_++);
+    event->set_payload(payload);
+  }
+  batch->mutable_events()->set_head(next_offset_);
+  batch->mutable_events()->set_next_offset(next_offset_);
+  for (ConsumeStream* tail : tails_) tail->Send(batch);
+  return first;
 }
 
-// Acknowledges each batch after publishing it, one batch at a time, as the log's offsets.
+// Acknowledges each batch once it is handed to every tail, one batch at a time.
 class ProducerStream final
     : public grpc::ServerBidiReactor<goethe::v1::ProduceStreamRequest, goethe::v1::ProduceStreamResponse> {
  public:
-  ProducerStream(Subscribers& subscribers, std::uint64_t& next_offset, std::mutex& offsets)
-      : subscribers_(subscribers), next_offset_(next_offset), offsets_(offsets) {
-    StartRead(&request_);
-  }
+  explicit ProducerStream(Topic& topic) : topic_(topic) { StartRead(&request_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
       Finish(grpc::Status::OK);
       return;
     }
-    auto batch = std::make_shared<ConsumeResponse>();
-    std::uint64_t first = 0;
-    {
-      std::lock_guard lock(offsets_);
-      first = next_offset_;
-      next_offset_ += static_cast<std::uint64_t>(request_.batch().payloads_size());
-    }
-    std::uint64_t offset = first;
-    for (const std::string& payload : request_.batch().payloads()) {
-      goethe::v1::Event* event = batch->mutable_events()->add_events();
-      event->set_offset(offset++);
-      event->set_payload(payload);
-    }
-    batch->mutable_events()->set_head(offset);
-    batch->mutable_events()->set_next_offset(offset);
-    subscribers_.Publish(batch);
+    const auto& payloads = request_.batch().payloads();
+    const std::uint64_t first = topic_.Append(payloads);
     response_.Clear();
     response_.set_batch_id(request_.batch_id());
-    response_.mutable_result()->set_first_offset(first);
-    response_.mutable_result()->set_event_count(static_cast<std::uint32_t>(request_.batch().payloads_size()));
-    response_.mutable_result()->set_next_offset(offset);
+    goethe::v1::ProduceResponse* result = response_.mutable_result();
+    result->set_first_offset(first);
+    result->set_event_count(static_cast<std::uint32_t>(payloads.size()));
+    result->set_next_offset(first + static_cast<std::uint64_t>(payloads.size()));
     StartWrite(&response_);
   }
 
@@ -210,9 +216,7 @@ class ProducerStream final
   void OnDone() override { delete this; }
 
  private:
-  Subscribers& subscribers_;
-  std::uint64_t& next_offset_;
-  std::mutex& offsets_;
+  Topic& topic_;
   goethe::v1::ProduceStreamRequest request_;
   goethe::v1::ProduceStreamResponse response_;
 };
@@ -229,17 +233,15 @@ class ProbeService final : public goethe::v1::Goethe::CallbackService {
   }
   grpc::ServerBidiReactor<goethe::v1::ProduceStreamRequest, goethe::v1::ProduceStreamResponse>* ProduceStream(
       grpc::CallbackServerContext*) override {
-    return new ProducerStream(subscribers_, next_offset_, offsets_);
+    return new ProducerStream(topic_);
   }
   grpc::ServerBidiReactor<ConsumeRequest, ConsumeResponse>* Consume(grpc::CallbackServerContext*) override {
-    return new ConsumeStream(subscribers_, catch_up_events_);
+    return new ConsumeStream(topic_, catch_up_events_);
   }
 
  private:
   const std::uint64_t catch_up_events_;
-  Subscribers subscribers_;
-  std::mutex offsets_;
-  std::uint64_t next_offset_ = 0;
+  Topic topic_;
 };
 
 // True when `text` is a whole decimal number, stored in `*value`.

@@ -1,5 +1,6 @@
 # Helpers shared by the focused A/B benchmarks (scripts/bench-fanout.sh, bench-catch-up.sh,
-# bench-many-topics.sh): sourced, not run. The caller sets BUILD_DIR and SERVER_B from its flags.
+# bench-many-topics.sh): sourced, not run. The caller sets BUILD_DIR and SERVER_B from its flags,
+# and PROBE=1 for --probe (side G: goethe-grpc-probe, gRPC alone with no log behind it).
 
 export LC_ALL=C
 
@@ -11,24 +12,31 @@ field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 # The median of the numbers on stdin, one per line ("nan" for none).
 median() { grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-# Sets SERVER_A, BENCH and PLUGINS from BUILD_DIR and checks them, and SERVER_B when given;
-# SIDES is "A" or "A B". Extra arguments: more programs of the build that must exist.
+# Sets SERVER_A, BENCH, PROBE_BIN and PLUGINS from BUILD_DIR and checks them (the probe with
+# PROBE=1), and SERVER_B when given; SIDES is "A" or "A B", ALL_SIDES the same and then G with
+# PROBE=1. Extra arguments: more programs of the build that must exist.
 require_build() {
   SERVER_A="$BUILD_DIR/server/goethe-server"
   BENCH="$BUILD_DIR/bench/goethe-bench"
-  local program
-  for program in "$SERVER_A" "$BENCH" "$@"; do
+  PROBE_BIN="$BUILD_DIR/bench/goethe-grpc-probe"
+  local programs=("$SERVER_A" "$BENCH" "$@") program
+  [ "${PROBE:-0}" = 0 ] || programs+=("$PROBE_BIN")
+  for program in "${programs[@]}"; do
     [ -x "$program" ] || fail "no $program: build first (bash scripts/build.sh $BUILD_DIR)"
   done
   PLUGINS=$(cd "$BUILD_DIR/plugins" && pwd)
   [ -z "$SERVER_B" ] || [ -x "$SERVER_B" ] || fail "--server-b $SERVER_B is not executable"
   SIDES="A"
   [ -z "$SERVER_B" ] || SIDES="A B"
+  ALL_SIDES=$SIDES
+  [ "${PROBE:-0}" = 0 ] || ALL_SIDES="$SIDES G"
 }
 binary_of() { if [ "$1" = A ]; then echo "$SERVER_A"; else echo "$SERVER_B"; fi; }
 # The sides in the order of run/step number N: A B, then B A, and so on, so that neither side
 # always runs first.
 sides_for() { if [ $(($1 % 2)) = 0 ] && [ -n "$SERVER_B" ]; then echo "B A"; else echo "$SIDES"; fi; }
+# The same, then G with PROBE=1.
+run_sides() { echo "$(sides_for "$1")$([ "${PROBE:-0}" = 0 ] || echo " G")"; }
 
 # A scratch folder for the run (WORK), removed on exit after every server still running is stopped.
 declare -A RUNNING=()
@@ -78,12 +86,12 @@ start_server() { launch_server "$@"; SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADD
 stop_server() { [ -z "$SERVER_PID" ] || stop_pid "$SERVER_PID"; SERVER_PID=""; }
 
 # goethe-grpc-probe (gRPC alone, no log: bench/probes/grpc_probe.cc) in DIR with ARGS, as the one
-# server: sets SERVER_PID and ADDR. Check it with require_build "$BUILD_DIR/bench/goethe-grpc-probe".
+# server: sets SERVER_PID and ADDR.
 start_probe() { # dir, [args...]
   local dir=$1
   shift
   rm -rf "$dir" && mkdir -p "$dir"
-  "$BUILD_DIR/bench/goethe-grpc-probe" --listen 127.0.0.1:0 "$@" >"$dir/out" 2>"$dir/log" &
+  "$PROBE_BIN" --listen 127.0.0.1:0 "$@" >"$dir/out" 2>"$dir/log" &
   await_listening $! "$dir" goethe-grpc-probe
   SERVER_PID=$LAUNCHED_PID ADDR=$LAUNCHED_ADDR
 }
