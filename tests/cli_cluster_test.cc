@@ -1,7 +1,8 @@
 // goethe-cli against a real cluster (support/cluster_fixture.h: real etcd and three goethe-server
 // nodes on loopback): `cluster status`, --server with several addresses finding the leader, following
 // it across a SIGKILL, a follower named alone refusing a produce with the leader's address, and
-// which produces are sent again when the leader dies with one under way. Every wait is bounded.
+// which produces are sent again when the leader dies with one under way; goethe-bench's produce-unary
+// following the leader too. Every wait is bounded.
 //
 // Every acknowledged event is replicated to the in-sync nodes, so where a produce landed is seen in
 // the leader's answer and in every node holding it, not in which node holds it.
@@ -307,18 +308,19 @@ TEST_F(CliClusterTest, ProduceToAFollowerAloneFailsNamingTheLeader) {
 // A produce on its way to a leader that dies: the CLI holds stdin open on a FIFO, the leader is
 // paused once the CLI is connected to it, the produce is sent into the paused leader's socket, and
 // SIGKILL ends it with an UNAVAILABLE that says nothing about whether it was written.
-class InFlightProduce {
+class InFlightClient {
  public:
-  InFlightProduce(LocalCluster& cluster, std::vector<std::string> args) : fifo_(cluster.dir().Sub("stdin.fifo")) {
+  InFlightClient(LocalCluster& cluster, std::vector<std::string> args, const std::string& program = CliBinary())
+      : fifo_(cluster.dir().Sub("stdin.fifo")) {
     if (mkfifo(fifo_.c_str(), 0600) != 0) throw std::runtime_error("mkfifo failed");
     // Never blocks (a FIFO opened for reading and writing); not inherited, so that the CLI sees the
     // end of its input once this closes.
     writer_ = open(fifo_.c_str(), O_RDWR | O_CLOEXEC);
     out_ = cluster.dir().Sub("in-flight.out");
     err_ = cluster.dir().Sub("in-flight.err");
-    pid_ = Spawn(CliBinary(), args, fifo_, out_, err_);
+    pid_ = Spawn(program, args, fifo_, out_, err_);
   }
-  ~InFlightProduce() {
+  ~InFlightClient() {
     Close();
     if (!exit_code_) {
       kill(pid_, SIGKILL);
@@ -360,7 +362,7 @@ TEST_F(CliClusterTest, ProduceWithAnIdempotencyKeyIsSentAgainAcrossAFailover) {
   const int old_leader = FullyAgreedLeader();
   ASSERT_GE(old_leader, 0);
   // With a key, stdin is one produce, sent at EOF.
-  InFlightProduce produce(cluster(), {"--server", AddressesFrom(old_leader), "produce", "orders", "--idempotency-key",
+  InFlightClient produce(cluster(), {"--server", AddressesFrom(old_leader), "produce", "orders", "--idempotency-key",
                                       "order-7"});
   produce.Write("first\nsecond\n");
   ASSERT_TRUE(Within(10s, [&] { return HasConnectionTo(produce.pid(), PortOf(Address(old_leader))); }))
@@ -392,7 +394,7 @@ TEST_F(CliClusterTest, ProduceWithoutAKeyIsNotSentAgainWhenItsOutcomeIsUnknown) 
   const int old_leader = FullyAgreedLeader();
   ASSERT_GE(old_leader, 0);
   // One produce per stdin line: the first proves the connection to the leader, the second is cut.
-  InFlightProduce produce(cluster(), {"--server", AddressesFrom(old_leader), "produce", "orders", "--batch", "1"});
+  InFlightClient produce(cluster(), {"--server", AddressesFrom(old_leader), "produce", "orders", "--batch", "1"});
   produce.Write("first\n");
   ASSERT_TRUE(Within(10s, [&] { return produce.out().find("orders  0  ") != std::string::npos; }))
       << "the first produce did not land: " << produce.err();
@@ -411,6 +413,36 @@ TEST_F(CliClusterTest, ProduceWithoutAKeyIsNotSentAgainWhenItsOutcomeIsUnknown) 
   ASSERT_GE(new_leader, 0);
   // The first produce was replicated before it was acknowledged; the second was never sent again.
   EXPECT_EQ(EventsOn(cluster(), new_leader, "orders"), std::optional<std::uint64_t>(1));
+}
+
+// goethe-bench with every address, a follower first, runs against the leader; its produce-unary
+// follows the new leader across a SIGKILL and sends each cut-off call again with the event's
+// idempotency key, so every event is stored once: the topic ends with exactly --events.
+TEST_F(CliClusterTest, BenchProduceUnaryFollowsTheLeaderAcrossAFailoverAndStoresEveryEventOnce) {
+#ifndef GOETHE_BENCH_BINARY
+  GTEST_SKIP() << "goethe-bench is not built here (GOETHE_BUILD_BENCH=OFF)";
+#else
+  const int old_leader = FullyAgreedLeader();
+  ASSERT_GE(old_leader, 0);
+  constexpr std::uint64_t kEvents = 4000;
+  InFlightClient bench(cluster(),
+                       {"--server", AddressesFrom((old_leader + 1) % 3), "--topic", "bench-failover", "produce-unary",
+                        "--events", std::to_string(kEvents), "--concurrency", "4"},
+                       GOETHE_BENCH_BINARY);
+  ASSERT_TRUE(Within(30s, [&] { return EventsOn(cluster(), old_leader, "bench-failover").value_or(0) >= 300; }))
+      << "goethe-bench did not produce on the leader: " << bench.err();
+  cluster().node(old_leader).Kill();
+  ASSERT_FALSE(bench.Wait(0ms).has_value()) << "the run ended before the failover: " << bench.err();
+  const std::optional<int> code = bench.Wait(60s);
+  ASSERT_TRUE(code.has_value()) << "goethe-bench did not finish: " << bench.err();
+  ASSERT_EQ(*code, 0) << bench.err();
+  EXPECT_THAT(bench.out(), HasSubstr("RESULT peer=goethe test=produce-unary-c4 "));
+  EXPECT_THAT(bench.out(), HasSubstr(" n=" + std::to_string(kEvents) + " "));
+  EXPECT_THAT(bench.err(), HasSubstr("calls sent again after a failover"));
+  const int new_leader = NewLeader(old_leader);
+  ASSERT_GE(new_leader, 0);
+  EXPECT_EQ(EventsOn(cluster(), new_leader, "bench-failover"), std::optional<std::uint64_t>(kEvents)) << bench.err();
+#endif
 }
 
 }  // namespace

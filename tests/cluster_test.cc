@@ -2,7 +2,8 @@
 // loopback (support/cluster_fixture.h), killed, stopped, paused and cut off from etcd, with every
 // wait bounded. Election and agreement, failover on SIGKILL / SIGTERM / SIGSTOP, followers that
 // refuse writes and serve reads, etcd member failures, a node without etcd at start or while
-// running, the failover time over several rounds, and a single node's ClusterStatus.
+// running, an etcd that asks for client certificates, the failover time over several rounds, and
+// a single node's ClusterStatus.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -18,6 +19,7 @@
 #include "support/grafana_dashboard.h"
 #include "support/http_client.h"
 #include "support/server_client.h"
+#include "support/test_pki.h"
 
 namespace goethe::testing {
 namespace {
@@ -949,6 +951,104 @@ TEST_F(ClusterTest, SigtermWhileWaitingForEtcdExitsZeroPromptly) {
   EXPECT_LT(took, 2000) << node.output();
   EXPECT_FALSE(node.Serving());
   std::printf("exit %d %lld ms after SIGTERM\n", *code, took);
+}
+
+// cluster.etcd.tls against an etcd that serves clients over TLS only and asks for a client
+// certificate: a node with the CA, a certificate from it and its key joins, leads, registers and
+// takes writes; one presenting a certificate from a CA etcd does not trust is turned away and exits
+// with one line naming the endpoint.
+TEST_F(ClusterTest, NodesReachAnEtcdThatServesTlsAndAsksForClientCertificates) {
+  TempDir pki_dir;
+  const TestPki pki(pki_dir);
+  ClusterOptions options;
+  options.nodes = 1;
+  options.etcd_tls = EtcdClientTls{pki.Cert("server"), pki.Key("server"), pki.Cert("ca"), pki.Cert("client"),
+                                   pki.Key("client")};
+  options.extra_etcd = "tls:\n  ca_file: " + pki.Cert("ca") + "\n  cert_file: " + pki.Cert("client") +
+                       "\n  key_file: " + pki.Key("client") + "\n";
+  LocalCluster cluster(options);
+  ClusterNode& node = cluster.node(0);
+  node.Start();
+  ASSERT_EQ(cluster.WaitForLeader(10s), 0) << Describe(cluster);
+  auto stub = StubTo(node.address());
+  EXPECT_TRUE(Eventually([&] { return ProduceTo(*stub, "t", "over-tls").status.ok(); }, 5s)) << Describe(cluster);
+  EXPECT_THAT(cluster.etcd().Etcdctl({"get", "--prefix", "--keys-only", "/goethe/test/members/"}),
+              HasSubstr("/goethe/test/members/n1"));
+
+  const int stranger_port = FreeLoopbackPorts(1)[0];
+  std::string stranger_config = cluster.ConfigYaml("n2", stranger_port);
+  for (const std::string part : {"client.pem", "client.key"}) {
+    const std::size_t at = stranger_config.find(pki_dir.Sub(part));
+    ASSERT_NE(at, std::string::npos) << stranger_config;
+    stranger_config.replace(at, pki_dir.Sub(part).size(), pki_dir.Sub("other-" + part));
+  }
+  ClusterNode stranger(cluster.dir(), "n2", stranger_port, cluster.dir().WriteFile("n2.yaml", stranger_config));
+  stranger.Launch();
+  const std::optional<int> code = stranger.Exited(kConnectTimeout + 5s);
+  ASSERT_TRUE(code.has_value()) << "a node etcd refuses is still running: " << stranger.output();
+  EXPECT_NE(*code, 0);
+  const std::string err = stranger.stderr_text();
+  EXPECT_EQ(CountLines(err), 1) << err;
+  EXPECT_THAT(err, HasSubstr(cluster.etcd().endpoint(0)));
+  EXPECT_THAT(err, HasSubstr("cluster.etcd.tls"));
+  std::printf("a certificate from another CA: exit %d: %s", *code, err.c_str());
+  EXPECT_EQ(cluster.Status(0)->members_size(), 1) << "the stranger never joined";
+}
+
+// Health follows catching up: a follower that missed writes and restarts while its leader is
+// paused (so nothing can bring it up to date) is NOT_SERVING and says it is catching up; once the
+// leader resumes and it is in sync again, it serves. The session TTL is 6 s here, so that the
+// pause, well under it, deposes nobody.
+TEST_F(ClusterTest, ARestartedFollowerIsNotServingWhileItCatchesUpAndServesOnceInSync) {
+  ClusterOptions options;
+  options.session_ttl = "6s";
+  LocalCluster cluster(options);
+  cluster.StartAll();
+  const int leader = cluster.WaitForLeader(15s);
+  ASSERT_GE(leader, 0) << Describe(cluster);
+  const int follower = (leader + 1) % 3;
+  ClusterNode& behind = cluster.node(follower);
+  EXPECT_EQ(HealthOf(behind.address()), 1);
+
+  behind.Kill();
+  auto stub = StubTo(cluster.node(leader).address());
+  for (int i = 0; i < 20; ++i) {  // the first waits for the killed member up to max_lag (1 s)
+    const Outcome produced = ProduceTo(*stub, "t", "missed-" + std::to_string(i), 5s);
+    ASSERT_TRUE(produced.status.ok()) << i << ": " << testing::Describe(produced.status);
+  }
+  cluster.node(leader).Pause();
+  const Clock::time_point paused = Clock::now();
+  behind.Start();
+  // Its own record says so once its session has written it (at start it says "starting").
+  v1::MemberState own_state = v1::MEMBER_STATE_UNSPECIFIED;
+  Eventually(
+      [&] {
+        if (std::optional<v1::ClusterStatusResponse> status = cluster.Status(follower)) {
+          for (const v1::ClusterMember& member : status->members()) {
+            if (member.name() == behind.name()) own_state = member.state();
+          }
+        }
+        return own_state == v1::MEMBER_STATE_CATCHING_UP;
+      },
+      2s);
+  const std::optional<int> health_while_behind = HealthOf(behind.address());
+  cluster.node(leader).Resume();
+  const long long paused_ms = MillisSince(paused);
+  ASSERT_LT(paused_ms, 4000) << "paused too close to the TTL for this test to mean anything";
+  EXPECT_EQ(own_state, v1::MEMBER_STATE_CATCHING_UP) << Describe(cluster);
+  EXPECT_EQ(health_while_behind, std::optional<int>(2)) << Tail(behind.stderr_text());
+
+  const Clock::time_point resumed = Clock::now();
+  EXPECT_TRUE(Eventually([&] { return HealthOf(behind.address()) == 1; }, 15s)) << Describe(cluster);
+  std::printf("NOT_SERVING while paused %lld ms; SERVING %lld ms after the leader resumed\n", paused_ms,
+              MillisSince(resumed));
+  auto behind_stub = StubTo(behind.address());
+  v1::DescribeTopicRequest describe;
+  describe.set_topic("t");
+  v1::DescribeTopicResponse described;
+  const Outcome read = Unary([&](grpc::ClientContext* c) { return behind_stub->DescribeTopic(c, describe, &described); });
+  ASSERT_TRUE(read.status.ok()) << testing::Describe(read.status);
+  EXPECT_EQ(described.topic().event_count(), 20u) << "what it missed was brought to it";
 }
 
 // 8. etcd lost while running: no more writes, NOT_SERVING, a log line; back when etcd is.

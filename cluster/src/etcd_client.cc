@@ -40,6 +40,7 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdConfig& config)
   std::unique_ptr<EtcdClient> client(new EtcdClient());
   Result<std::shared_ptr<grpc::ChannelCredentials>> credentials = Credentials(config.tls);
   if (!credentials.ok()) return InvalidArgument("cluster.etcd.tls: " + credentials.status().message());
+  client->tls_ = config.tls.enabled();
   if (!config.username.empty()) {
     Result<std::string> password = ReadFile(config.password_file);
     if (!password.ok()) return InvalidArgument("cluster.etcd.password_file: " + password.status().message());
@@ -194,7 +195,9 @@ Status EtcdClient::Call(const std::string& what, Clock::time_point deadline, con
   // A deadline spent waiting for a connection says less than that.
   if (last.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
       Current().channel->GetState(false) != GRPC_CHANNEL_READY)
-    why = "no connection (is etcd running there?)";
+    why = tls_ ? "no connection (is etcd running there, serving TLS, and does it trust this node's certificate? "
+                 "see cluster.etcd.tls)"
+               : "no connection (is etcd running there?)";
   return Status(code, "etcd " + what + " at " + last_address + ": " + why);
 }
 

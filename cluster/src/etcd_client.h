@@ -97,6 +97,7 @@ class EtcdClient {
 
   std::vector<std::unique_ptr<Member>> members_;
   std::atomic<std::size_t> current_{0};
+  bool tls_ = false;  // cluster.etcd.tls is set: a refused handshake looks like no connection at all
   std::string username_;
   std::string password_;
   mutable std::mutex token_mutex_;

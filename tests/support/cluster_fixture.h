@@ -39,6 +39,7 @@ inline std::string Tail(const std::string& text, std::size_t bytes = 6000) {
 struct ClusterOptions {
   int nodes = 3;
   int etcd_members = 1;
+  std::optional<EtcdClientTls> etcd_tls;  // etcd serves clients over TLS only (the nodes' tls: goes in extra_etcd)
   std::string backend = "leveldb";
   std::string session_ttl = "2s";
   std::string connect_timeout = "2s";  // cluster.etcd.connect_timeout
@@ -172,7 +173,7 @@ class ClusterNode {
 
 class LocalCluster {
  public:
-  explicit LocalCluster(ClusterOptions options = {}) : options_(std::move(options)), etcd_(options_.etcd_members) {
+  explicit LocalCluster(ClusterOptions options = {}) : options_(std::move(options)), etcd_(options_.etcd_members, options_.etcd_tls) {
     if (!etcd_.WaitHealthy(std::chrono::seconds(20))) throw std::runtime_error("etcd did not get healthy");
     const std::vector<int> ports = FreeLoopbackPorts(options_.nodes);
     for (int i = 0; i < options_.nodes; ++i) {

@@ -12,7 +12,8 @@
 //
 // WaitHealthy() polls http://127.0.0.1:PORT/health of every running member (a GET over a plain
 // socket) until each answers {"health":"true"}; etcd answers that only with a leader elected and a
-// quorum read through raft done. Kill(), Stop(), Restart(), Pause() and Resume() act on one member;
+// quorum read through raft done. A cluster made with EtcdClientTls serves its clients over TLS
+// only, asking for a client certificate; its /health is then polled on a plain metrics port. Kill(), Stop(), Restart(), Pause() and Resume() act on one member;
 // a restarted member keeps its data dir (etcd then ignores the --initial-cluster flags). Etcdctl()
 // runs /usr/bin/etcdctl against the members, bounded in time. The destructor kills every member
 // still running and removes the directory.
@@ -49,6 +50,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/child_process.h"
@@ -238,6 +240,17 @@ inline bool HealthCheck(int port, std::chrono::milliseconds timeout, std::string
 
 }  // namespace etcd_internal
 
+// Serving clients over TLS (etcd's --cert-file, --key-file, --trusted-ca-file, --client-cert-auth):
+// the members' certificate and key (for 127.0.0.1), the CA a client's certificate must chain to, and
+// the client certificate and key etcdctl presents.
+struct EtcdClientTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  std::string etcdctl_cert_file;
+  std::string etcdctl_key_file;
+};
+
 class EtcdCluster {
  public:
   static constexpr const char* kEtcd = "/usr/bin/etcd";
@@ -256,7 +269,7 @@ class EtcdCluster {
 
   // Starts `members` members (1 or 3; any number from 1 works) as a new cluster; does not wait for
   // them: WaitHealthy() does.
-  explicit EtcdCluster(int members = 1) {
+  explicit EtcdCluster(int members = 1, std::optional<EtcdClientTls> tls = std::nullopt) : tls_(std::move(tls)) {
     if (members < 1) throw std::invalid_argument("an etcd cluster needs at least one member");
     std::string why_not;
     if (!Available(&why_not)) throw std::runtime_error(why_not);
@@ -270,12 +283,14 @@ class EtcdCluster {
       // The directory's random suffix and the pid: no two clusters share a token, so that a member
       // that reached another test's cluster would be refused.
       token_ = "goethe-test-" + std::to_string(getpid()) + "-" + dir_.filename().string();
-      const std::vector<int> ports = FreeLoopbackPorts(2 * members);
+      const int per_member = tls_ ? 3 : 2;
+      const std::vector<int> ports = FreeLoopbackPorts(per_member * members);
       for (int i = 0; i < members; ++i) {
         Member member;
         member.name = "n" + std::to_string(i + 1);
-        member.client_port = ports[static_cast<std::size_t>(2 * i)];
-        member.peer_port = ports[static_cast<std::size_t>(2 * i + 1)];
+        member.client_port = ports[static_cast<std::size_t>(per_member * i)];
+        member.peer_port = ports[static_cast<std::size_t>(per_member * i + 1)];
+        member.health_port = tls_ ? ports[static_cast<std::size_t>(per_member * i + 2)] : member.client_port;
         member.data_dir = (dir_ / member.name).string();
         member.log_path = (dir_ / (member.name + ".log")).string();
         members_.push_back(member);
@@ -358,7 +373,7 @@ class EtcdCluster {
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         // etcd gives its own quorum read up to 1 s; a paused member holds the connection open.
         const auto probe = std::clamp(left, std::chrono::milliseconds(50), std::chrono::milliseconds(2000));
-        if (etcd_internal::HealthCheck(At(i).client_port, probe, &answers[static_cast<std::size_t>(i)])) {
+        if (etcd_internal::HealthCheck(At(i).health_port, probe, &answers[static_cast<std::size_t>(i)])) {
           it = waiting.erase(it);
         } else {
           ++it;
@@ -453,6 +468,10 @@ class EtcdCluster {
   EtcdctlResult RunEtcdctl(const std::vector<std::string>& args, const std::string& endpoints = "",
                            std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     std::vector<std::string> command = {kEtcdctl, "--endpoints=" + (endpoints.empty() ? this->endpoints() : endpoints)};
+    if (tls_) {
+      command.insert(command.end(), {"--cacert=" + tls_->client_ca_file, "--cert=" + tls_->etcdctl_cert_file,
+                                     "--key=" + tls_->etcdctl_key_file});
+    }
     command.insert(command.end(), args.begin(), args.end());
     const std::string base = (dir_ / ("etcdctl-" + std::to_string(++etcdctl_runs_))).string();
     const pid_t pid = etcd_internal::Spawn(command, "ETCDCTL_", {"ETCDCTL_API=3"}, base + ".out", base + ".err");
@@ -489,6 +508,7 @@ class EtcdCluster {
     std::string name;  // n1, n2, ...
     int client_port = 0;
     int peer_port = 0;
+    int health_port = 0;  // the client port, or with TLS a plain metrics port serving /health
     std::string data_dir;
     std::string log_path;
     pid_t pid = -1;
@@ -507,8 +527,8 @@ class EtcdCluster {
   const Member& At(int i) const { return const_cast<EtcdCluster*>(this)->At(i); }
 
   static std::string PeerUrl(const Member& member) { return "http://127.0.0.1:" + std::to_string(member.peer_port); }
-  static std::string ClientUrl(const Member& member) {
-    return "http://127.0.0.1:" + std::to_string(member.client_port);
+  std::string ClientUrl(const Member& member) const {
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(member.client_port);
   }
   std::string Describe(int i) const { return "etcd member " + At(i).name + " (" + endpoint(i) + ")"; }
   std::string LogSection(int i) const { return "--- log of " + Describe(i) + " ---\n" + Log(i); }
@@ -530,15 +550,20 @@ class EtcdCluster {
     ++member.starts;
     std::ofstream(member.log_path, std::ios::app)
         << "=== EtcdCluster: " << member.name << ", start " << member.starts << " ===\n";
+    std::vector<std::string> command = {
+        kEtcd, "--name", member.name, "--data-dir", member.data_dir, "--listen-client-urls", ClientUrl(member),
+        "--advertise-client-urls", ClientUrl(member), "--listen-peer-urls", PeerUrl(member),
+        "--initial-advertise-peer-urls", PeerUrl(member), "--initial-cluster", initial_cluster_,
+        "--initial-cluster-state", cluster_state, "--initial-cluster-token", token_, "--heartbeat-interval", "50",
+        "--election-timeout", "500", "--pre-vote=true", "--quota-backend-bytes", std::to_string(64 << 20),
+        "--logger", "zap", "--log-level", "warn"};
+    if (tls_) {
+      command.insert(command.end(), {"--cert-file", tls_->cert_file, "--key-file", tls_->key_file,
+                                     "--trusted-ca-file", tls_->client_ca_file, "--client-cert-auth",
+                                     "--listen-metrics-urls", "http://127.0.0.1:" + std::to_string(member.health_port)});
+    }
     // ETCD_ variables of the test's environment would configure the member too (or clash with flags).
-    member.pid = etcd_internal::Spawn(
-        {kEtcd, "--name", member.name, "--data-dir", member.data_dir, "--listen-client-urls", ClientUrl(member),
-         "--advertise-client-urls", ClientUrl(member), "--listen-peer-urls", PeerUrl(member),
-         "--initial-advertise-peer-urls", PeerUrl(member), "--initial-cluster", initial_cluster_,
-         "--initial-cluster-state", cluster_state, "--initial-cluster-token", token_, "--heartbeat-interval", "50",
-         "--election-timeout", "500", "--pre-vote=true", "--quota-backend-bytes", std::to_string(64 << 20),
-         "--logger", "zap", "--log-level", "warn"},
-        "ETCD_", {}, member.log_path, member.log_path);
+    member.pid = etcd_internal::Spawn(command, "ETCD_", {}, member.log_path, member.log_path);
     member.paused = false;
     member.exit_code.reset();
     member.exited_by_itself = false;
@@ -557,6 +582,7 @@ class EtcdCluster {
     }
   }
 
+  std::optional<EtcdClientTls> tls_;
   std::filesystem::path dir_;
   std::string token_;
   std::string initial_cluster_;
