@@ -343,8 +343,9 @@ e2e_run() { # side run
   [ -n "$line" ] || fail "e2e with the consumer on the $side failed (see $WORK/bench-e2e-$side.log)"
   P50[$side]+=" $(result_field "$line" p50_us)"
   P99[$side]+=" $(result_field "$line" p99_us)"
-  printf '  run %d  %-8s p50 %6.0f us  p90 %6.0f us  p99 %6.0f us  p99.9 %6.0f us\n' "$run" "$side" \
-    "$(result_field "$line" p50_us)" "$(result_field "$line" p90_us)" "$(result_field "$line" p99_us)" "$(result_field "$line" p999_us)"
+  printf '  run %d  %-8s p50 %6.0f us  p90 %6.0f us  p99 %6.0f us  p99.9 %6.0f us  sent at %5.0f events/s\n' "$run" "$side" \
+    "$(result_field "$line" p50_us)" "$(result_field "$line" p90_us)" "$(result_field "$line" p99_us)" \
+    "$(result_field "$line" p999_us)" "$(result_field "$line" rate_sent)"
 }
 for run in $(seq 1 "$RUNS"); do
   if [ $((run % 2)) = 1 ]; then e2e_run follower "$run"; e2e_run leader "$run"

@@ -38,7 +38,7 @@ void FollowerLink::Stop() {
     std::lock_guard lock(call_mutex_);
     if (call_ != nullptr) call_->TryCancel();
   }
-  replicator_.changed_.notify_all();
+  replicator_.Wake();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -255,7 +255,12 @@ void Replicator::Demote() {
   links.clear();
 }
 
-void Replicator::Acknowledged() { changed_.notify_all(); }
+void Replicator::Acknowledged() { Wake(); }
+
+void Replicator::Wake() {
+  std::lock_guard lock(mutex_);
+  changed_.notify_all();
+}
 
 Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
   const auto started = Clock::now();
@@ -315,7 +320,7 @@ Status Replicator::Write(kv::WriteBatch& batch, bool sync) {
   }
   const LogEntry entry{id, EncodeBatch(batch)};
   if (Status held = log_->Append(id.index - 1, {entry}, sync); !held.ok()) return held;
-  changed_.notify_all();  // the links send it
+  Wake();  // the links send it
   if (Status committed = WaitForInSync(id.index, id.epoch); !committed.ok()) {
     // Not committed: it is never applied here. Followers that hold it drop it when the next entry
     // (a new generation, so never mistaken for this one) or a new leader arrives.
