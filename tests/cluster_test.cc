@@ -1046,7 +1046,8 @@ TEST_F(ClusterTest, ARestartedFollowerIsNotServingWhileItCatchesUpAndServesOnceI
   v1::DescribeTopicRequest describe;
   describe.set_topic("t");
   v1::DescribeTopicResponse described;
-  const Outcome read = Unary([&](grpc::ClientContext* c) { return behind_stub->DescribeTopic(c, describe, &described); });
+  const Outcome read =
+      Unary([&](grpc::ClientContext* c) { return behind_stub->DescribeTopic(c, describe, &described); });
   ASSERT_TRUE(read.status.ok()) << testing::Describe(read.status);
   EXPECT_EQ(described.topic().event_count(), 20u) << "what it missed was brought to it";
 }

@@ -173,7 +173,8 @@ class ClusterNode {
 
 class LocalCluster {
  public:
-  explicit LocalCluster(ClusterOptions options = {}) : options_(std::move(options)), etcd_(options_.etcd_members, options_.etcd_tls) {
+  explicit LocalCluster(ClusterOptions options = {})
+      : options_(std::move(options)), etcd_(options_.etcd_members, options_.etcd_tls) {
     if (!etcd_.WaitHealthy(std::chrono::seconds(20))) throw std::runtime_error("etcd did not get healthy");
     const std::vector<int> ports = FreeLoopbackPorts(options_.nodes);
     for (int i = 0; i < options_.nodes; ++i) {

@@ -13,9 +13,10 @@
 // WaitHealthy() polls http://127.0.0.1:PORT/health of every running member (a GET over a plain
 // socket) until each answers {"health":"true"}; etcd answers that only with a leader elected and a
 // quorum read through raft done. A cluster made with EtcdClientTls serves its clients over TLS
-// only, asking for a client certificate; its /health is then polled on a plain metrics port. Kill(), Stop(), Restart(), Pause() and Resume() act on one member;
-// a restarted member keeps its data dir (etcd then ignores the --initial-cluster flags). Etcdctl()
-// runs /usr/bin/etcdctl against the members, bounded in time. The destructor kills every member
+// only, asking for a client certificate; its /health is then polled on a plain metrics port.
+// Kill(), Stop(), Restart(), Pause() and Resume() act on one member; a restarted member keeps its
+// data dir (etcd then ignores the --initial-cluster flags). Etcdctl() runs /usr/bin/etcdctl against
+// the members, bounded in time. The destructor kills every member
 // still running and removes the directory.
 //
 // Children start here as in server_process.h, except that output is appended to one file (so a
@@ -241,12 +242,12 @@ inline bool HealthCheck(int port, std::chrono::milliseconds timeout, std::string
 }  // namespace etcd_internal
 
 // Serving clients over TLS (etcd's --cert-file, --key-file, --trusted-ca-file, --client-cert-auth):
-// the members' certificate and key (for 127.0.0.1), the CA a client's certificate must chain to, and
-// the client certificate and key etcdctl presents.
+// the members' certificate and key (for 127.0.0.1), the CA that signed it and that a client's
+// certificate must chain to, and the client certificate and key etcdctl presents.
 struct EtcdClientTls {
   std::string cert_file;
   std::string key_file;
-  std::string client_ca_file;
+  std::string ca_file;
   std::string etcdctl_cert_file;
   std::string etcdctl_key_file;
 };
@@ -469,7 +470,7 @@ class EtcdCluster {
                            std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     std::vector<std::string> command = {kEtcdctl, "--endpoints=" + (endpoints.empty() ? this->endpoints() : endpoints)};
     if (tls_) {
-      command.insert(command.end(), {"--cacert=" + tls_->client_ca_file, "--cert=" + tls_->etcdctl_cert_file,
+      command.insert(command.end(), {"--cacert=" + tls_->ca_file, "--cert=" + tls_->etcdctl_cert_file,
                                      "--key=" + tls_->etcdctl_key_file});
     }
     command.insert(command.end(), args.begin(), args.end());
@@ -558,9 +559,9 @@ class EtcdCluster {
         "--election-timeout", "500", "--pre-vote=true", "--quota-backend-bytes", std::to_string(64 << 20),
         "--logger", "zap", "--log-level", "warn"};
     if (tls_) {
-      command.insert(command.end(), {"--cert-file", tls_->cert_file, "--key-file", tls_->key_file,
-                                     "--trusted-ca-file", tls_->client_ca_file, "--client-cert-auth",
-                                     "--listen-metrics-urls", "http://127.0.0.1:" + std::to_string(member.health_port)});
+      command.insert(command.end(), {"--cert-file", tls_->cert_file, "--key-file", tls_->key_file, "--trusted-ca-file",
+                                     tls_->ca_file, "--client-cert-auth", "--listen-metrics-urls",
+                                     "http://127.0.0.1:" + std::to_string(member.health_port)});
     }
     // ETCD_ variables of the test's environment would configure the member too (or clash with flags).
     member.pid = etcd_internal::Spawn(command, "ETCD_", {}, member.log_path, member.log_path);
