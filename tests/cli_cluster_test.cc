@@ -22,7 +22,6 @@
 #include <sstream>
 
 #include "support/cluster_fixture.h"
-#include "support/server_client.h"
 
 namespace goethe::testing {
 namespace {
@@ -41,16 +40,6 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-// The events node `i` holds in `topic`; nullopt when it does not have the topic (or does not answer).
-std::optional<std::uint64_t> EventsOn(LocalCluster& cluster, int i, const std::string& topic) {
-  auto stub = cluster.Stub(i);
-  v1::DescribeTopicRequest request;
-  request.set_topic(topic);
-  v1::DescribeTopicResponse response;
-  if (!stub->DescribeTopic(CallWithin(5s).get(), request, &response).ok()) return std::nullopt;
-  return response.topic().event_count();
 }
 
 // Whether process `pid` holds an established TCP connection to `port` on loopback: its socket
@@ -255,9 +244,9 @@ TEST_F(CliClusterTest, ProduceWithEveryAddressLandsOnTheLeaderEvenWithAFollowerF
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
   EXPECT_THAT(produced.out, HasSubstr("orders  0  "));
   EXPECT_THAT(produced.out, HasSubstr("orders  1  "));
-  EXPECT_EQ(EventsOn(cluster(), leader, "orders"), std::optional<std::uint64_t>(2));
+  EXPECT_EQ(cluster().EventsOn(leader, "orders"), std::optional<std::uint64_t>(2));
   for (int i = 0; i < 3; ++i) {  // replicated: every node holds them (the followers a moment later)
-    EXPECT_TRUE(Within(5s, [&] { return EventsOn(cluster(), i, "orders") == std::optional<std::uint64_t>(2); }))
+    EXPECT_TRUE(Within(5s, [&] { return cluster().EventsOn(i, "orders") == std::optional<std::uint64_t>(2); }))
         << cluster().node(i).name();
   }
   // Reads go to the leader too.
@@ -267,7 +256,7 @@ TEST_F(CliClusterTest, ProduceWithEveryAddressLandsOnTheLeaderEvenWithAFollowerF
   // So do admin commands (a topic change is a write).
   const CommandResult created = Cli({"--server", AddressesFrom(follower), "topics", "create", "audit"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
-  EXPECT_TRUE(EventsOn(cluster(), leader, "audit").has_value());
+  EXPECT_TRUE(cluster().EventsOn(leader, "audit").has_value());
 }
 
 // (c) After the leader's SIGKILL, a produce given every address waits out the election and lands on
@@ -285,7 +274,7 @@ TEST_F(CliClusterTest, ProduceFollowsTheLeaderAcrossAFailover) {
   EXPECT_THAT(produced.out, HasSubstr("orders  0  "));
   const int new_leader = NewLeader(old_leader);
   ASSERT_GE(new_leader, 0);
-  EXPECT_EQ(EventsOn(cluster(), new_leader, "orders"), std::optional<std::uint64_t>(1));
+  EXPECT_EQ(cluster().EventsOn(new_leader, "orders"), std::optional<std::uint64_t>(1));
   std::printf("[ cli ] produce accepted by the new leader %lld ms after the old one's SIGKILL\n",
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
@@ -302,10 +291,11 @@ TEST_F(CliClusterTest, ProduceToAFollowerAloneFailsNamingTheLeader) {
   EXPECT_THAT(produced.err, ::testing::StartsWith("error: UNAVAILABLE: not the leader"));
   EXPECT_THAT(produced.err, HasSubstr(cluster().node(leader).name() + " at " + Address(leader)));
   EXPECT_EQ(Lines(produced.err).size(), 1u) << produced.err;
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(EventsOn(cluster(), i, "orders"), std::nullopt) << "it was written somewhere";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(cluster().EventsOn(i, "orders"), std::nullopt) << "it was written somewhere";
 }
 
-// A produce on its way to a leader that dies: the CLI holds stdin open on a FIFO, the leader is
+// A client (goethe-cli, or `program`) running while the test acts on the cluster: its stdin held
+// open on a FIFO until Close(). For a produce on its way to a leader that dies: the leader is
 // paused once the CLI is connected to it, the produce is sent into the paused leader's socket, and
 // SIGKILL ends it with an UNAVAILABLE that says nothing about whether it was written.
 class InFlightClient {
@@ -379,13 +369,13 @@ TEST_F(CliClusterTest, ProduceWithAnIdempotencyKeyIsSentAgainAcrossAFailover) {
   EXPECT_THAT(produce.out(), HasSubstr("orders  1  "));
   const int new_leader = NewLeader(old_leader);
   ASSERT_GE(new_leader, 0);
-  EXPECT_EQ(EventsOn(cluster(), new_leader, "orders"), std::optional<std::uint64_t>(2));
+  EXPECT_EQ(cluster().EventsOn(new_leader, "orders"), std::optional<std::uint64_t>(2));
   // Sent once more, to the new leader: a duplicate, nothing written.
   const CommandResult again = Cli({"--server", cluster().Addresses(), "produce", "orders", "--idempotency-key",
                                    "order-7", "first", "second"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("duplicate"));
-  EXPECT_EQ(EventsOn(cluster(), new_leader, "orders"), std::optional<std::uint64_t>(2));
+  EXPECT_EQ(cluster().EventsOn(new_leader, "orders"), std::optional<std::uint64_t>(2));
 }
 
 // Without a key the same produce is not sent again (it may have been written): the error, and a
@@ -412,7 +402,7 @@ TEST_F(CliClusterTest, ProduceWithoutAKeyIsNotSentAgainWhenItsOutcomeIsUnknown) 
   const int new_leader = NewLeader(old_leader);
   ASSERT_GE(new_leader, 0);
   // The first produce was replicated before it was acknowledged; the second was never sent again.
-  EXPECT_EQ(EventsOn(cluster(), new_leader, "orders"), std::optional<std::uint64_t>(1));
+  EXPECT_EQ(cluster().EventsOn(new_leader, "orders"), std::optional<std::uint64_t>(1));
 }
 
 // goethe-bench with every address, a follower first, runs against the leader; its produce-unary
@@ -429,7 +419,7 @@ TEST_F(CliClusterTest, BenchProduceUnaryFollowsTheLeaderAcrossAFailoverAndStores
                        {"--server", AddressesFrom((old_leader + 1) % 3), "--topic", "bench-failover", "produce-unary",
                         "--events", std::to_string(kEvents), "--concurrency", "4"},
                        GOETHE_BENCH_BINARY);
-  ASSERT_TRUE(Within(30s, [&] { return EventsOn(cluster(), old_leader, "bench-failover").value_or(0) >= 300; }))
+  ASSERT_TRUE(Within(30s, [&] { return cluster().EventsOn(old_leader, "bench-failover").value_or(0) >= 300; }))
       << "goethe-bench did not produce on the leader: " << bench.err();
   cluster().node(old_leader).Kill();
   ASSERT_FALSE(bench.Wait(0ms).has_value()) << "the run ended before the failover: " << bench.err();
@@ -441,7 +431,7 @@ TEST_F(CliClusterTest, BenchProduceUnaryFollowsTheLeaderAcrossAFailoverAndStores
   EXPECT_THAT(bench.err(), HasSubstr("calls sent again after a failover"));
   const int new_leader = NewLeader(old_leader);
   ASSERT_GE(new_leader, 0);
-  EXPECT_EQ(EventsOn(cluster(), new_leader, "bench-failover"), std::optional<std::uint64_t>(kEvents)) << bench.err();
+  EXPECT_EQ(cluster().EventsOn(new_leader, "bench-failover"), std::optional<std::uint64_t>(kEvents)) << bench.err();
 #endif
 }
 

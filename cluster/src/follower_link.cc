@@ -110,7 +110,7 @@ bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::R
   const bool agrees = mine.ok() && mine->has_value() && **mine == last;
   match_.store(agrees ? last.index : response->applied().index(), std::memory_order_release);
   answered_.store(true, std::memory_order_release);
-  replicator_.Acknowledged();
+  replicator_.Wake();
   return true;
 }
 

@@ -255,8 +255,6 @@ void Replicator::Demote() {
   links.clear();
 }
 
-void Replicator::Acknowledged() { Wake(); }
-
 void Replicator::Wake() {
   std::lock_guard lock(mutex_);
   changed_.notify_all();

@@ -289,6 +289,19 @@ class LocalCluster {
     return response;
   }
 
+  // The events node i holds in `topic`, within 5 s; nullopt when it does not have the topic (or
+  // does not answer).
+  std::optional<std::uint64_t> EventsOn(int i, const std::string& topic) {
+    auto stub = Stub(i);
+    grpc::ClientContext call;
+    call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::DescribeTopicRequest request;
+    request.set_topic(topic);
+    v1::DescribeTopicResponse response;
+    if (!stub->DescribeTopic(&call, request, &response).ok()) return std::nullopt;
+    return response.topic().event_count();
+  }
+
   // Every node's ClusterStatus (when it answers) and the last `tail_bytes` of its log, for
   // failure messages.
   std::string Describe(std::size_t tail_bytes = 6000) {

@@ -100,10 +100,8 @@ class Replicator final : public CommitWriter {
   Status ApplyUpTo(std::uint64_t index);
   // Records that entry `id` is applied (its data and marker are written), trimming the log now and then.
   void Applied(const EntryId& id);
-  // A follower link acknowledged; wakes whoever waits.
-  void Acknowledged();
   // Wakes the threads waiting on changed_ after a change made outside mutex_ (the log's last
-  // entry, a link's match, a link stopping). Notifying under the mutex: a waiter that checked
+  // entry, a link's match when a follower acknowledged, a link stopping). Notifying under the mutex: a waiter that checked
   // before the change and has not begun waiting yet would otherwise sleep out its whole timeout
   // (a link 200 ms, a write 10 ms).
   void Wake();
