@@ -437,6 +437,38 @@ TEST_F(ClusterTest, StoppedLeaderHandsOverInUnderASecondAndLeavesTheMembershipAt
   EXPECT_EQ(new_leader, accepted.node) << Describe(cluster);
 }
 
+// A follower that died and whose record expired still has the leader's link to it; stopping the
+// leader then must not wait for it (it used to wait out the hand-over's second and warn about it).
+TEST_F(ClusterTest, StoppedLeaderDoesNotWaitForAFollowerThatHasLeft) {
+  LocalCluster cluster;
+  cluster.StartAll();
+  const int leader = cluster.WaitForLeader(15s);
+  ASSERT_GE(leader, 0) << Describe(cluster);
+  const int dead = (leader + 1) % cluster.size();
+  const std::string dead_name = cluster.node(dead).name();
+  auto stubs = StubsFor(cluster);
+  v1::Goethe::Stub& leader_stub = *stubs[static_cast<std::size_t>(leader)];
+
+  cluster.node(dead).Kill();
+  // Acknowledged by the leader and the third node once the dead one is dropped from the in-sync set.
+  ASSERT_TRUE(ProduceTo(leader_stub, "t", "after-the-kill", 10s).status.ok()) << Describe(cluster);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::optional<v1::ClusterStatusResponse> status = cluster.Status(leader);
+        return status && MemberNamed(*status, dead_name) == nullptr;
+      },
+      kTtl * 5, 50ms))
+      << dead_name << "'s record did not expire" << Describe(cluster);
+  ASSERT_THAT(cluster.node(leader).stderr_text(), HasSubstr(dead_name + " left the in-sync set"));
+
+  cluster.node(leader).Terminate();
+  const std::optional<int> code = cluster.node(leader).Exited(10s);
+  ASSERT_TRUE(code.has_value()) << "the stopped leader did not exit within 10 s";
+  EXPECT_EQ(*code, 0) << cluster.node(leader).output();
+  EXPECT_THAT(cluster.node(leader).stderr_text(), HasSubstr("resigning the leadership"));
+  EXPECT_THAT(cluster.node(leader).stderr_text(), Not(HasSubstr("handing over without")));
+}
+
 // 4. SIGSTOP of the leader for longer than the TTL.
 TEST_F(ClusterTest, PausedLeaderIsReplacedAndOnWakingStepsDownWithoutWriting) {
   LocalCluster cluster;

@@ -1,5 +1,7 @@
 #include "member_record.h"
 
+#include <algorithm>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "goethe/cluster/v1/records.pb.h"
@@ -96,6 +98,10 @@ std::optional<InSyncInfo> DecodeInSync(const std::string& json) {
   v1::InSyncRecord record;
   if (!FromJson(json, &record)) return std::nullopt;
   return InSyncInfo{record.epoch(), {record.members().begin(), record.members().end()}};
+}
+
+bool ClusterView::HasMember(const std::string& name) const {
+  return std::any_of(members.begin(), members.end(), [&](const MemberInfo& member) { return member.name == name; });
 }
 
 bool ClusterView::InSync(const std::string& replica) const {

@@ -156,11 +156,13 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
   for (;;) {
     while (ExpandInSync()) {
     }
+    const ClusterView view = coordinator_.View();
     std::unique_lock lock(mutex_);
     if (epoch_ == 0) return;
     std::string outside;
     for (const auto& [name, link] : links_) {
-      if (!in_sync_.count(link->replica()))
+      // A member that has left keeps its link (nothing removes it), but nobody waits for it.
+      if (!in_sync_.count(link->replica()) && view.HasMember(name))
         outside += " " + name + " (holds " + std::to_string(link->match()) + " of " + std::to_string(log_->last().index) + ")";
     }
     if (outside.empty()) break;
@@ -195,10 +197,7 @@ void Replicator::Promote(std::uint64_t epoch) {
     // Who was in sync and is still a member keeps its place; it must hold the inherited entries
     // within max_lag or it is removed (WaitForInSync). Others join once they hold them all.
     const std::string name = NameOf(replica);
-    if (name == options_.self) continue;
-    for (const MemberInfo& member : view.members) {
-      if (member.name == name) in_sync.insert(replica);
-    }
+    if (name != options_.self && view.HasMember(name)) in_sync.insert(replica);
   }
   if (Status s = coordinator_.SetInSync({in_sync.begin(), in_sync.end()}); !s.ok()) {
     spdlog::warn("replication: cannot start epoch {}: {}", epoch, s.message());

@@ -50,6 +50,8 @@ struct ClusterView {
   std::vector<std::string> in_sync;
   std::uint64_t in_sync_epoch = 0;  // the epoch of the leader that wrote it
 
+  // Whether a member named `name` is registered.
+  bool HasMember(const std::string& name) const;
   // Whether `replica` (an entry as the set names it: "<node>@<store id>") is in the in-sync set.
   bool InSync(const std::string& replica) const;
   // Whether the node named `member` is in the in-sync set, whose entries name replicas
