@@ -447,12 +447,11 @@ TEST_F(ClusterTest, StoppedLeaderDoesNotWaitForAFollowerThatHasLeft) {
   ASSERT_GE(leader, 0) << Describe(cluster);
   const int dead = (leader + 1) % cluster.size();
   const std::string dead_name = cluster.node(dead).name();
-  auto stubs = StubsFor(cluster);
-  v1::Goethe::Stub& leader_stub = *stubs[static_cast<std::size_t>(leader)];
+  std::unique_ptr<v1::Goethe::Stub> leader_stub = cluster.Stub(leader);
 
   cluster.node(dead).Kill();
   // Acknowledged by the leader and the third node once the dead one is dropped from the in-sync set.
-  ASSERT_TRUE(ProduceTo(leader_stub, "t", "after-the-kill", 10s).status.ok()) << Describe(cluster);
+  ASSERT_TRUE(ProduceTo(*leader_stub, "t", "after-the-kill", 10s).status.ok()) << Describe(cluster);
   ASSERT_TRUE(Eventually(
       [&] {
         std::optional<v1::ClusterStatusResponse> status = cluster.Status(leader);
