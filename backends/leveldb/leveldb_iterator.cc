@@ -2,15 +2,10 @@
 
 #include <utility>
 
+#include "leveldb_slice.h"
 #include "leveldb_status.h"
 
 namespace goethe::kv::leveldb_backend {
-namespace {
-
-std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
-leveldb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-
-}  // namespace
 
 LevelDbIterator::LevelDbIterator(std::unique_ptr<leveldb::Iterator> it,
                                  std::string_view lower_bound, std::string_view upper_bound)

@@ -13,14 +13,12 @@
 
 #include "leveldb_iterator.h"
 #include "leveldb_snapshot.h"
+#include "leveldb_slice.h"
 #include "leveldb_status.h"
 #include "store_directory.h"
 
 namespace goethe::kv::leveldb_backend {
 namespace {
-
-leveldb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
 
 bool IsRealRange(const WriteBatch::Op& op) {
   return op.type == WriteBatch::OpType::kDeleteRange &&

@@ -2,15 +2,10 @@
 
 #include <utility>
 
+#include "rocksdb_slice.h"
 #include "rocksdb_status.h"
 
 namespace goethe::kv::rocksdb_backend {
-namespace {
-
-std::string_view View(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
-rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
-
-}  // namespace
 
 RocksDbIterator::RocksDbIterator(rocksdb::DB* db, rocksdb::ReadOptions read,
                                  std::string_view lower_bound, std::string_view upper_bound)

@@ -11,13 +11,12 @@
 #include "rocksdb_info_log.h"
 #include "rocksdb_iterator.h"
 #include "rocksdb_snapshot.h"
+#include "rocksdb_slice.h"
 #include "rocksdb_status.h"
 #include "store_directory.h"
 
 namespace goethe::kv::rocksdb_backend {
 namespace {
-
-rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
 rocksdb::Options ToRocksDbOptions(const RocksDbConfig& config) {
   rocksdb::BlockBasedTableOptions table;

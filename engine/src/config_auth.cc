@@ -20,8 +20,6 @@ std::string Shape(const YAML::Node& v) {
   return "nothing";
 }
 
-std::string Indexed(const std::string& key, std::size_t i) { return key + "[" + std::to_string(i) + "]"; }
-
 // A value that may be one scalar or a list of scalars, as a list.
 bool ScalarOrList(const YAML::Node& v, std::vector<std::string>* out) {
   if (v.IsScalar()) {

@@ -14,8 +14,6 @@ constexpr auto kMinSessionTtl = std::chrono::seconds(1);
 constexpr auto kMaxSessionTtl = std::chrono::seconds(60);
 constexpr auto kMaxConnectTimeout = std::chrono::hours(1);
 
-std::string Indexed(const std::string& key, std::size_t i) { return key + "[" + std::to_string(i) + "]"; }
-
 // [a-z0-9][a-z0-9._-]{0,62}: safe in an etcd key and in a log line.
 bool ValidName(const std::string& name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;

@@ -38,6 +38,8 @@ std::string Describe(const YAML::Node& value) {
   return "nothing";
 }
 
+std::string Indexed(const std::string& key, std::size_t i) { return key + "[" + std::to_string(i) + "]"; }
+
 SectionReader::Handler String(SectionReader& r, std::string* out) {
   return [&r, out](const YAML::Node& v, const std::string& key) {
     if (!v.IsScalar()) return r.Error(key, "expected a string, got " + Describe(v));

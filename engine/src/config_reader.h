@@ -42,6 +42,8 @@ class SectionReader {
 
 // "'text'", "a mapping", "a list" or "nothing": what a user wrote, for error messages.
 std::string Describe(const YAML::Node& value);
+// "key[i]": the i-th item of a list, as errors name it.
+std::string Indexed(const std::string& key, std::size_t i);
 
 // Typed field readers: each returns a handler that stores into `*out` or names what it expected.
 SectionReader::Handler String(SectionReader& r, std::string* out);

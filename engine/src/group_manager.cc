@@ -1,7 +1,6 @@
 #include "group_manager.h"
 
 #include <future>
-#include <limits>
 
 #include "commit_context.h"
 #include "goethe/engine/event_log.h"
@@ -11,7 +10,6 @@
 namespace goethe {
 namespace {
 
-constexpr TimestampNs kNever = std::numeric_limits<TimestampNs>::max();
 constexpr auto kMaxTimerSleep = std::chrono::seconds(1);
 
 Status GroupNotFound(const std::string& topic, const std::string& name) {
@@ -255,7 +253,7 @@ void GroupManager::TimerThread() {
   std::unique_lock lock(timer_mutex_);
   while (!stopping_) {
     rescheduled_ = false;
-    planned_wake_ = kNever;  // what is scheduled during the pass is seen after it
+    planned_wake_ = kNoTimerDue;  // what is scheduled during the pass is seen after it
     lock.unlock();
     std::vector<std::shared_ptr<GroupState>> all;
     {
@@ -264,7 +262,7 @@ void GroupManager::TimerThread() {
         for (auto& [name, group] : groups) all.push_back(group);
       }
     }
-    TimestampNs next = kNever;
+    TimestampNs next = kNoTimerDue;
     const TimestampNs now = context_.now();
     for (auto& group : all) next = std::min(next, group->CheckTimers(now));
     lock.lock();
@@ -272,7 +270,7 @@ void GroupManager::TimerThread() {
     next = std::min(next, planned_wake_);
     // The engine's clock may be a test's: sleep on the steady clock for the gap, at most a
     // second, and look again.
-    const auto gap = std::chrono::nanoseconds(next == kNever ? std::chrono::nanoseconds(kMaxTimerSleep).count()
+    const auto gap = std::chrono::nanoseconds(next == kNoTimerDue ? std::chrono::nanoseconds(kMaxTimerSleep).count()
                                                              : std::max<TimestampNs>(next - now, 0));
     const auto sleep = std::min<std::chrono::nanoseconds>(gap, kMaxTimerSleep);
     planned_wake_ = now + sleep.count();

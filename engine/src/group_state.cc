@@ -12,7 +12,6 @@
 namespace goethe {
 namespace {
 
-constexpr TimestampNs kNever = std::numeric_limits<TimestampNs>::max();
 
 // ordered_by_key reads ahead to find events of free keys; at most this many per wanted event.
 constexpr std::size_t kLookaheadPerEvent = 8;
@@ -609,7 +608,7 @@ void GroupState::Leave(std::uint64_t member_id) {
 
 TimestampNs GroupState::CheckTimers(TimestampNs now) {
   Callbacks wake;
-  TimestampNs next = kNever;
+  TimestampNs next = kNoTimerDue;
   {
     std::lock_guard lock(mutex_);
     bool due = false;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,9 @@ namespace goethe {
 
 class CommitContext;
 struct GroupContext;  // group_manager.h: what a group needs of the log
+
+// CheckTimers' answer when no timer is set.
+inline constexpr TimestampNs kNoTimerDue = std::numeric_limits<TimestampNs>::max();
 
 class GroupState : public std::enable_shared_from_this<GroupState> {
  public:
@@ -63,7 +67,7 @@ class GroupState : public std::enable_shared_from_this<GroupState> {
   // Writes the group's state now and waits until it is durable.
   Status Flush();
   // Moves in-flight events past their ack_wait, and nacked ones past their delay, back to waiting;
-  // returns the next time something is due (or max when nothing is).
+  // returns the next time something is due (or kNoTimerDue).
   TimestampNs CheckTimers(TimestampNs now);
 
   // For GroupMemberImpl.
