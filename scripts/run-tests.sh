@@ -38,7 +38,7 @@ run_ctest build-asan "$SANITIZER_TEST_JOBS"
 
 stage "ThreadSanitizer build (the engine and server suites)"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$ROOT/tests/tsan.supp"
-# The suites labelled tsan in tests/CMakeLists.txt, on every backend: the engine's, and the server's
+# The suites labelled tsan in tests/CMakeLists.txt: the engine's on every backend, and the server's
 # with the goethe-server and goethe-cli they start, all instrumented. Debian's gRPC and absl are not:
 # tests/support/tsan_grpc_handoffs.cc, linked into every program that runs gRPC here, shows TSan the
 # ordering gRPC guarantees between its threads; nothing of gRPC's is suppressed. A report in the

@@ -222,7 +222,7 @@ TEST_P(ServerConsumeTest, DeletingTheTopicEndsItsStreamsWithNotFound) {
   EXPECT_EQ(session.Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerConsumeTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerConsumeTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 }  // namespace
 }  // namespace goethe::testing

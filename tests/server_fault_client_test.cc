@@ -234,7 +234,7 @@ TEST_P(ServerFaultClientTest, AnOversizedRequestIsRefusedWithAClearStatus) {
   EXPECT_TRUE(ProduceIds("big", 2, 0, 1).ok()) << "the server no longer serves";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerFaultClientTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerFaultClientTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 }  // namespace
 }  // namespace goethe::testing

@@ -1234,7 +1234,7 @@ TEST_P(ServerGroupsTest, DeleteGroupEndsTheMembersWithNotFound) {
   EXPECT_TRUE(fresh.Close().ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerGroupsTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerGroupsTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 }  // namespace
 }  // namespace goethe::testing

@@ -944,7 +944,7 @@ TEST_P(ServerKeysHeadersTest, AStreamRequestWithBothBatchAndMultiIsRefusedInItsA
   EXPECT_FALSE(NextOffsetOf("b").has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerKeysHeadersTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerKeysHeadersTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 // ---------------------------------------------------------------------------------------------
 // Filters over more events than one read scans (100,000)
@@ -1002,7 +1002,7 @@ TEST_P(ServerLongScanTest, AFilteredConsumeReadsOnPastOneScanToALaterMatchAndCom
   EXPECT_TRUE(none.Close().ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerLongScanTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerLongScanTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 // ---------------------------------------------------------------------------------------------
 // Access control of appends across topics

@@ -140,7 +140,7 @@ TEST_P(ServerLifecycleTest, SigtermDuringAProduceLoadLosesNoAcknowledgedEvent) {
   RecordProperty("stored_events", static_cast<int>(events.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerLifecycleTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerLifecycleTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 // Start-up failures: what goethe-server prints and how it exits.
 class ServerStartupTest : public ::testing::Test {

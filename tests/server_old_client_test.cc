@@ -342,7 +342,7 @@ TEST_P(ServerOldClientTest, ReadsAndConsumesEventsANewClientWroteWithKeysAndHead
   EXPECT_EQ(topic.topic().event_count(), 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerOldClientTest, ::testing::ValuesIn(AllBackends()),
+INSTANTIATE_TEST_SUITE_P(Backends, ServerOldClientTest, ::testing::ValuesIn(ServerLogicBackends()),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace

@@ -197,7 +197,7 @@ TEST_P(ServerProduceTest, RequestOverTheMessageLimitIsRefusedByGrpc) {
   EXPECT_TRUE(Produce("t", {"the server still serves"}).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerProduceTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerProduceTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 class ServerNoAutoCreateTest : public ServerTest {};
 

@@ -244,7 +244,7 @@ TEST_P(ServerSeekTest, TopicsAreCreatedDescribedListedAndDeleted) {
   EXPECT_EQ(ReadAll("a-topic").front().offset(), 0u) << "a topic created again starts empty";
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServerSeekTest, ::testing::ValuesIn(AllBackends()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, ServerSeekTest, ::testing::ValuesIn(ServerLogicBackends()), BackendName);
 
 }  // namespace
 }  // namespace goethe::testing

@@ -13,6 +13,19 @@ inline const std::vector<std::string>& AllBackends() {
   return backends;
 }
 
+// The backends the server suites that test the server's own logic run on. That logic is the same
+// over every backend, and the engine, plugin and fault suites cover each backend in every build; so
+// the sanitizer builds, whose tests are CPU-bound, run these suites on LevelDB (the default) only,
+// and the normal build on all three.
+inline const std::vector<std::string>& ServerLogicBackends() {
+#ifdef GOETHE_TEST_SANITIZED
+  static const std::vector<std::string> backends = {"leveldb"};
+  return backends;
+#else
+  return AllBackends();
+#endif
+}
+
 inline std::string PluginDir() { return GOETHE_TEST_PLUGIN_DIR; }
 // The built plugin file of `backend`.
 inline std::string PluginFile(const std::string& backend) { return PluginDir() + "/" + BackendPlugin::FileName(backend); }
