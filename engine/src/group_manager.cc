@@ -271,7 +271,7 @@ void GroupManager::TimerThread() {
     // The engine's clock may be a test's: sleep on the steady clock for the gap, at most a
     // second, and look again.
     const auto gap = std::chrono::nanoseconds(next == kNoTimerDue ? std::chrono::nanoseconds(kMaxTimerSleep).count()
-                                                             : std::max<TimestampNs>(next - now, 0));
+                                                                  : std::max<TimestampNs>(next - now, 0));
     const auto sleep = std::min<std::chrono::nanoseconds>(gap, kMaxTimerSleep);
     planned_wake_ = now + sleep.count();
     if (sleep.count() > 0 && !rescheduled_) {

@@ -14,9 +14,9 @@ inline const std::vector<std::string>& AllBackends() {
 }
 
 // The backends the server suites that test the server's own logic run on. That logic is the same
-// over every backend, and the engine, plugin and fault suites cover each backend in every build; so
-// the sanitizer builds, whose tests are CPU-bound, run these suites on LevelDB (the default) only,
-// and the normal build on all three.
+// over every backend, and each backend is covered under the sanitizers by the engine and plugin
+// suites (and under ASan by the fault suites); so the sanitizer builds, whose tests are CPU-bound,
+// run these suites on LevelDB (the default) only, and the normal build on all three.
 inline const std::vector<std::string>& ServerLogicBackends() {
 #ifdef GOETHE_TEST_SANITIZED
   static const std::vector<std::string> backends = {"leveldb"};
