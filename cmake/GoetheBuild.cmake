@@ -17,7 +17,8 @@ endif()
 # tables only (-g1: reports still name the function, file and line) compile about 40 % faster than
 # -O2 -g. Compile options follow CMAKE_CXX_FLAGS_<CONFIG> on the command line, so these win.
 # (-O0 built the ASan tree in 14 min rather than about 19, but its tests then kept both cores busy,
-# took 2 min longer and missed a time bound: not worth it.)
+# took 2 min longer and missed a time bound: not worth it. Only the test suites' own code is built at
+# -O0 under ASan: tests/CMakeLists.txt, goethe_test.)
 # RelWithDebInfo (the default) keeps line tables only as well: backtraces, perf and gdb still show
 # functions, files and lines, and a file compiles in 14-33 % less time than with -g. Full debug
 # info (local variables in gdb): configure with -DGOETHE_FULL_DEBUG_INFO=ON.
