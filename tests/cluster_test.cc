@@ -1015,7 +1015,12 @@ TEST_F(ClusterTest, NodesReachAnEtcdThatServesTlsAndAsksForClientCertificates) {
     stranger_config.replace(at, pki_dir.Sub(part).size(), pki_dir.Sub("other-" + part));
   }
   ClusterNode stranger(cluster.dir(), "n2", stranger_port, cluster.dir().WriteFile("n2.yaml", stranger_config));
-  stranger.Launch();
+  // Under ASan, LeakSanitizer now and then reports OpenSSL's per-thread error state of gRPC's
+  // threads that saw the refused handshake (1 run in 9): OpenSSL 3.0 does not always free it when
+  // such a thread exits (openssl/openssl#24357, grpc/grpc#38539). Only this node forgives leaks
+  // allocated inside libcrypto; every other leak of it, and every leak of the other node, fails.
+  const std::string openssl_exit_leaks = cluster.dir().WriteFile("openssl-thread-exit.supp", "leak:libcrypto.so\n");
+  stranger.Launch({"LSAN_OPTIONS=suppressions=" + openssl_exit_leaks + ":print_suppressions=0"});
   const std::optional<int> code = stranger.Exited(kConnectTimeout + 5s);
   ASSERT_TRUE(code.has_value()) << "a node etcd refuses is still running: " << stranger.output();
   EXPECT_NE(*code, 0);

@@ -89,13 +89,16 @@ class ClusterNode {
     }
   }
 
-  // Starts the node without waiting for it to serve (for nodes expected to fail or wait).
-  void Launch() {
+  // Starts the node without waiting for it to serve (for nodes expected to fail or wait), with
+  // `env` ("NAME=value") added to its environment.
+  void Launch(const std::vector<std::string>& env = {}) {
     Kill();
     const std::string base = dir_.Sub(name_ + "-" + std::to_string(++starts_));
     stdout_path_ = base + ".out";
     stderr_path_ = base + ".err";
-    pid_ = Spawn(ServerBinary(), {"--config", config_path_}, "", stdout_path_, stderr_path_);
+    std::vector<std::string> command = env;
+    command.insert(command.end(), {ServerBinary(), "--config", config_path_});
+    pid_ = Spawn("/usr/bin/env", command, "", stdout_path_, stderr_path_);
   }
   bool Serving() const { return ReadWholeFile(stdout_path_).find("goethe-server listening on ") != std::string::npos; }
 
