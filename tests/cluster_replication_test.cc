@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "goethe/cluster/v1/replication.grpc.pb.h"
@@ -809,6 +810,37 @@ TEST_F(ReplicationTest, ALaggingFollowerLeavesTheInSyncSetBeforeTheNextAckAndCom
   const Clock::time_point resumed = Clock::now();
   EXPECT_TRUE(Eventually([&] { return ReadInSync(cluster).Has(name); }, 15s, 100ms)) << ReadInSync(cluster).raw;
   std::printf("%s back in the in-sync set %lld ms after SIGCONT\n", name.c_str(), MillisSince(resumed));
+  EXPECT_FALSE(WaitConverged(cluster, AllNodes(cluster), 10s).empty());
+}
+
+// A member that leaves (a clean stop removes it from etcd) costs the leader nothing once it is out
+// of the in-sync set: its link is closed rather than calling a dead address for ever. Back, it
+// gets a new link, catches up and rejoins the set.
+TEST_F(ReplicationTest, AMemberThatLeavesLosesItsLinkAndGetsANewOneWhenItComesBack) {
+  LocalCluster cluster;  // max_lag 1s
+  DescribeOnFailure describe(cluster);
+  cluster.StartAll();
+  const int leader = cluster.WaitForLeader(15s);
+  ASSERT_GE(leader, 0);
+  auto stub = ConnectTo(cluster.node(leader).address());
+  ASSERT_TRUE(Produce(*stub, PayloadsFor("t", "before")).ok());
+  const int leaving = Others(cluster, leader)[0];
+  const std::string name = cluster.node(leaving).name();
+  EXPECT_EQ(cluster.node(leaving).Stop(), 0);
+
+  ASSERT_TRUE(Produce(*stub, PayloadsFor("t", "without-it"), nullptr, 10s).ok());
+  const std::string closed = name + " is no longer a member; its link is closed";
+  EXPECT_TRUE(Eventually([&] { return cluster.node(leader).stderr_text().find(closed) != std::string::npos; }, 5s))
+      << cluster.node(leader).stderr_text();
+  const std::string log = cluster.node(leader).stderr_text();
+  std::smatch left_set;
+  ASSERT_TRUE(std::regex_search(log, left_set, std::regex(name + "@[0-9a-f]+ left the in-sync set"))) << log;
+  EXPECT_LT(static_cast<std::size_t>(left_set.position(0)), log.find(closed)) << "closed while in sync: " << log;
+  EXPECT_EQ(CountOf(log, closed), 1) << log;
+
+  cluster.node(leaving).Start();
+  EXPECT_TRUE(Eventually([&] { return ReadInSync(cluster).Has(name); }, 15s, 100ms)) << ReadInSync(cluster).raw;
+  ASSERT_TRUE(Produce(*stub, PayloadsFor("t", "after")).ok());
   EXPECT_FALSE(WaitConverged(cluster, AllNodes(cluster), 10s).empty());
 }
 

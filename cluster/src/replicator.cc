@@ -117,6 +117,19 @@ void Replicator::KeepLinksInStep(const ClusterView& view) {
       if (it != links_.end()) gone.push_back(std::move(it->second));
       links_[member.name] = std::make_unique<FollowerLink>(*this, member.name, member.address, epoch_);
     }
+    // A member that left the cluster (or whose session expired) and is not in sync needs no link:
+    // it would only keep calling an address nobody serves. If it comes back, it gets a new one. An
+    // in-sync member keeps its link until it leaves the set (WaitForInSync), so that a short
+    // absence from etcd costs its writes nothing. A view without etcd behind it says nothing.
+    for (auto it = links_.begin(); view.reachable && it != links_.end();) {
+      if (view.HasMember(it->first) || in_sync_.count(it->second->replica())) {
+        ++it;
+        continue;
+      }
+      spdlog::info("replication: {} is no longer a member; its link is closed", it->first);
+      gone.push_back(std::move(it->second));
+      it = links_.erase(it);
+    }
   }
   gone.clear();  // stopped outside the lock: their threads take it
 }
@@ -161,7 +174,7 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
     if (epoch_ == 0) return;
     std::string outside;
     for (const auto& [name, link] : links_) {
-      // A member that has left keeps its link (nothing removes it), but nobody waits for it.
+      // A member that has left is not waited for (its link goes once it is out of the set).
       if (!in_sync_.count(link->replica()) && view.HasMember(name))
         outside += " " + name + " (holds " + std::to_string(link->match()) + " of " + std::to_string(log_->last().index) + ")";
     }
