@@ -1455,5 +1455,67 @@ TEST_F(ReplicationTest, ADeposedLeadersInFlightWriteIsNotAcknowledgedUnlessKeptA
               CountOf(cluster.node(leader).stderr_text(), "is over"));
 }
 
+// Another cluster's leader reaches a node at an address that one of its own members gave up (on
+// one machine, ports are reused: this happened between two tests running side by side, and the
+// foreign leader sent its store over this one's). Whatever its epoch, it is refused, before that
+// epoch is noted, and this cluster's own replication goes on.
+TEST_F(ReplicationTest, ALeaderOfAnotherEtcdClusterIsRefusedWhateverItsEpoch) {
+  LocalCluster cluster;
+  DescribeOnFailure describe(cluster);
+  cluster.StartAll();
+  const int leader = cluster.WaitForLeader(15s);
+  ASSERT_GE(leader, 0);
+  auto stub = ConnectTo(cluster.node(leader).address());
+  ASSERT_TRUE(Produce(*stub, PayloadsFor("t", "ours")).ok());
+  std::string said;
+  ASSERT_FALSE(WaitConverged(cluster, AllNodes(cluster), 10s, &said).empty()) << said;
+  std::smatch id;
+  const std::string status = cluster.etcd().Etcdctl({"endpoint", "status", "-w", "json"});
+  ASSERT_TRUE(std::regex_search(status, id, std::regex("\"cluster_id\":([0-9]+)"))) << status;
+  const std::uint64_t ours = std::stoull(id[1].str());
+  const std::optional<v1::ClusterStatusResponse> now = cluster.Status(leader);
+  ASSERT_TRUE(now.has_value());
+
+  const int follower = Others(cluster, leader)[0];
+  const std::optional<std::string> state_before = StateOf(cluster.node(follower).address());
+  ASSERT_TRUE(state_before.has_value());
+  auto replication = repl::Replication::NewStub(
+      grpc::CreateChannel(cluster.node(follower).address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext call;
+  call.set_deadline(In(10s));
+  auto stream = replication->Replicate(&call);
+  auto request_from = [&](std::uint64_t etcd_cluster_id, std::uint64_t epoch) {
+    repl::ReplicateRequest request;
+    request.set_epoch(epoch);
+    request.set_leader("n1");  // the same names as here: only the etcd cluster tells them apart
+    request.set_etcd_cluster_id(etcd_cluster_id);
+    return request;
+  };
+  repl::ReplicateResponse first;
+  ASSERT_TRUE(stream->Write(request_from(ours + 1, now->epoch() + 1000)) && stream->Read(&first));
+  EXPECT_THAT(first.refused(), HasSubstr("another etcd cluster")) << first.ShortDebugString();
+  repl::ReplicateRequest entries = request_from(ours + 1, now->epoch() + 1000);
+  entries.set_prev_index(first.last().index());
+  repl::LogEntry* entry = entries.add_entries();
+  entry->mutable_id()->set_index(first.last().index() + 1);
+  entry->mutable_id()->set_epoch(now->epoch() + 1000);
+  entry->set_ops("not a batch");
+  entries.set_commit_index(first.last().index() + 1);
+  repl::ReplicateResponse response;
+  ASSERT_TRUE(stream->Write(entries) && stream->Read(&response));
+  EXPECT_THAT(response.refused(), HasSubstr("another etcd cluster")) << response.ShortDebugString();
+  EXPECT_EQ(response.last().ShortDebugString(), first.last().ShortDebugString()) << "its log changed";
+  // From this etcd cluster, an old epoch is refused for being old: the check tells the two apart.
+  ASSERT_TRUE(stream->Write(request_from(ours, now->epoch() - 1)) && stream->Read(&response));
+  EXPECT_THAT(response.refused(), HasSubstr("is over")) << response.ShortDebugString();
+  stream->WritesDone();
+  (void)stream->Finish();
+  EXPECT_EQ(StateOf(cluster.node(follower).address()), state_before);
+
+  // Epoch + 1000 was not noted: the real leader's writes still reach the follower.
+  ASSERT_TRUE(Produce(*stub, PayloadsFor("t", "still-ours")).ok());
+  ASSERT_FALSE(WaitConverged(cluster, AllNodes(cluster), 10s, &said).empty()) << said;
+}
+
 }  // namespace
 }  // namespace goethe::testing

@@ -205,9 +205,11 @@ Status EtcdClient::Range(const std::string& prefix, Clock::time_point deadline, 
   etcdserverpb::RangeRequest request;
   request.set_key(prefix);
   request.set_range_end(PrefixEnd(prefix));
-  return Call("Range " + prefix, deadline, [&](Member& m, grpc::ClientContext& c) {
+  Status status = Call("Range " + prefix, deadline, [&](Member& m, grpc::ClientContext& c) {
     return m.kv->Range(&c, request, out);
   });
+  if (status.ok()) Remember(out->header());
+  return status;
 }
 
 Status EtcdClient::Put(const std::string& key, const std::string& value, std::int64_t lease,
@@ -235,7 +237,12 @@ Status EtcdClient::Grant(std::chrono::seconds ttl, Clock::time_point deadline, e
       [&](Member& m, grpc::ClientContext& c) { return m.lease->LeaseGrant(&c, request, out); },
       std::chrono::milliseconds(1000), /*wait_for_ready=*/true);
   if (status.ok() && !out->error().empty()) return Unavailable("etcd LeaseGrant: " + out->error());
+  if (status.ok()) Remember(out->header());
   return status;
+}
+
+void EtcdClient::Remember(const etcdserverpb::ResponseHeader& header) {
+  if (header.cluster_id() != 0) cluster_id_.store(header.cluster_id());
 }
 
 Status EtcdClient::Revoke(std::int64_t lease, Clock::time_point deadline) {

@@ -83,6 +83,9 @@ class EtcdClient {
   Status Resign(const v3electionpb::LeaderKey& leader, Clock::time_point deadline);
 
   std::string endpoints() const;  // "a:2379,b:2379", for messages
+  // The id of the etcd cluster that answered (every member of one etcd cluster gives the same);
+  // 0 until a session was granted or a range read.
+  std::uint64_t cluster_id() const { return cluster_id_.load(); }
 
   // The first key after every key that starts with `prefix`: [prefix, PrefixEnd(prefix)).
   static std::string PrefixEnd(const std::string& prefix);
@@ -94,9 +97,11 @@ class EtcdClient {
   Status Authenticate(Member& member, Clock::time_point deadline);
   bool NeedsToken() const;
   void AddToken(grpc::ClientContext& context);
+  void Remember(const etcdserverpb::ResponseHeader& header);
 
   std::vector<std::unique_ptr<Member>> members_;
   std::atomic<std::size_t> current_{0};
+  std::atomic<std::uint64_t> cluster_id_{0};
   bool tls_ = false;  // cluster.etcd.tls is set: a refused handshake looks like no connection at all
   std::string username_;
   std::string password_;

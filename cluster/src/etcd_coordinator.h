@@ -35,6 +35,7 @@ class EtcdCoordinator final : public Coordinator {
   bool IsLeader() const override;
   std::uint64_t LeaderEpoch() const override;
   ClusterView View() const override;
+  std::uint64_t CoordinationId() const override { return etcd_ ? etcd_->cluster_id() : 0; }
   MemberState State() const override;
   void BeginStop() override;
   void Stop() override;

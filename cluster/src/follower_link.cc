@@ -89,6 +89,7 @@ void FollowerLink::Run() {
 bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::ReplicateResponse* response) {
   request.set_epoch(epoch_);
   request.set_leader(replicator_.options_.self);
+  request.set_etcd_cluster_id(replicator_.coordinator_.CoordinationId());
   request.set_commit_index(replicator_.commit_index());
   if (!stream.Write(request) || !stream.Read(response)) {
     failure_ = "";  // the stream's status says why

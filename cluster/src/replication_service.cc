@@ -58,6 +58,12 @@ v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& req
     response.set_store_id(log.store_id());
     return response;
   };
+  // Before anything else, epochs included: another cluster's epochs say nothing about this one's.
+  const std::uint64_t ours = replicator_.coordinator_.CoordinationId();
+  if (request.etcd_cluster_id() != 0 && ours != 0 && request.etcd_cluster_id() != ours) {
+    return answer(request.leader() + " leads in another etcd cluster (id " + std::to_string(request.etcd_cluster_id()) +
+                  "; this node's is " + std::to_string(ours) + "): this address is no member of its cluster");
+  }
   const std::uint64_t known = replicator_.coordinator_.View().epoch;
   if (replicator_.coordinator_.IsLeader()) return answer("this node leads epoch " + std::to_string(known));
   if (request.epoch() < highest_epoch_ || request.epoch() < known) {

@@ -98,6 +98,9 @@ class Coordinator {
   // The epoch this node leads in; 0 when it does not lead.
   virtual std::uint64_t LeaderEpoch() const = 0;
   virtual ClusterView View() const = 0;
+  // Which coordination service this node is a member of (for etcd, its cluster id): two Goethe
+  // clusters never share one, even under the same name. 0 while not known yet.
+  virtual std::uint64_t CoordinationId() const = 0;
   // Writes the in-sync set, fenced by this node's leadership: fails (FAILED_PRECONDITION) when
   // this node does not lead the current epoch, and then nothing was written.
   virtual Status SetInSync(const std::vector<std::string>& members) = 0;
