@@ -116,6 +116,7 @@ class LayoutLoad {
     std::size_t in_round = round.size();
     while (written < s_.events) {
       const Clock::time_point started = Clock::now();
+      const std::uint64_t step_start = written;
       const std::uint64_t step_end = std::min(s_.events, written + s_.step);
       while (written < step_end) {
         if (in_round == round.size()) {
@@ -127,7 +128,7 @@ class LayoutLoad {
         written += count;
       }
       const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-      rates.push_back(static_cast<double>(s_.step) / seconds);
+      rates.push_back(static_cast<double>(step_end - step_start) / seconds);  // the last step may be short
       std::printf("step %zu: %.0f ev/s\n", rates.size(), rates.back());
       std::fflush(stdout);
     }
