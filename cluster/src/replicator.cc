@@ -121,8 +121,8 @@ void Replicator::KeepLinksInStep(const ClusterView& view) {
     // it would only keep calling an address nobody serves. If it comes back, it gets a new one. An
     // in-sync member keeps its link until it leaves the set (WaitForInSync), so that a short
     // absence from etcd costs its writes nothing. A view without etcd behind it says nothing.
-    for (auto it = links_.begin(); view.reachable && it != links_.end();) {
-      if (view.HasMember(it->first) || in_sync_.count(it->second->replica())) {
+    for (auto it = links_.begin(); it != links_.end();) {
+      if (!view.reachable || view.HasMember(it->first) || in_sync_.count(it->second->replica())) {
         ++it;
         continue;
       }
