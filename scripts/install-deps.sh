@@ -7,7 +7,8 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ make pkg-config
   libleveldb-dev librocksdb-dev liblmdb-dev liblmdb++-dev
-  zlib1g-dev  # crc32() for the LMDB plugin's value checksums
+  zlib1g-dev  # crc32(): the LMDB checksum test checks the stored trailers against it
+  libisal-dev  # ISA-L's crc32_gzip_refl: the LMDB plugin's value checksums (zlib's CRC-32, faster)
   libboost-dev libyaml-cpp-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libcli11-dev

@@ -4,11 +4,13 @@
 // under a closed store, and stores without the marker are opened.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <random>
 
 #include "goethe/engine/plugin_loader.h"
 #include "support/plugins.h"
@@ -118,6 +120,37 @@ TEST_F(LmdbChecksumTest, DamagedKeyIsCorruptionOnTheIterator) {
   it->Next();
   EXPECT_FALSE(it->Valid()) << "a damaged key was served with its value";
   EXPECT_EQ(it->status().code(), kv::Code::kCorruption) << it->status().ToString();
+}
+
+// Every store written so far carries zlib's CRC-32 of key then value as the trailer. Whatever code
+// computes it, it must stay that value, or those stores would read as damaged.
+TEST_F(LmdbChecksumTest, TrailerIsZlibsCrc32OfKeyThenValue) {
+  std::mt19937 random(18);
+  std::vector<std::pair<std::string, std::string>> records;
+  for (const std::size_t size : {24, 133, 1000, 5000}) {  // 5000: on LMDB's overflow pages
+    std::string value(size, '\0');
+    for (char& c : value) c = static_cast<char>(random());
+    records.emplace_back("key-" + std::to_string(size), std::move(value));
+  }
+  {
+    std::shared_ptr<kv::Store> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    kv::WriteBatch batch;
+    for (const auto& [key, value] : records) batch.Put(key, value);
+    ASSERT_TRUE(store->Write({.sync = true}, batch).ok());
+  }
+  std::ifstream in(DataFile(), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& [key, value] : records) {
+    const std::size_t at = bytes.find(value);
+    ASSERT_NE(at, std::string::npos) << key << "'s value is not in data.mdb";
+    ASSERT_LE(at + value.size() + 4, bytes.size());
+    uLong crc = crc32_z(0, reinterpret_cast<const Bytef*>(key.data()), key.size());
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(value.data()), value.size());
+    std::uint32_t trailer = 0;
+    for (int i = 0; i < 4; ++i) trailer |= std::uint32_t{static_cast<unsigned char>(bytes[at + value.size() + i])} << (8 * i);
+    EXPECT_EQ(trailer, static_cast<std::uint32_t>(crc)) << key << ", " << value.size() << " bytes";
+  }
 }
 
 TEST_F(LmdbChecksumTest, NewStoreGetsTheMarkerAndReopens) {
