@@ -11,6 +11,9 @@
 #include <iterator>
 #include <optional>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "goethe/engine/plugin_loader.h"
 #include "support/plugins.h"
@@ -147,8 +150,10 @@ TEST_F(LmdbChecksumTest, TrailerIsZlibsCrc32OfKeyThenValue) {
     ASSERT_LE(at + value.size() + 4, bytes.size());
     uLong crc = crc32_z(0, reinterpret_cast<const Bytef*>(key.data()), key.size());
     crc = crc32_z(crc, reinterpret_cast<const Bytef*>(value.data()), value.size());
-    std::uint32_t trailer = 0;
-    for (int i = 0; i < 4; ++i) trailer |= std::uint32_t{static_cast<unsigned char>(bytes[at + value.size() + i])} << (8 * i);
+    std::uint32_t trailer = 0;  // little-endian, right after the value
+    for (int i = 0; i < 4; ++i) {
+      trailer |= std::uint32_t{static_cast<unsigned char>(bytes[at + value.size() + i])} << (8 * i);
+    }
     EXPECT_EQ(trailer, static_cast<std::uint32_t>(crc)) << key << ", " << value.size() << " bytes";
   }
 }
