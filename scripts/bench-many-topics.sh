@@ -6,11 +6,13 @@
 # last step's rate over the first's. --options adds storage.options (YAML flow mapping, e.g.
 # "{write_buffer_size: 64MiB}") to try a tuning; --server-b PATH runs every backend on a second
 # binary too, A and B interleaved step by step on two servers, for a before/after in one sitting.
+# --runs R repeats it all R times per backend on fresh servers and prints each run's figures and
+# their medians: one run's last/first swings by up to 0.3 on this machine.
 # Servers run on free loopback ports with sync off, in a temporary folder, stopped on exit.
 #
 # usage: scripts/bench-many-topics.sh [--backends leveldb,rocksdb,lmdb] [--topics 10000] [--steps 10]
 #                                     [--step-events 1000000] [--options YAML] [--server-b PATH]
-#                                     [--build-dir DIR]
+#                                     [--runs 1] [--build-dir DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -22,6 +24,7 @@ STEP_EVENTS=1000000
 OPTIONS=""
 BUILD_DIR=build
 SERVER_B=""
+RUNS=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
     --step-events) need_value "$@"; STEP_EVENTS=$2; shift 2 ;;
     --options) need_value "$@"; OPTIONS=$2; shift 2 ;;
     --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
+    --runs) need_value "$@"; RUNS=$2; shift 2 ;;
     --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
@@ -45,36 +49,53 @@ declare -A PID ADDR  # by side, while a backend runs
 
 say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}'; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
-  for side in $SIDES; do
-    launch_server "$WORK/$side" "$(binary_of "$side")" "$backend" "$STORAGE_OPTIONS"
-    PID[$side]=$LAUNCHED_PID ADDR[$side]=$LAUNCHED_ADDR
-  done
-  for step in $(seq "$STEPS"); do
-    for side in $(sides_for "$step"); do
-      line=$("$BENCH" --server "${ADDR[$side]}" --topic many --random-payloads produce-stream --topics "$TOPICS" \
-        --events "$STEP_EVENTS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
-      [ -n "$line" ] || fail "$backend step $step on $side failed: $(tail -n2 "$WORK/bench.err")"
-      # A compaction may remove a file while du counts: du then complains but still gives the sum.
-      size=$(du -sm "$WORK/$side/data" 2>/dev/null | cut -f1 || true)
-      echo "$backend $side $step $(field "$line" rate) $size $(field "$line" secs)" >>"$WORK/steps"
-      say "  $backend $side step $step: $(field "$line" rate) ev/s, store $size MiB"
+  for run in $(seq "$RUNS"); do
+    for side in $SIDES; do
+      launch_server "$WORK/$side" "$(binary_of "$side")" "$backend" "$STORAGE_OPTIONS"
+      PID[$side]=$LAUNCHED_PID ADDR[$side]=$LAUNCHED_ADDR
     done
+    for step in $(seq "$STEPS"); do
+      for side in $(sides_for "$step"); do
+        line=$("$BENCH" --server "${ADDR[$side]}" --topic many --random-payloads produce-stream --topics "$TOPICS" \
+          --events "$STEP_EVENTS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
+        [ -n "$line" ] || fail "$backend run $run step $step on $side failed: $(tail -n2 "$WORK/bench.err")"
+        # A compaction may remove a file while du counts: du then complains but still gives the sum.
+        size=$(du -sm "$WORK/$side/data" 2>/dev/null | cut -f1 || true)
+        echo "$backend $side $run $step $(field "$line" rate) $size $(field "$line" secs)" >>"$WORK/steps"
+        say "  $backend $side run $run step $step: $(field "$line" rate) ev/s, store $size MiB"
+      done
+    done
+    for side in $SIDES; do stop_pid "${PID[$side]}"; done
   done
-  for side in $SIDES; do stop_pid "${PID[$side]}"; done
 done
+# One run's figures: first, median and last step's rate, last/first, the overall rate (all events over
+# all steps' time) and last3/first3 (the same over the last and the first three steps, steadier than
+# single steps when compaction stalls come and go).
+run_figures() { # backend, side, run
+  local rates first last
+  rates=$(awk -v b="$1" -v s="$2" -v r="$3" '$1 == b && $2 == s && $3 == r {print $5}' "$WORK/steps")
+  first=$(head -n1 <<<"$rates") last=$(tail -n1 <<<"$rates")
+  echo "$first $(median <<<"$rates") $last $(awk -v a="$last" -v b="$first" 'BEGIN {print a / b}')" \
+    "$(awk -v b="$1" -v s="$2" -v r="$3" -v e="$STEP_EVENTS" '$1 == b && $2 == s && $3 == r {t += $7; n++} END {print n * e / t}' "$WORK/steps")" \
+    "$(awk -v b="$1" -v s="$2" -v r="$3" -v k="$STEPS" '$1 == b && $2 == s && $3 == r {if ($4 <= 3) f += $7; if ($4 > k - 3) l += $7} END {print f / l}' "$WORK/steps")"
+}
+row() { printf '%-8s %-5s %-6s %12.0f %12.0f %12.0f %10.2f %12.0f %12.2f\n' "$@"; }
 echo
-printf '%-8s %-5s %12s %12s %12s %10s %12s %12s\n' backend side "first ev/s" "median ev/s" "last ev/s" last/first \
-  "overall ev/s" "last3/first3"
+printf '%-8s %-5s %-6s %12s %12s %12s %10s %12s %12s\n' backend side run "first ev/s" "median ev/s" "last ev/s" \
+  last/first "overall ev/s" "last3/first3"
 for backend in ${BACKENDS//,/ }; do
   for side in $SIDES; do
-    rates=$(awk -v b="$backend" -v s="$side" '$1 == b && $2 == s {print $4}' "$WORK/steps")
-    first=$(head -n1 <<<"$rates") last=$(tail -n1 <<<"$rates")
-    median=$(median <<<"$rates")
-    # Overall: all events over all steps' time; last3/first3: the same over the last and the first
-    # three steps, steadier than single steps when compaction stalls come and go.
-    printf '%-8s %-5s %12.0f %12.0f %12.0f %10.2f %12.0f %12.2f\n' "$backend" "$side" "$first" "$median" "$last" \
-      "$(awk -v a="$last" -v b="$first" 'BEGIN {print a / b}')" \
-      "$(awk -v b="$backend" -v s="$side" -v e="$STEP_EVENTS" '$1 == b && $2 == s {t += $6; n++} END {print n * e / t}' "$WORK/steps")" \
-      "$(awk -v b="$backend" -v s="$side" -v k="$STEPS" '$1 == b && $2 == s {if ($3 <= 3) f += $6; if ($3 > k - 3) l += $6} END {print f / l}' "$WORK/steps")"
+    : >"$WORK/runs"
+    for run in $(seq "$RUNS"); do
+      figures=$(run_figures "$backend" "$side" "$run")
+      echo "$figures" >>"$WORK/runs"
+      # shellcheck disable=SC2086  # the figures are six numbers
+      row "$backend" "$side" "$run" $figures
+    done
+    if [ "$RUNS" -gt 1 ]; then
+      medians=$(for column in 1 2 3 4 5 6; do awk -v c="$column" '{print $c}' "$WORK/runs" | median; done)
+      # shellcheck disable=SC2086
+      row "$backend" "$side" median $medians
+    fi
   done
 done
