@@ -72,12 +72,12 @@ done
 # all steps' time) and last3/first3 (the same over the last and the first three steps, steadier than
 # single steps when compaction stalls come and go).
 run_figures() { # backend, side, run
-  local rates first last
-  rates=$(awk -v b="$1" -v s="$2" -v r="$3" '$1 == b && $2 == s && $3 == r {print $5}' "$WORK/steps")
-  first=$(head -n1 <<<"$rates") last=$(tail -n1 <<<"$rates")
-  echo "$first $(median <<<"$rates") $last $(awk -v a="$last" -v b="$first" 'BEGIN {print a / b}')" \
-    "$(awk -v b="$1" -v s="$2" -v r="$3" -v e="$STEP_EVENTS" '$1 == b && $2 == s && $3 == r {t += $7; n++} END {print n * e / t}' "$WORK/steps")" \
-    "$(awk -v b="$1" -v s="$2" -v r="$3" -v k="$STEPS" '$1 == b && $2 == s && $3 == r {if ($4 <= 3) f += $7; if ($4 > k - 3) l += $7} END {print f / l}' "$WORK/steps")"
+  local steps  # that run's lines: step, rate, seconds
+  steps=$(awk -v b="$1" -v s="$2" -v r="$3" '$1 == b && $2 == s && $3 == r {print $4, $5, $7}' "$WORK/steps")
+  awk -v median="$(cut -d' ' -f2 <<<"$steps" | median)" -v e="$STEP_EVENTS" -v k="$STEPS" '
+    NR == 1 {first = $2}
+    {last = $2; t += $3; if ($1 <= 3) f += $3; if ($1 > k - 3) l += $3}
+    END {printf "%s %s %s %.4f %.0f %.4f\n", first, median, last, last / first, NR * e / t, f / l}' <<<"$steps"
 }
 row() { printf '%-8s %-5s %-6s %12.0f %12.0f %12.0f %10.2f %12.0f %12.2f\n' "$@"; }
 echo

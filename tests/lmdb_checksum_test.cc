@@ -30,11 +30,17 @@ const std::string kVictimValue = "victim-value:" + std::string(200, 'v') + ":end
 const std::string kVictimKey = "victim-key";
 const std::string kVictimKeyHex = "0x76696374696d2d6b6579";  // "victim-key"
 
+// The whole of `file`.
+std::string FileBytes(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // Flips one bit in the middle of every copy of `needle` in `file` (LMDB copies pages on write, so
 // a stale copy may sit in a freed page next to the live one); returns how many copies it hit.
 int FlipInEveryCopy(const std::string& file, const std::string& needle) {
+  const std::string bytes = FileBytes(file);
   std::fstream f(file, std::ios::binary | std::ios::in | std::ios::out);
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   int hits = 0;
   for (std::size_t at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + 1)) {
     const std::size_t target = at + needle.size() / 2;
@@ -142,8 +148,7 @@ TEST_F(LmdbChecksumTest, TrailerIsZlibsCrc32OfKeyThenValue) {
     for (const auto& [key, value] : records) batch.Put(key, value);
     ASSERT_TRUE(store->Write({.sync = true}, batch).ok());
   }
-  std::ifstream in(DataFile(), std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = FileBytes(DataFile());
   for (const auto& [key, value] : records) {
     const std::size_t at = bytes.find(value);
     ASSERT_NE(at, std::string::npos) << key << "'s value is not in data.mdb";
