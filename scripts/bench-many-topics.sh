@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Sustained writes to many topics (docs/benchmarks.md, section "Many topics"; issue #18): one server
 # per backend gets --steps steps of `goethe-bench produce-stream --topics N` (batches of 100 events,
-# one batch to each topic in turn, random 100-byte payloads), --step-events events each, and the
-# rate of every step is printed with the store's size after it and the server's CPU time in it; the
-# last line per backend is the last step's rate over the first's. --options adds storage.options (YAML flow mapping, e.g.
-# "{write_buffer_size: 64MiB}") to try a tuning; --server-b PATH runs every backend on a second
-# binary too, A and B interleaved step by step on two servers, for a before/after in one sitting.
-# --runs R repeats it all R times per backend on fresh servers and prints each run's figures and
-# their medians: one run's last/first swings by up to 0.3 on this machine.
+# one batch to each topic in turn, random 100-byte payloads), --step-events events each, and the rate
+# of every step is printed with the store's size after it and the server's CPU time in it; the last
+# line per backend is the last step's rate over the first's. --options adds storage.options (YAML flow
+# mapping, e.g. "{write_buffer_size: 64MiB}") to try a tuning; --server-b PATH runs every backend on a
+# second binary too, A and B interleaved step by step on two servers, for a before/after in one
+# sitting. --runs R repeats it all R times per backend on fresh servers and prints each run's figures
+# and their medians: one run's last/first swings by up to 0.3 on this machine, on LMDB by more.
 # Servers run on free loopback ports with sync off, in a temporary folder, stopped on exit.
 #
 # usage: scripts/bench-many-topics.sh [--backends leveldb,rocksdb,lmdb] [--topics 10000] [--steps 10]
