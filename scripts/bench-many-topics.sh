@@ -46,12 +46,10 @@ STORAGE_OPTIONS=""
 [ -z "$OPTIONS" ] || STORAGE_OPTIONS="  options: $OPTIONS
 "
 declare -A PID ADDR  # by side, while a backend runs
-# A server's CPU time so far, user and kernel, in clock ticks: where a sinking rate goes (LMDB's
-# sank with its kernel time, writing pages into the page cache; see docs/config.md).
-server_cpu() { awk '{print $14, $15}' "/proc/$1/stat"; }
-cpu_spent() { # before, after (each "user kernel" in ticks)
-  awk -v hz="$(getconf CLK_TCK)" -v b="$1" -v a="$2" \
-    'BEGIN {split(b, x); split(a, y); printf "%.2f s user + %.2f s kernel", (y[1] - x[1]) / hz, (y[2] - x[2]) / hz}'
+# The CPU time a server spent between two cpu_split readings: where a sinking rate goes (LMDB's sank
+# with its kernel time, writing pages into the page cache; see docs/config.md).
+cpu_spent() { # before, after
+  awk -v b="$1" -v a="$2" 'BEGIN {split(b, x); split(a, y); printf "%.2f s user + %.2f s kernel", y[1] - x[1], y[2] - x[2]}'
 }
 
 say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}'; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -63,13 +61,13 @@ for backend in ${BACKENDS//,/ }; do
     done
     for step in $(seq "$STEPS"); do
       for side in $(sides_for "$step"); do
-        cpu_before=$(server_cpu "${PID[$side]}")
+        cpu_before=$(cpu_split "${PID[$side]}")
         line=$("$BENCH" --server "${ADDR[$side]}" --topic many --random-payloads produce-stream --topics "$TOPICS" \
           --events "$STEP_EVENTS" 2>"$WORK/bench.err" | grep '^RESULT' || true)
         [ -n "$line" ] || fail "$backend run $run step $step on $side failed: $(tail -n2 "$WORK/bench.err")"
         # A compaction may remove a file while du counts: du then complains but still gives the sum.
         size=$(du -sm "$WORK/$side/data" 2>/dev/null | cut -f1 || true)
-        cpu=$(cpu_spent "$cpu_before" "$(server_cpu "${PID[$side]}")")
+        cpu=$(cpu_spent "$cpu_before" "$(cpu_split "${PID[$side]}")")
         echo "$backend $side $run $step $(field "$line" rate) $size $(field "$line" secs)" >>"$WORK/steps"
         say "  $backend $side run $run step $step: $(field "$line" rate) ev/s, store $size MiB, server CPU $cpu"
       done

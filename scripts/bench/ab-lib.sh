@@ -11,6 +11,8 @@ say() { echo "[$(date +%T)] $*"; }
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 # The median of the numbers on stdin, one per line ("nan" for none).
 median() { grep -v '^$' | sort -g | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+# A process's CPU time so far: "USER KERNEL" in seconds (the fields after its name, which may hold spaces).
+cpu_split() { awk -v tick="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print $12 / tick, $13 / tick}' "/proc/$1/stat"; }
 
 # Sets SERVER_A, BENCH, PROBE_BIN and PLUGINS from BUILD_DIR and checks them (the probe with
 # PROBE=1), and SERVER_B when given; SIDES is "A" or "A B", ALL_SIDES the same and then G with
