@@ -4,14 +4,16 @@
 # one batch to each topic in turn, random 100-byte payloads), --step-events events each, and the rate
 # of every step is printed with the store's size after it and the server's CPU time in it; the last
 # line per backend is the last step's rate over the first's. --options adds storage.options (YAML flow
-# mapping, e.g. "{write_buffer_size: 64MiB}") to try a tuning; --server-b PATH runs every backend on a
+# mapping, e.g. "{write_buffer_size: 64MiB}") to try a tuning; --key-order time gives the servers
+# engine.key_order: time (events ordered by time first, docs/storage.md); --server-b PATH runs every backend on a
 # second binary too, A and B interleaved step by step on two servers, for a before/after in one
 # sitting. --runs R repeats it all R times per backend on fresh servers and prints each run's figures
 # and their medians: one run's last/first swings by up to 0.3 on this machine, on LMDB by more.
 # Servers run on free loopback ports with sync off, in a temporary folder, stopped on exit.
 #
 # usage: scripts/bench-many-topics.sh [--backends leveldb,rocksdb,lmdb] [--topics 10000] [--steps 10]
-#                                     [--step-events 1000000] [--options YAML] [--server-b PATH]
+#                                     [--step-events 1000000] [--options YAML] [--key-order topic|time]
+#                                     [--server-b PATH]
 #                                     [--runs 1] [--build-dir DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +24,7 @@ TOPICS=10000
 STEPS=10
 STEP_EVENTS=1000000
 OPTIONS=""
+KEY_ORDER=""
 BUILD_DIR=build
 SERVER_B=""
 RUNS=1
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --steps) need_value "$@"; STEPS=$2; shift 2 ;;
     --step-events) need_value "$@"; STEP_EVENTS=$2; shift 2 ;;
     --options) need_value "$@"; OPTIONS=$2; shift 2 ;;
+    --key-order) need_value "$@"; KEY_ORDER=$2; shift 2 ;;
     --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
     --runs) need_value "$@"; RUNS=$2; shift 2 ;;
     --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
@@ -45,6 +49,9 @@ make_work bench-many-topics
 STORAGE_OPTIONS=""
 [ -z "$OPTIONS" ] || STORAGE_OPTIONS="  options: $OPTIONS
 "
+[ -z "$KEY_ORDER" ] || STORAGE_OPTIONS+="engine:
+  key_order: $KEY_ORDER
+"
 declare -A PID ADDR  # by side, while a backend runs
 # The CPU time a server spent between two cpu_split readings: where a sinking rate goes (LMDB's sank
 # with its kernel time, writing pages into the page cache; see docs/config.md).
@@ -52,7 +59,7 @@ cpu_spent() { # before, after
   awk -v b="$1" -v a="$2" 'BEGIN {split(b, x); split(a, y); printf "%.2f s user + %.2f s kernel", y[1] - x[1], y[2] - x[2]}'
 }
 
-say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}'; load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}', key order ${KEY_ORDER:-topic}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in ${BACKENDS//,/ }; do
   for run in $(seq "$RUNS"); do
     for side in $SIDES; do

@@ -31,6 +31,7 @@ TEST_F(ConfigTest, EmptyFileGivesTheDefaults) {
   EXPECT_TRUE(config->storage.sync);
   EXPECT_EQ(config->server.listen, "127.0.0.1:50051");
   EXPECT_EQ(config->engine.max_event_bytes, 1u << 20);
+  EXPECT_FALSE(config->engine.key_order.has_value()) << "unset: each store keeps its own order";
 }
 
 TEST_F(ConfigTest, ReadsEverySection) {
@@ -51,6 +52,7 @@ engine:
   max_commit_events: 1000
   max_key_bytes: 16
   max_headers: 0
+  key_order: time
 server:
   listen: 0.0.0.0:6000
   log_level: debug
@@ -72,6 +74,7 @@ server:
   EXPECT_EQ(config->engine.max_commit_events, 1000u);
   EXPECT_EQ(config->engine.max_key_bytes, 16u);
   EXPECT_EQ(config->engine.max_headers, 0u);
+  EXPECT_EQ(config->engine.key_order, KeyOrder::kTime);
   EXPECT_EQ(config->server.listen, "0.0.0.0:6000");
   EXPECT_EQ(config->server.log_level, "debug");
   EXPECT_FALSE(config->server.auto_create_topics);
@@ -116,6 +119,8 @@ TEST_F(ConfigTest, WrongTypesNameTheKeyAndWhatWasExpected) {
             File() + ":2: engine.max_headers: expected an integer from 0 to 65535, got '70000'");
   EXPECT_EQ(ErrorOf("server:\n  max_consume_window: 0\n"),
             File() + ":2: server.max_consume_window: expected an integer from 1 to 4294967295, got '0'");
+  EXPECT_EQ(ErrorOf("engine:\n  key_order: offset\n"),
+            File() + ":2: engine.key_order: expected topic or time, got 'offset'");
   EXPECT_EQ(ErrorOf("server:\n  log_level: loud\n"),
             File() + ":2: server.log_level: expected one of trace, debug, info, warn, error, "
                      "critical, off, got 'loud'");

@@ -24,10 +24,19 @@ class EngineStoredHeadTest : public testing::EngineTest {
     for (int shift = 56; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(v >> shift));
     return bytes;
   }
-  // An event's key and value as docs/storage.md lays them out: 'e', topic id, offset; time (0
-  // here), running payload total, payload.
-  static std::string EventKey(std::uint64_t topic_id, std::uint64_t offset) {
-    return "e" + BigEndian(topic_id) + BigEndian(offset);
+  // An event's key and value as docs/storage.md lays them out: 'e', topic id, offset (ordered by
+  // time: 'E', the segment it was written in, topic id, offset); time (0 here), running payload
+  // total, payload.
+  static std::string EventKey(kv::Store& store, std::uint64_t topic_id, std::uint64_t offset) {
+    const std::string by_topic = "e" + BigEndian(topic_id) + BigEndian(offset);
+    if (!TimeOrdered()) return by_topic;
+    const std::string suffix = BigEndian(topic_id) + BigEndian(offset);
+    auto it = store.NewIterator({.lower_bound = "E", .upper_bound = "F"});
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (it->key().size() == 25 && it->key().substr(9) == suffix) return std::string(it->key());
+    }
+    ADD_FAILURE() << "no stored key for offset " << offset;
+    return by_topic;
   }
   static std::string EventValue(std::uint64_t running_total, const std::string& payload) {
     return BigEndian(0) + BigEndian(running_total) + payload;
@@ -133,7 +142,7 @@ TEST_P(EngineStoredHeadTest, AStoreOfTheEarlierFormatIsRefusedNamingBothFormats)
 
 TEST_P(EngineStoredHeadTest, AMissingOldestEventOfATrimmedTopicIsDataLossAtOpen) {
   const std::uint64_t id = TrimmedTopic("t");
-  Status opened = ReopenAfter([&](kv::Store& store) { Delete(store, EventKey(id, 6)); });
+  Status opened = ReopenAfter([&](kv::Store& store) { Delete(store, EventKey(store, id, 6)); });
   EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
   EXPECT_NE(opened.message().find("does not follow on from its retention record"), std::string::npos)
       << opened.ToString();
@@ -142,7 +151,7 @@ TEST_P(EngineStoredHeadTest, AMissingOldestEventOfATrimmedTopicIsDataLossAtOpen)
 TEST_P(EngineStoredHeadTest, AMissingFirstEventOfAnUntrimmedTopicIsDataLossAtOpen) {
   AppendOk("t", Payloads("e", 3));
   const std::uint64_t id = Describe("t").id;
-  Status opened = ReopenAfter([&](kv::Store& store) { Delete(store, EventKey(id, 0)); });
+  Status opened = ReopenAfter([&](kv::Store& store) { Delete(store, EventKey(store, id, 0)); });
   EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
   EXPECT_NE(opened.message().find("oldest event (offset 1)"), std::string::npos) << opened.ToString();
 }
@@ -154,7 +163,7 @@ TEST_P(EngineStoredHeadTest, LostNewestEventsThatTheTimeIndexNamesAreDataLossAtO
   AppendOk("t", Payloads("b", 3));  // a new bucket, whose index entry names offset 3
   const std::uint64_t id = Describe("t").id;
   Status opened = ReopenAfter([&](kv::Store& store) {
-    for (std::uint64_t offset = 3; offset < 6; ++offset) Delete(store, EventKey(id, offset));
+    for (std::uint64_t offset = 3; offset < 6; ++offset) Delete(store, EventKey(store, id, offset));
   });
   EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
   EXPECT_NE(opened.message().find("time index names offset 3, but its newest event is 2"), std::string::npos)
@@ -163,7 +172,7 @@ TEST_P(EngineStoredHeadTest, LostNewestEventsThatTheTimeIndexNamesAreDataLossAtO
 
 TEST_P(EngineStoredHeadTest, AnOldestEventWhoseRunningTotalDisagreesWithRetentionIsDataLossAtOpen) {
   const std::uint64_t id = TrimmedTopic("t");  // six events of two bytes removed: event 6 carries 14
-  Status opened = ReopenAfter([&](kv::Store& store) { Put(store, EventKey(id, 6), EventValue(12, "e6")); });
+  Status opened = ReopenAfter([&](kv::Store& store) { Put(store, EventKey(store, id, 6), EventValue(12, "e6")); });
   EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
 }
 
@@ -171,7 +180,7 @@ TEST_P(EngineStoredHeadTest, ANewestEventWhoseRunningTotalIsDamagedIsDataLossAtO
   AppendOk("t", {"abc", "defg"});
   const std::uint64_t id = Describe("t").id;
   // A running total of 3 bytes cannot include this event's 4.
-  Status opened = ReopenAfter([&](kv::Store& store) { Put(store, EventKey(id, 1), EventValue(3, "defg")); });
+  Status opened = ReopenAfter([&](kv::Store& store) { Put(store, EventKey(store, id, 1), EventValue(3, "defg")); });
   EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
   EXPECT_NE(opened.message().find("damaged newest event record"), std::string::npos) << opened.ToString();
 }

@@ -86,7 +86,7 @@ bool WithinWindow(TimestampNs now, TimestampNs created, std::int64_t window) {
 // those retention has deleted since. The stored record is checked against the topic and its events
 // before anything is sized by it, so a damaged record is DATA_LOSS, never a huge allocation
 // (found by fuzzing: tests/fuzz/regressions/fuzz_engine_open/idempotency-record-huge-count).
-Result<std::vector<TimestampNs>> StoredTimestamps(kv::Store& store, std::uint64_t topic_id,
+Result<std::vector<TimestampNs>> StoredTimestamps(kv::Store& store, KeyOrder order, std::uint64_t topic_id,
                                                   const TopicState::LoopView& view,
                                                   const records::IdempotencyRecord& record) {
   const Status damaged = DataLoss("damaged idempotency record: it names offsets " +
@@ -98,15 +98,13 @@ Result<std::vector<TimestampNs>> StoredTimestamps(kv::Store& store, std::uint64_
   const std::uint64_t retained_from = std::max(record.first_offset, view.first_offset);
   std::vector<TimestampNs> retained;  // of offsets retained_from, retained_from + 1, ...
   if (retained_from < end_offset) {
-    auto it = store.NewIterator({});
-    const std::string end = keys::Event(topic_id, end_offset);
-    for (it->Seek(keys::Event(topic_id, retained_from)); it->Valid() && it->key() < end; it->Next()) {
-      auto at = keys::EventOffset(it->key());
-      auto event = records::DecodeEvent(it->value());
-      if (!at || !event || *at != retained_from + retained.size()) return damaged;
+    EventScan scan(store, order, topic_id, retained_from, end_offset);
+    for (; scan.Valid(); scan.Next()) {
+      auto event = records::DecodeEvent(scan.value());
+      if (!scan.offset() || !event || *scan.offset() != retained_from + retained.size()) return damaged;
       retained.push_back(event->timestamp_ns);
     }
-    if (!it->status().ok()) return FromKv(it->status(), "reading the events of an idempotent retry");
+    if (!scan.status().ok()) return FromKv(scan.status(), "reading the events of an idempotent retry");
     if (retained.size() != end_offset - retained_from) return damaged;
   }
   std::vector<TimestampNs> timestamps(record.count - retained.size(), 0);  // deleted by retention
@@ -240,7 +238,7 @@ Status EventLog::Impl::CheckAppend(CommitContext& ctx, const AppendRequest& requ
     if (entry && WithinWindow(ctx.now(), entry->record.created_ns, options_.idempotency_window.count())) {
       outcome.result.first_offset = entry->record.first_offset;
       if (entry->timestamps.empty()) {
-        auto stored = StoredTimestamps(ctx.store(), plan->topic->id, view, entry->record);
+        auto stored = StoredTimestamps(ctx.store(), ctx.key_order(), plan->topic->id, view, entry->record);
         if (!stored.ok()) return stored.status();
         outcome.result.timestamps = std::move(stored).value();
       } else {
@@ -277,11 +275,12 @@ void EventLog::Impl::WriteAppend(CommitContext& ctx, const AppendRequest& reques
   }
   outcome.result.first_offset = view.next_offset;
   outcome.result.timestamps.assign(request.payloads.size(), timestamp);
+  const EventKeyMaker key_of = ctx.EventKeys(topic, view, request.payloads.size());
   for (std::size_t i = 0; i < request.payloads.size(); ++i) {
     const std::string& payload = request.payloads[i];
     const EventAttributes* attributes = request.attributes.empty() ? nullptr : &request.attributes[i];
     if (attributes != nullptr && !attributes->empty()) ctx.UseAttributesFormat();
-    const keys::EventKey key = keys::EventKeyOf(topic->id, view.next_offset++);
+    const keys::EventKey key = key_of(view.next_offset++);
     char* value = batch.PutUninitialized(key.view(), records::EventValueSize(payload, attributes));
     view.appended_bytes += records::EventBytes(payload, attributes);
     records::EncodeEventValue(value, timestamp, view.appended_bytes, payload, attributes);

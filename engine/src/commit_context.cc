@@ -27,7 +27,8 @@ const TopicState::LoopView& CommitContext::PeekView(const TopicPtr& topic) const
 }
 
 void CommitContext::UseAttributesFormat() {
-  if (loop_.attributes_format || marks_attributes_format_) return;
+  // Format 4 allows attributes from the start.
+  if (loop_.attributes_format || marks_attributes_format_ || loop_.key_order == KeyOrder::kTime) return;
   batch_.Put(keys::Meta("format"), records::kFormatWithAttributes);
   marks_attributes_format_ = true;
 }
@@ -42,15 +43,33 @@ TopicPtr CommitContext::StageCreate(const std::string& name, const TopicSettings
   return topic;
 }
 
-void CommitContext::StageDelete(const TopicPtr& topic) {
+Status CommitContext::StageDelete(const TopicPtr& topic) {
   const std::uint64_t id = topic->id;
+  KeyRanges events;
+  if (kv::Status s = TopicRanges(store_, loop_.key_order, id, PeekView(topic).segment, &events); !s.ok())
+    return FromKv(s, "reading the segment directory of topic '" + topic->name + "'");
   batch_.Delete(keys::Topic(topic->name));
-  for (char family : {keys::kEvent, keys::kIndex, keys::kCursor, keys::kIdempotency, keys::kGroup, keys::kGroupEvent}) {
+  for (const auto& [begin, end] : events) batch_.DeleteRange(begin, end);
+  for (char family : {keys::kIndex, keys::kCursor, keys::kIdempotency, keys::kGroup, keys::kGroupEvent}) {
     batch_.DeleteRange(keys::FamilyStart(family, id), keys::FamilyEnd(family, id));
   }
   batch_.Delete(keys::Low(id));
   staged_.erase(topic.get());
   if (created_.erase(topic->name) == 0) deleted_[topic->name] = topic;
+  return Status::Ok();
+}
+
+EventKeyMaker CommitContext::EventKeys(const TopicPtr& topic, TopicState::LoopView& view, std::size_t events) {
+  if (loop_.key_order == KeyOrder::kTopic) return EventKeyMaker{topic->id, 0};
+  segment_events_ += events;
+  // A topic never goes back to an earlier segment, even if the loop's count is behind its store
+  // (a follower that took over counts from what it has read back).
+  const std::uint64_t segment = std::max(loop_.segment, view.segment);
+  if (segment != view.segment) {
+    batch_.Put(keys::Segment(topic->id, view.next_offset), EncodeSegment(segment));
+    view.segment = segment;
+  }
+  return EventKeyMaker{topic->id, segment};
 }
 
 Result<std::optional<records::CursorRecord>> CommitContext::Cursor(std::uint64_t topic_id,
@@ -113,6 +132,11 @@ std::vector<TopicPtr> CommitContext::Apply() {
   std::vector<TopicPtr> to_wake;
   if (next_topic_id_ != 0) loop_.next_topic_id = next_topic_id_;
   if (marks_attributes_format_) loop_.attributes_format = true;
+  loop_.segment_fill += segment_events_;
+  if (loop_.segment_fill >= loop_.segment_events) {
+    ++loop_.segment;
+    loop_.segment_fill = 0;
+  }
   for (auto& [key, cursor] : cursors_) loop_.cursors[key] = cursor;
   // Deletions first: a topic deleted and created again in this batch must end up registered.
   for (auto& [name, topic] : deleted_) {

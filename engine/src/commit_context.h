@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "event_layout.h"
 #include "goethe/engine/status.h"
 #include "goethe/kv/store.h"
 #include "records.h"
@@ -26,6 +27,12 @@ struct LoopState {
   // The store's format marker says format 3: events may carry keys and headers. A format-2 store
   // is marked so in the batch that writes its first such event (records.h).
   bool attributes_format = false;
+  // Format 4 orders events by time first: appends go to the current segment, a new one after
+  // `segment_events` of them (event_layout.h).
+  KeyOrder key_order = KeyOrder::kTopic;
+  std::uint64_t segment = 1;
+  std::uint64_t segment_fill = 0;  // events appended to `segment`
+  std::uint64_t segment_events = 100000;
   // Committed cursors by KV key; filled lazily from the store. nullopt caches "no cursor".
   std::map<std::string, std::optional<records::CursorRecord>> cursors;
 };
@@ -43,6 +50,7 @@ class CommitContext {
   kv::WriteBatch& batch() { return batch_; }
   TimestampNs now() const { return now_; }
   kv::Store& store() { return store_; }
+  KeyOrder key_order() const { return loop_.key_order; }
 
   // The topic called `name` as this batch sees it (creations and deletions staged so far count).
   TopicPtr Find(const std::string& name) const;
@@ -54,8 +62,12 @@ class CommitContext {
 
   // Stages a new topic (id from the loop state) and its record; Find sees it from now on.
   TopicPtr StageCreate(const std::string& name, const TopicSettings& settings);
-  // Stages the removal of a topic and everything stored under its id.
-  void StageDelete(const TopicPtr& topic);
+  // Stages the removal of a topic and everything stored under its id (reads its segment directory).
+  Status StageDelete(const TopicPtr& topic);
+
+  // The keys of `events` events the topic appends next: with events ordered by time, in the current
+  // segment, staging the topic's directory entry when it enters that segment.
+  EventKeyMaker EventKeys(const TopicPtr& topic, TopicState::LoopView& view, std::size_t events);
 
   Result<std::optional<records::CursorRecord>> Cursor(std::uint64_t topic_id, const std::string& consumer);
   void StageCursor(std::uint64_t topic_id, const std::string& consumer,
@@ -92,6 +104,7 @@ class CommitContext {
   std::map<std::string, std::optional<records::CursorRecord>> cursors_;
   std::map<std::string, std::optional<IdempotencyEntry>> idempotency_;
   std::uint64_t next_topic_id_ = 0;  // 0: unchanged in this batch
+  std::uint64_t segment_events_ = 0;  // appended in this batch
   bool marks_attributes_format_ = false;
 };
 

@@ -46,6 +46,12 @@ Status ReadEngine(Config& c, const YAML::Node& node, const YAML::Mark& mark) {
   r.On("time_index_granularity", Duration(r, &c.engine.time_index_granularity));
   r.On("retention_interval", Duration(r, &c.engine.retention_interval));
   r.On("max_commit_events", Count(r, &c.engine.max_commit_events));
+  r.On("key_order", [&r, &c](const YAML::Node& v, const std::string& key) {
+    if (v.IsScalar() && v.Scalar() == "topic") c.engine.key_order = KeyOrder::kTopic;
+    else if (v.IsScalar() && v.Scalar() == "time") c.engine.key_order = KeyOrder::kTime;
+    else return r.Error(key, "expected topic or time, got " + Describe(v));
+    return Status::Ok();
+  });
   return r.Read(node, mark);
 }
 

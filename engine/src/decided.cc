@@ -11,6 +11,23 @@
 
 namespace goethe {
 
+namespace {
+
+// Events written in the other order would be invisible here: every node needs the same order.
+Status CheckKeyOrder(std::string_view key, KeyOrder order) {
+  if (key.empty()) return Status::Ok();
+  const bool time_ordered_key = key[0] == keys::kTimeEvent || key[0] == keys::kSegment;
+  const bool topic_ordered_key = key[0] == keys::kEvent;
+  if ((order == KeyOrder::kTopic && !time_ordered_key) || (order == KeyOrder::kTime && !topic_ordered_key))
+    return Status::Ok();
+  const char* leader = time_ordered_key ? "time" : "topic";
+  const char* here = order == KeyOrder::kTime ? "time" : "topic";
+  return FailedPrecondition(std::string("the leader's store orders events by ") + leader + ", this node's by " +
+                            here + ": every node of a cluster needs the same engine.key_order");
+}
+
+}  // namespace
+
 EventLog::Impl::Touched EventLog::Impl::TouchedBy(const kv::WriteBatch& batch) {
   Touched touched;
   auto note = [&touched](std::string_view key) {
@@ -48,6 +65,7 @@ Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wa
   loop_state_.cursors.clear();  // a cache of the store's cursors: filled again on demand
   if (touched.meta || touched.everything) {
     if (Status s = RecoverLoopMeta(*store_, loop_state_); !s.ok()) return s;
+    key_order_.store(loop_state_.key_order, std::memory_order_release);
   }
   std::map<std::uint64_t, TopicPtr> by_id;
   for (const TopicPtr& topic : registry_.All()) by_id[topic->id] = topic;
@@ -109,7 +127,8 @@ Status EventLog::Impl::Refresh(const Touched& touched, std::vector<TopicPtr>* wa
     auto it = by_id.find(id);
     if (it == by_id.end()) continue;  // what a deleted topic left
     const TopicPtr& topic = it->second;
-    if (Status s = RecoverTopic(*store_, *topic); !s.ok()) return s;
+    if (Status s = RecoverTopic(*store_, loop_state_.key_order, *topic); !s.ok()) return s;
+    loop_state_.segment = std::max(loop_state_.segment, topic->loop.segment);
     topic->Publish();
     wake->push_back(topic);
     if (group_ids.count(id)) {
@@ -129,6 +148,7 @@ Status EventLog::Impl::ApplyDecided(const kv::WriteBatch& batch, bool sync) {
   job.decided_sync = sync;
   job.stage = [&batch](CommitContext& ctx) {
     for (const kv::WriteBatch::Op& op : batch.ops()) {
+      if (Status s = CheckKeyOrder(op.key, ctx.key_order()); !s.ok()) return s;
       switch (op.type) {
         case kv::WriteBatch::OpType::kPut: ctx.batch().Put(op.key, op.value); break;
         case kv::WriteBatch::OpType::kDelete: ctx.batch().Delete(op.key); break;

@@ -42,6 +42,7 @@ EventLogOptions EventLogOptions::FromConfig(const Config& config) {
   options.default_index_granularity = config.engine.time_index_granularity;
   options.retention_interval = config.engine.retention_interval;
   options.max_commit_events = config.engine.max_commit_events;
+  options.key_order = config.engine.key_order;
   return options;
 }
 

@@ -105,11 +105,14 @@ class EventLog::Impl {
   void RetentionThread();
 
   TimestampNs Now() const { return options_.clock(); }
+  // The store's key order, for readers (the loop's own copy is in loop_state_).
+  KeyOrder key_order() const { return key_order_.load(std::memory_order_acquire); }
 
   std::shared_ptr<kv::Store> store_;
   EventLogOptions options_;
   TopicRegistry registry_;
   LoopState loop_state_;
+  std::atomic<KeyOrder> key_order_{KeyOrder::kTopic};  // set from loop_state_ when its marker is read
   std::unique_ptr<CommitLoop> loop_;
   std::unique_ptr<GroupManager> groups_;
 

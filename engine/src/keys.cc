@@ -46,6 +46,27 @@ EventKey EventKeyOf(std::uint64_t topic_id, std::uint64_t offset) {
   key.bytes[0] = kEvent;
   EncodeBigEndian64(key.bytes + 1, topic_id);
   EncodeBigEndian64(key.bytes + 9, offset);
+  key.size = 17;
+  return key;
+}
+
+EventKey TimeEventKeyOf(std::uint64_t segment, std::uint64_t topic_id, std::uint64_t offset) {
+  EventKey key;
+  key.bytes[0] = kTimeEvent;
+  EncodeBigEndian64(key.bytes + 1, segment);
+  EncodeBigEndian64(key.bytes + 9, topic_id);
+  EncodeBigEndian64(key.bytes + 17, offset);
+  key.size = 25;
+  return key;
+}
+
+std::string TimeEvent(std::uint64_t segment, std::uint64_t topic_id, std::uint64_t offset) {
+  return std::string(TimeEventKeyOf(segment, topic_id, offset).view());
+}
+
+std::string Segment(std::uint64_t topic_id, std::uint64_t first_offset) {
+  std::string key = Prefixed(kSegment, topic_id);
+  PutBigEndian64(&key, first_offset);
   return key;
 }
 
@@ -105,6 +126,13 @@ std::string FamilyEnd(char family, std::uint64_t topic_id) {
 
 std::optional<std::uint64_t> EventOffset(std::string_view key) { return TrailingNumber(kEvent, key); }
 std::optional<std::uint64_t> IndexBucket(std::string_view key) { return TrailingNumber(kIndex, key); }
+std::optional<std::uint64_t> SegmentFirstOffset(std::string_view key) { return TrailingNumber(kSegment, key); }
+
+std::optional<TimeEventKeyParts> DecodeTimeEvent(std::string_view key) {
+  if (key.size() != 25 || key[0] != kTimeEvent) return std::nullopt;
+  return TimeEventKeyParts{ReadBigEndian64(key.substr(1)), ReadBigEndian64(key.substr(9)),
+                           ReadBigEndian64(key.substr(17))};
+}
 
 std::optional<std::string_view> CursorConsumer(std::string_view key) {
   if (key.size() <= 9 || key[0] != kCursor) return std::nullopt;
@@ -123,8 +151,12 @@ namespace goethe::keys {
 std::optional<std::uint64_t> TopicIdOf(std::string_view key) {
   if (key.size() < 9) return std::nullopt;
   switch (key[0]) {
-    case kEvent: case kIndex: case kIdempotency: case kLow: case kCursor: case kGroup: case kGroupEvent:
+    case kEvent: case kSegment: case kIndex: case kIdempotency: case kLow: case kCursor: case kGroup:
+    case kGroupEvent:
       return ReadBigEndian64(key.substr(1));
+    case kTimeEvent:
+      if (key.size() < 17) return std::nullopt;
+      return ReadBigEndian64(key.substr(9));
     default:
       return std::nullopt;
   }

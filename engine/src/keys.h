@@ -23,6 +23,10 @@ inline constexpr char kMeta = 'M';        // M name                  -> store-wi
 inline constexpr char kIndex = 'I';       // I topic-id bucket-start -> first offset in bucket
 inline constexpr char kTopic = 'T';       // T topic-name            -> TopicRecord
 inline constexpr char kEvent = 'e';       // e topic-id offset       -> time, running total, payload
+// Format 4 (events ordered by time first, KeyOrder::kTime) has no `e` keys but these two families.
+// Appends only ever add events at the end of their family, as a single topic's do in `e`.
+inline constexpr char kTimeEvent = 'E';   // E segment topic-id offset -> as an `e` value
+inline constexpr char kSegment = 'd';     // d topic-id first-offset -> segment holding it onwards
 inline constexpr char kIdempotency = 'k'; // k topic-id key          -> IdempotencyRecord
 inline constexpr char kLow = 'l';         // l topic-id              -> LowRecord (retention)
 inline constexpr char kCursor = 'p';      // p topic-id consumer     -> CursorRecord (position)
@@ -38,12 +42,18 @@ std::string Meta(std::string_view name);
 std::string Topic(std::string_view name);
 std::string Low(std::uint64_t topic_id);
 std::string Event(std::uint64_t topic_id, std::uint64_t offset);
-// The same key without a heap allocation, for the append path, which builds one per event.
+// An event key of either order without a heap allocation, for the append path, which builds one
+// per event.
 struct EventKey {
-  char bytes[17];
-  std::string_view view() const { return {bytes, sizeof bytes}; }
+  char bytes[25];
+  std::uint8_t size;
+  std::string_view view() const { return {bytes, size}; }
 };
 EventKey EventKeyOf(std::uint64_t topic_id, std::uint64_t offset);
+EventKey TimeEventKeyOf(std::uint64_t segment, std::uint64_t topic_id, std::uint64_t offset);
+std::string TimeEvent(std::uint64_t segment, std::uint64_t topic_id, std::uint64_t offset);
+// The directory entry that says from which offset on a topic's events are in a new segment.
+std::string Segment(std::uint64_t topic_id, std::uint64_t first_offset);
 std::string Index(std::uint64_t topic_id, std::uint64_t bucket_start_ns);
 std::string Cursor(std::uint64_t topic_id, std::string_view consumer);
 std::string Idempotency(std::uint64_t topic_id, std::string_view key);
@@ -61,13 +71,18 @@ std::string FamilyStart(char family, std::uint64_t topic_id);
 
 // Decoders return nullopt when the key is not of that family or is malformed.
 std::optional<std::uint64_t> EventOffset(std::string_view key);
+struct TimeEventKeyParts {
+  std::uint64_t segment, topic_id, offset;
+};
+std::optional<TimeEventKeyParts> DecodeTimeEvent(std::string_view key);
+std::optional<std::uint64_t> SegmentFirstOffset(std::string_view key);
 std::optional<std::uint64_t> IndexBucket(std::string_view key);
 std::optional<std::string_view> CursorConsumer(std::string_view key);
 std::optional<std::string_view> GroupName(std::string_view key);
 std::optional<std::uint64_t> GroupEventOffset(std::string_view key);
 std::optional<std::string_view> TopicName(std::string_view key);
-// The topic id of a key of one of the per-topic families (events, index, cursors, idempotency
-// keys, retention records, groups); nullopt for other keys.
+// The topic id of a key of one of the per-topic families (events of either order, segment
+// directory, index, cursors, idempotency keys, retention records, groups); nullopt for other keys.
 std::optional<std::uint64_t> TopicIdOf(std::string_view key);
 
 }  // namespace goethe::keys

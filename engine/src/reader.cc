@@ -2,6 +2,7 @@
 // so they see only durable events, and never wait for the commit loop.
 #include <algorithm>
 
+#include "event_layout.h"
 #include "event_log_impl.h"
 #include "keys.h"
 #include "records.h"
@@ -10,7 +11,7 @@ namespace goethe {
 namespace {
 
 Status DamagedEvent(const TopicState& topic, std::string_view key) {
-  auto offset = keys::EventOffset(key);
+  auto offset = OffsetOfEventKey(key);
   return DataLoss("topic '" + topic.name + "': damaged event record at offset " +
                   (offset ? std::to_string(*offset) : std::string("?")));
 }
@@ -56,23 +57,21 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
   result.next_offset = from;
   if (from == result.head || request.max_events == 0) return result;
 
-  const std::string lower = keys::Event(topic.id, from);
-  const std::string upper = keys::Event(topic.id, result.head);
-  auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
+  EventScan it(*store_, key_order(), topic.id, from, result.head);
   const bool filtered = !request.filter.empty();
   std::vector<HeaderView> headers;  // reused for every event
   std::uint64_t bytes = 0;
   std::uint32_t delivered = 0;
   std::uint64_t scanned = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto offset = keys::EventOffset(it->key());
+  for (; it.Valid(); it.Next()) {
+    auto offset = it.offset();
     headers.clear();
-    auto event = records::DecodeEvent(it->value(), &headers);
-    if (!offset || !event) return DamagedEvent(topic, it->key());
+    auto event = records::DecodeEvent(it.value(), &headers);
+    if (!offset || !event) return DamagedEvent(topic, it.key());
     // Below the head, events are dense; only the first may lie past `from` (retention moved on).
     if (scanned > 0 && *offset != result.next_offset) {
       // The store may know why (LevelDB skips a block that fails its checksum and says so here).
-      if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
+      if (!it.status().ok()) return FromKv(it.status(), "reading topic '" + topic.name + "'");
       return MissingEvents(topic, result.next_offset, *offset);
     }
     const EventView view{*offset, event->timestamp_ns, event->key, &headers, event->payload};
@@ -90,11 +89,11 @@ Result<ReadResult> EventLog::Impl::ReadEach(const ReadRequest& request, const Ev
     // be damaged, and its error belongs to the next page.
     if (delivered >= request.max_events || (filtered && scanned >= request.max_scanned)) break;
   }
-  if (!it->status().ok()) return FromKv(it->status(), "reading topic '" + topic.name + "'");
+  if (!it.status().ok()) return FromKv(it.status(), "reading topic '" + topic.name + "'");
   // The store ran out of events before the head, though the page had room for more. (Retention
   // only ever removes a prefix, atomically, so once one event is found the rest up to the head
   // must follow; an empty page may be retention racing this read.)
-  const bool page_full = delivered >= request.max_events || (filtered && scanned >= request.max_scanned) || it->Valid();
+  const bool page_full = delivered >= request.max_events || (filtered && scanned >= request.max_scanned) || it.Valid();
   if (scanned > 0 && !page_full && result.next_offset < result.head) {
     return MissingEvents(topic, result.next_offset, result.head);
   }
@@ -133,19 +132,17 @@ Result<std::uint64_t> EventLog::Impl::SeekTime(const TopicState& topic, Timestam
   }
   if (scan_from >= head) return head;
 
-  const std::string lower = keys::Event(topic.id, scan_from);
-  const std::string upper = keys::Event(topic.id, head);
-  auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    auto offset = keys::EventOffset(it->key());
-    auto event = records::DecodeEvent(it->value());
-    if (!offset || !event) return DamagedEvent(topic, it->key());
+  EventScan it(*store_, key_order(), topic.id, scan_from, head);
+  for (; it.Valid(); it.Next()) {
+    auto offset = it.offset();
+    auto event = records::DecodeEvent(it.value());
+    if (!offset || !event) return DamagedEvent(topic, it.key());
     if (event->timestamp_ns >= time) {
       *exact = event->timestamp_ns == time;
       return *offset;
     }
   }
-  if (!it->status().ok()) return FromKv(it->status(), "seeking by time");
+  if (!it.status().ok()) return FromKv(it.status(), "seeking by time");
   return head;
 }
 

@@ -4,6 +4,7 @@
 // time-index entry check both ends against loss.
 #include "recovery.h"
 
+#include "event_layout.h"
 #include "event_log_impl.h"
 #include "goethe/engine/replication.h"
 #include "keys.h"
@@ -27,10 +28,10 @@ struct EdgeEvent {
   std::uint64_t event_bytes = 0;
 };
 
-// The event at the iterator's position, which must be valid.
-Result<EdgeEvent> DecodeEdge(const kv::Iterator& it, const std::string& name, const char* which) {
-  auto offset = keys::EventOffset(it.key());
-  auto event = records::DecodeEvent(it.value());
+Result<EdgeEvent> DecodeEdge(std::string_view key, std::string_view value, const std::string& name,
+                             const char* which) {
+  auto offset = OffsetOfEventKey(key);
+  auto event = records::DecodeEvent(value);
   if (!offset || !event) return DataLoss("topic '" + name + "': damaged " + which + " event record");
   return EdgeEvent{*offset, event->timestamp_ns, event->appended_bytes, event->event_bytes};
 }
@@ -39,23 +40,22 @@ struct EdgeEvents {
   EdgeEvent oldest, newest;
 };
 
-// The topic's oldest and newest events, read through one iterator, so from one view of the store;
-// nullopt when the topic has none.
-Result<std::optional<EdgeEvents>> ReadEdgeEvents(kv::Store& store, std::uint64_t topic_id, const std::string& name) {
-  auto it = FamilyIterator(store, keys::kEvent, topic_id);
-  it->SeekToLast();
-  if (!it->Valid()) {
-    if (!it->status().ok()) return FromKv(it->status(), "reading the events of topic '" + name + "'");
-    return std::optional<EdgeEvents>();
-  }
-  auto newest = DecodeEdge(*it, name, "newest");
+// The topic's oldest and newest events; nullopt when the topic has none. Recovery runs on the
+// commit loop (or before it starts), so no write comes between the two reads.
+Result<std::optional<EdgeEvents>> ReadEdgeEvents(kv::Store& store, KeyOrder order, std::uint64_t topic_id,
+                                                 const std::string& name) {
+  const std::string context = "reading the events of topic '" + name + "'";
+  std::optional<StoredEvent> stored_newest;
+  if (kv::Status s = ReadNewestEvent(store, order, topic_id, &stored_newest); !s.ok()) return FromKv(s, context);
+  if (!stored_newest) return std::optional<EdgeEvents>();
+  auto newest = DecodeEdge(stored_newest->key, stored_newest->value, name, "newest");
   if (!newest.ok()) return newest.status();
-  it->SeekToFirst();
-  if (!it->Valid()) {
-    if (!it->status().ok()) return FromKv(it->status(), "reading the events of topic '" + name + "'");
+  EventScan scan(store, order, topic_id, 0, UINT64_MAX);
+  if (!scan.Valid()) {
+    if (!scan.status().ok()) return FromKv(scan.status(), context);
     return DataLoss("topic '" + name + "': its newest event can be read but no oldest one");
   }
-  auto oldest = DecodeEdge(*it, name, "oldest");
+  auto oldest = DecodeEdge(scan.key(), scan.value(), name, "oldest");
   if (!oldest.ok()) return oldest.status();
   return std::optional<EdgeEvents>(EdgeEvents{*oldest, *newest});
 }
@@ -76,7 +76,7 @@ Result<std::optional<std::uint64_t>> NewestIndexedOffset(kv::Store& store, std::
 
 }  // namespace
 
-Status RecoverTopic(kv::Store& store, TopicState& topic) {
+Status RecoverTopic(kv::Store& store, KeyOrder order, TopicState& topic) {
   topic.loop = TopicState::LoopView{};
   const std::string& name = topic.name;
   auto& loop = topic.loop;
@@ -92,7 +92,10 @@ Status RecoverTopic(kv::Store& store, TopicState& topic) {
     loop.deleted_bytes = low->deleted_bytes;
     loop.last_deleted_ns = low->last_deleted_ns;
   }
-  auto edges = ReadEdgeEvents(store, topic.id, name);
+  std::optional<SegmentEntry> newest_segment;
+  if (kv::Status s = ReadNewestSegment(store, order, topic.id, &newest_segment); !s.ok())
+    return FromKv(s, "reading the segment directory of topic '" + name + "'");
+  auto edges = ReadEdgeEvents(store, order, topic.id, name);
   if (!edges.ok()) return edges.status();
   if (!edges->has_value()) {  // never appended to, or retention removed everything
     loop.next_offset = loop.first_offset;
@@ -126,6 +129,18 @@ Status RecoverTopic(kv::Store& store, TopicState& topic) {
                     (loop.next_offset == 0 ? std::string("none") : std::to_string(loop.next_offset - 1)) +
                     ": events are missing from the store");
   }
+  // Likewise the newest directory entry came with the first event of its segment (retention keeps
+  // the entry of the segment its first retained offset falls in, even with no event left).
+  if (newest_segment) {
+    const std::uint64_t named = newest_segment->first_offset;
+    if (named > loop.next_offset || (named == loop.next_offset && loop.next_offset > loop.first_offset)) {
+      return DataLoss("topic '" + name + "': its segment directory names offset " + std::to_string(named) +
+                      ", but its newest event is " +
+                      (loop.next_offset == 0 ? std::string("none") : std::to_string(loop.next_offset - 1)) +
+                      ": events are missing from the store");
+    }
+    loop.segment = newest_segment->segment;
+  }
   if (loop.next_offset > 0) loop.last_bucket = topic.BucketOf(loop.last_ns);
   return Status::Ok();
 }
@@ -135,6 +150,7 @@ Status RecoverLoopMeta(kv::Store& store, LoopState& loop) {
   kv::Status s = store.Get({}, keys::Meta("format"), &value);
   if (!s.ok()) return FromKv(s, "reading the store format");
   loop.attributes_format = value == records::kFormatWithAttributes;
+  loop.key_order = value == records::kFormatTimeOrdered ? KeyOrder::kTime : KeyOrder::kTopic;
   s = store.Get({}, keys::Meta("next_topic_id"), &value);
   if (s.ok()) {
     auto next = records::DecodeCounter(value);
@@ -145,6 +161,16 @@ Status RecoverLoopMeta(kv::Store& store, LoopState& loop) {
   }
   return Status::Ok();
 }
+
+namespace {
+
+std::string_view FormatFor(KeyOrder order) {
+  return order == KeyOrder::kTime ? records::kFormatTimeOrdered : records::kFormatPlain;
+}
+
+std::string_view KeyOrderName(KeyOrder order) { return order == KeyOrder::kTime ? "time" : "topic"; }
+
+}  // namespace
 
 Status EventLog::Impl::Recover() {
   std::string value;
@@ -158,18 +184,30 @@ Status EventLog::Impl::Recover() {
     }
     probe.reset();
     kv::WriteBatch init;
-    init.Put(keys::Meta("format"), records::kFormatPlain);
+    init.Put(keys::Meta("format"), FormatFor(options_.key_order.value_or(KeyOrder::kTopic)));
     if (kv::Status w = store_->Write({.sync = true}, init); !w.ok()) return FromKv(w, "initialising the store");
   } else if (!s.ok()) {
     return FromKv(s, "reading the store format");
-  } else if (value != records::kFormatPlain && value != records::kFormatWithAttributes) {
+  } else if (value != records::kFormatPlain && value != records::kFormatWithAttributes &&
+             value != records::kFormatTimeOrdered) {
     // Format 1 kept a head record per topic that every append rewrote (docs/storage.md).
     return FailedPrecondition("the store has format '" + value + "', this program reads '" +
-                              std::string(records::kFormatPlain) + "' and '" +
-                              std::string(records::kFormatWithAttributes) +
+                              std::string(records::kFormatPlain) + "', '" +
+                              std::string(records::kFormatWithAttributes) + "' and '" +
+                              std::string(records::kFormatTimeOrdered) +
                               "': serve it with the Goethe version that wrote it, or move it aside to start an empty store");
   }
   if (Status meta = RecoverLoopMeta(*store_, loop_state_); !meta.ok()) return meta;
+  if (options_.key_order && loop_state_.key_order != *options_.key_order) {
+    return FailedPrecondition("the store orders its events by " + std::string(KeyOrderName(loop_state_.key_order)) +
+                              " (format '" + value + "'), but engine.key_order asks for " +
+                              std::string(KeyOrderName(*options_.key_order)) +
+                              ": a store keeps the order it was created with; set engine.key_order: " +
+                              std::string(KeyOrderName(loop_state_.key_order)) +
+                              " for this store, or move it aside to start an empty one");
+  }
+  loop_state_.segment_events = std::max<std::uint64_t>(options_.segment_events, 1);
+  key_order_.store(loop_state_.key_order, std::memory_order_release);
 
   const std::string topics_begin(1, keys::kTopic), topics_end(1, keys::kTopic + 1);
   auto it = store_->NewIterator({.lower_bound = topics_begin, .upper_bound = topics_end});
@@ -181,7 +219,9 @@ Status EventLog::Impl::Recover() {
     if (!record) return DataLoss("damaged record of topic '" + name + "'");
     if (record->id == UINT64_MAX) return DataLoss("damaged record of topic '" + name + "': id out of range");
     auto topic = std::make_shared<TopicState>(record->id, name, record->settings, record->created_ns);
-    if (Status recovered = RecoverTopic(*store_, *topic); !recovered.ok()) return recovered;
+    if (Status recovered = RecoverTopic(*store_, loop_state_.key_order, *topic); !recovered.ok()) return recovered;
+    // Appends after a restart start a segment of their own, above every topic's.
+    loop_state_.segment = std::max(loop_state_.segment, topic->loop.segment + 1);
     topic->Publish();
     registry_.Add(std::move(topic));
   }

@@ -13,9 +13,9 @@ namespace goethe {
 // Fills `topic`'s loop view (from scratch) from its retention record and its oldest and newest
 // events, and checks them against each other: a damaged store is refused, never served with wrong
 // counters. Does not publish.
-Status RecoverTopic(kv::Store& store, TopicState& topic);
+Status RecoverTopic(kv::Store& store, KeyOrder order, TopicState& topic);
 
-// The store format and the next topic id, into `loop`.
+// The store format (which says the key order) and the next topic id, into `loop`.
 Status RecoverLoopMeta(kv::Store& store, LoopState& loop);
 
 }  // namespace goethe

@@ -1,6 +1,7 @@
 // Retention: trims old events by age, bytes and count, and forgets expired idempotency keys.
 // The reading is done here, off the commit loop; the loop only applies short trim jobs, so
 // appends are never blocked for long.
+#include "event_layout.h"
 #include "event_log_impl.h"
 #include "keys.h"
 #include "records.h"
@@ -48,30 +49,34 @@ Status EventLog::Impl::EnforceRetention(const TopicPtr& topic) {
     const bool over_bytes = settings.retention_bytes > 0 && retained > settings.retention_bytes;
     if (cut == first && !over_bytes) return Status::Ok();
 
-    // Walk the events to go, summing their bytes; the byte limit may push the cut further.
-    const std::string lower = keys::Event(topic->id, first);
-    const std::string upper = keys::Event(topic->id, head);
-    auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
+    // Walk the events to go, summing their bytes; the byte limit may push the cut further. (The scan
+    // is closed before the commit: an LMDB read transaction must not outlive it.)
     std::uint64_t new_first = first, deleted_bytes = 0;
     TimestampNs last_deleted_time = 0;
     TimestampNs new_first_time = topic->last_ns.load(std::memory_order_acquire);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto offset = keys::EventOffset(it->key());
-      auto event = records::DecodeEvent(it->value());
-      if (!offset || !event) return DataLoss("topic '" + topic->name + "': damaged event record");
-      const bool needed_by_cut = *offset < cut;
-      const bool needed_by_bytes = settings.retention_bytes > 0 && retained - deleted_bytes > settings.retention_bytes;
-      if ((!needed_by_cut && !needed_by_bytes) || new_first - first >= kMaxEventsPerTrim) {
-        new_first_time = event->timestamp_ns;
-        break;
+    {
+      EventScan it(*store_, key_order(), topic->id, first, head);
+      for (; it.Valid(); it.Next()) {
+        auto offset = it.offset();
+        auto event = records::DecodeEvent(it.value());
+        if (!offset || !event) return DataLoss("topic '" + topic->name + "': damaged event record");
+        const bool needed_by_cut = *offset < cut;
+        const bool needed_by_bytes =
+            settings.retention_bytes > 0 && retained - deleted_bytes > settings.retention_bytes;
+        if ((!needed_by_cut && !needed_by_bytes) || new_first - first >= kMaxEventsPerTrim) {
+          new_first_time = event->timestamp_ns;
+          break;
+        }
+        deleted_bytes += event->event_bytes;
+        last_deleted_time = event->timestamp_ns;
+        new_first = *offset + 1;
       }
-      deleted_bytes += event->event_bytes;
-      last_deleted_time = event->timestamp_ns;
-      new_first = *offset + 1;
+      if (!it.status().ok()) return FromKv(it.status(), "reading for retention");
     }
-    if (!it->status().ok()) return FromKv(it->status(), "reading for retention");
-    it.reset();
     if (new_first == first) return Status::Ok();
+    KeyRanges events;
+    kv::Status ranged = TrimRanges(*store_, key_order(), topic->id, first, new_first, &events);
+    if (!ranged.ok()) return FromKv(ranged, "reading the segment directory for retention");
 
     // Index entries of buckets wholly before the new first event go too.
     const std::uint64_t keep_bucket = static_cast<std::uint64_t>(topic->BucketOf(new_first_time));
@@ -80,7 +85,7 @@ Status EventLog::Impl::EnforceRetention(const TopicPtr& topic) {
       if (live != topic) return Status::Ok();  // deleted, or deleted and created again
       TopicState::LoopView& view = ctx.View(topic);
       if (view.first_offset != first) return Status::Ok();  // someone else trimmed meanwhile
-      ctx.batch().DeleteRange(keys::Event(topic->id, first), keys::Event(topic->id, new_first));
+      for (const auto& [begin, end] : events) ctx.batch().DeleteRange(begin, end);
       ctx.batch().DeleteRange(keys::FamilyStart(keys::kIndex, topic->id), keys::Index(topic->id, keep_bucket));
       view.first_offset = new_first;
       view.deleted_bytes += deleted_bytes;

@@ -33,6 +33,7 @@ struct TopicState {
     TimestampNs last_ns = 0;
     TimestampNs last_deleted_ns = 0;  // of the newest event retention removed
     std::int64_t last_bucket = -1;  // start of the newest indexed time bucket; -1 for none
+    std::uint64_t segment = 0;  // events ordered by time: its newest directory entry's segment; 0 for none
   } loop;
 
   // Published for readers after each durable commit.

@@ -1,4 +1,5 @@
 // Topics: create, delete, find, describe.
+#include "event_layout.h"
 #include "event_log_impl.h"
 #include "keys.h"
 #include "records.h"
@@ -43,7 +44,7 @@ Status EventLog::Impl::DeleteTopic(const std::string& name) {
   Status status = CommitAndWait([&](CommitContext& ctx) {
     TopicPtr topic = ctx.Find(name);
     if (!topic) return NotFound("topic '" + name + "' does not exist");
-    ctx.StageDelete(topic);
+    if (Status s = ctx.StageDelete(topic); !s.ok()) return s;
     deleted = topic;
     return Status::Ok();
   });
@@ -70,12 +71,9 @@ Result<TopicInfo> EventLog::Impl::Describe(const TopicPtr& topic) const {
   if (info.event_count > 0) {
     // Read the first retained event for its time; retention may move past it meanwhile, so take
     // whatever event comes first.
-    const std::string lower = keys::Event(topic->id, info.first_offset);
-    const std::string upper = keys::Event(topic->id, info.next_offset);
-    auto it = store_->NewIterator({.lower_bound = lower, .upper_bound = upper});
-    it->SeekToFirst();
-    if (it->Valid()) {
-      auto event = records::DecodeEvent(it->value());
+    EventScan it(*store_, key_order(), topic->id, info.first_offset, info.next_offset);
+    if (it.Valid()) {
+      auto event = records::DecodeEvent(it.value());
       if (!event) return DataLoss("topic '" + topic->name + "': damaged event record");
       info.first_timestamp_ns = event->timestamp_ns;
     }

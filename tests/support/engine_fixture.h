@@ -130,15 +130,38 @@ class AsyncOutcomes : public std::enable_shared_from_this<AsyncOutcomes> {
   int repeated_ = 0;
 };
 
+// The engine suites run on every backend with events ordered by topic, and on RocksDB with events
+// ordered by time (format 4, the order meant for it) in segments of 3 events, so that nearly every
+// test crosses segments. The parameter is the backend, with "_time" for the latter.
+inline const std::vector<std::string>& EngineVariants() {
+  static const std::vector<std::string> variants = [] {
+    std::vector<std::string> all = AllBackends();
+    all.push_back("rocksdb_time");
+    return all;
+  }();
+  return variants;
+}
+
 class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
+  static constexpr std::string_view kTimeSuffix = "_time";
+  static bool TimeOrdered() { return GetParam().ends_with(kTimeSuffix); }
+  // The backend's name, without the key order.
+  static std::string Backend() {
+    return TimeOrdered() ? GetParam().substr(0, GetParam().size() - kTimeSuffix.size()) : GetParam();
+  }
+
   void SetUp() override {
-    auto plugin = BackendPlugin::LoadFile(PluginFile(GetParam()), "test");
+    auto plugin = BackendPlugin::LoadFile(PluginFile(Backend()), "test");
     ASSERT_TRUE(plugin.ok()) << plugin.status().ToString();
     plugin_.emplace(std::move(plugin).value());
     options_.sync = false;  // tests that need durability across a crash turn it on
     options_.clock = clock_.Fn();
     options_.retention_interval = std::chrono::hours(1);  // tests call EnforceRetention() themselves
+    if (TimeOrdered()) {
+      options_.key_order = KeyOrder::kTime;
+      options_.segment_events = 3;
+    }
     ASSERT_NO_FATAL_FAILURE(Open());
   }
 
@@ -239,12 +262,12 @@ class EngineTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<EventLog> log_;
 };
 
-// Names parameterised tests after the backend: "AllBackends/EngineAppendTest.X/leveldb".
+// Names parameterised tests after the variant: "AllBackends/EngineAppendTest.X/rocksdb_time".
 inline std::string BackendName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 }  // namespace testing
 }  // namespace goethe
 
 #define GOETHE_ENGINE_TEST_SUITE(Suite)                                                  \
-  INSTANTIATE_TEST_SUITE_P(AllBackends, Suite, ::testing::ValuesIn(::goethe::testing::AllBackends()), \
+  INSTANTIATE_TEST_SUITE_P(AllBackends, Suite, ::testing::ValuesIn(::goethe::testing::EngineVariants()), \
                            ::goethe::testing::BackendName)

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,11 @@ struct StorageConfig {
   kv::Options options;              // backend options, validated by the plugin
 };
 
+// How a store orders its events' keys (docs/storage.md): by topic, then offset (formats 2 and 3), or
+// by segment, a store-wide run of appends, first (format 4), so that an LSM store never rewrites old
+// events when many topics are written at once. Chosen when a store is created; a store keeps it.
+enum class KeyOrder : std::uint8_t { kTopic, kTime };
+
 struct EngineConfig {
   std::uint64_t max_event_bytes = 1 << 20;  // payload, key, header names and values together
   std::uint8_t max_key_bytes = 255;         // an event's key
@@ -32,6 +38,9 @@ struct EngineConfig {
   std::chrono::nanoseconds time_index_granularity = std::chrono::minutes(1);  // for new topics
   std::chrono::nanoseconds retention_interval = std::chrono::seconds(5);
   std::uint64_t max_commit_events = 65536;  // most events one group commit writes at once
+  // Unset: a new store orders by topic, an existing one keeps its order. Set: a new store gets it,
+  // an existing store with the other order is refused.
+  std::optional<KeyOrder> key_order;
 };
 
 // TLS for the gRPC listener. Paths are absolute once loaded (relative ones are resolved against

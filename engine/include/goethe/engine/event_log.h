@@ -41,6 +41,11 @@ struct EventLogOptions {
   std::chrono::nanoseconds default_index_granularity = std::chrono::minutes(1);
   std::chrono::nanoseconds retention_interval = std::chrono::seconds(5);
   std::uint64_t max_commit_events = 65536;
+  // Unset: a new store orders by topic, an existing one keeps its order. Set: a new store gets it,
+  // an existing store with the other order is refused at open.
+  std::optional<KeyOrder> key_order;
+  // With KeyOrder::kTime: appended events after which a new segment starts (tests make it small).
+  std::uint64_t segment_events = 100000;
   // Wall clock; tests replace it to step time backwards or forwards.
   std::function<TimestampNs()> clock;
   // Gets every batch the commit loop stages (replication.h); null: they go straight to the store.
