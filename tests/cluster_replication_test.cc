@@ -591,6 +591,14 @@ TEST_F(ReplicationTest, MixedBackendClusterReplicatesAndFailsOver) {
   AcknowledgedWritesSurviveALeaderKill(options);
 }
 
+// Events ordered by time (format 4) replicate as they are: followers read the leader's segments.
+TEST_F(ReplicationTest, TimeOrderedStoresReplicateAndFailOver) {
+  ClusterOptions options;
+  options.backend = "rocksdb";
+  options.key_order = "time";
+  AcknowledgedWritesSurviveALeaderKill(options);
+}
+
 // A retention trim on the leader is the same trim on every follower, and survives a failover.
 TEST_F(ReplicationTest, RetentionTrimOnTheLeaderIsTrimmedIdenticallyOnFollowers) {
   LocalCluster cluster;

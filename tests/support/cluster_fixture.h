@@ -50,6 +50,7 @@ struct ClusterOptions {
   // More lines for the replication: section; with one node, min_insync 1 comes first by default.
   std::string extra_replication;
   std::vector<std::string> backends;  // per node, to mix backends; empty: `backend` for all
+  std::string key_order;               // engine.key_order of every node; empty: unset
   bool http = false;                   // each node also serves HTTP (server.http) on a port of its own
   std::string backend_of_node(int i) const {
     return i < static_cast<int>(backends.size()) ? backends[static_cast<std::size_t>(i)] : backend;
@@ -246,7 +247,8 @@ class LocalCluster {
            "  sync: " + (options_.sync ? "true" : "false") + "\n"
            "  plugin_dir: " + PluginDir() + "\n"
            "engine:\n"
-           "  retention_interval: 1h\n"
+           "  retention_interval: 1h\n" +
+           (options_.key_order.empty() ? std::string() : "  key_order: " + options_.key_order + "\n") +
            "server:\n"
            "  log_level: info\n"
            "  listen: 127.0.0.1:" + std::to_string(port) + "\n" + (options_.http ? "  http:\n    listen: 127.0.0.1:0\n" : "") +
