@@ -44,6 +44,13 @@ class EngineKeyOrderTest : public testing::EngineTest {
     return keys;
   }
 
+  // What opening the log over the closed store with `options_` says.
+  Status OpenedStatus() {
+    auto store = plugin_->Open(dir_.Sub("store"), {});
+    if (!store.ok()) return Internal("the store did not open: " + store.status().ToString());
+    return EventLog::Open(std::move(store).value(), options_).status();
+  }
+
   // Three topics, each given two events at a time in turn: 20 rounds, segments of 3 events.
   void WriteInTurn(int rounds = 20) {
     for (int round = 0; round < rounds; ++round) {
@@ -159,15 +166,12 @@ TEST_P(EngineKeyOrderTest, AStoreKeepsTheOrderItWasCreatedWith) {
   AppendOk("a", {"x"});
   CloseAll();
   options_.key_order = KeyOrder::kTopic;
-  auto store = plugin_->Open(dir_.Sub("store"), {});
-  ASSERT_TRUE(store.ok());
-  auto refused = EventLog::Open(std::move(store).value(), options_);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("orders its events by time (format 'goethe-log-4'), but "
-                                            "engine.key_order asks for topic"),
+  const Status refused = OpenedStatus();
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
+  EXPECT_NE(refused.message().find("orders its events by time (format 'goethe-log-4'), but "
+                                   "engine.key_order asks for topic"),
             std::string::npos)
-      << refused.status().message();
+      << refused.message();
 
   options_.key_order.reset();  // unset: the store's own order
   ASSERT_NO_FATAL_FAILURE(Open());
@@ -184,13 +188,9 @@ TEST_P(EngineKeyOrderTest, ATopicOrderedStoreIsNotReorderedByTheSetting) {
   AppendOk("a", {"x"});
   CloseAll();
   options_.key_order = KeyOrder::kTime;
-  auto store = plugin_->Open(dir_.Sub("store"), {});
-  ASSERT_TRUE(store.ok());
-  auto refused = EventLog::Open(std::move(store).value(), options_);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.status().message().find("set engine.key_order: topic"), std::string::npos)
-      << refused.status().message();
+  const Status refused = OpenedStatus();
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
+  EXPECT_NE(refused.message().find("set engine.key_order: topic"), std::string::npos) << refused.message();
 }
 
 TEST_P(EngineKeyOrderTest, AFollowerRefusesEventsWrittenInTheOtherOrder) {
@@ -212,20 +212,16 @@ TEST_P(EngineKeyOrderTest, ADamagedDirectoryEntryIsDataLossAtOpen) {
   {
     auto store = plugin_->Open(dir_.Sub("store"), {});
     ASSERT_TRUE(store.ok());
-    std::string key = "d";
+    std::string key = "d";  // the entry of offset 0
     for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(id >> shift));
     key.append(8, '\0');
     kv::WriteBatch batch;
     batch.Put(key, "short");
     ASSERT_TRUE(store.value()->Write({.sync = true}, batch).ok());
   }
-  auto store = plugin_->Open(dir_.Sub("store"), {});
-  ASSERT_TRUE(store.ok());
-  auto log = EventLog::Open(std::move(store).value(), options_);
-  ASSERT_FALSE(log.ok());
-  EXPECT_EQ(log.status().code(), StatusCode::kDataLoss) << log.status().ToString();
-  EXPECT_NE(log.status().message().find("damaged segment directory entry"), std::string::npos)
-      << log.status().message();
+  const Status opened = OpenedStatus();
+  EXPECT_EQ(opened.code(), StatusCode::kDataLoss) << opened.ToString();
+  EXPECT_NE(opened.message().find("damaged segment directory entry"), std::string::npos) << opened.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(TimeOrdered, EngineKeyOrderTest,

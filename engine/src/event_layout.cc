@@ -6,23 +6,23 @@
 namespace goethe {
 namespace {
 
-using DirectoryEntry = SegmentEntry;
-
-std::optional<DirectoryEntry> DecodeDirectoryEntry(const kv::Iterator& it) {
+std::optional<SegmentEntry> DecodeDirectoryEntry(const kv::Iterator& it) {
   auto first_offset = keys::SegmentFirstOffset(it.key());
   if (!first_offset || it.value().size() != 8) return std::nullopt;
   const std::uint64_t segment = keys::ReadBigEndian64(it.value());
   if (segment == 0) return std::nullopt;  // segments count from 1
-  return DirectoryEntry{*first_offset, segment};
+  return SegmentEntry{*first_offset, segment};
 }
 
 kv::Status DamagedDirectory(std::uint64_t topic_id) {
   return kv::Status::Corruption("damaged segment directory entry of topic id " + std::to_string(topic_id));
 }
 
+}  // namespace
+
 // An iterator over one topic's segment directory, with the bounds it needs kept alive.
-struct Directory {
-  Directory(kv::Store& store, std::uint64_t topic_id)
+struct SegmentDirectory {
+  SegmentDirectory(kv::Store& store, std::uint64_t topic_id)
       : lower(keys::FamilyStart(keys::kSegment, topic_id)),
         upper(keys::FamilyEnd(keys::kSegment, topic_id)),
         it(store.NewIterator({.lower_bound = lower, .upper_bound = upper})) {}
@@ -35,8 +35,6 @@ struct Directory {
   std::string lower, upper;
   std::unique_ptr<kv::Iterator> it;
 };
-
-}  // namespace
 
 std::optional<std::uint64_t> OffsetOfEventKey(std::string_view key) {
   if (auto parts = keys::DecodeTimeEvent(key)) return parts->offset;
@@ -64,13 +62,12 @@ EventScan::EventScan(kv::Store& store, KeyOrder order, std::uint64_t topic_id, s
   events_lower_ = std::string(1, keys::kTimeEvent);
   events_upper_ = std::string(1, keys::kTimeEvent + 1);
   events_ = store.NewIterator({.lower_bound = events_lower_, .upper_bound = events_upper_});
-  directory_lower_ = keys::FamilyStart(keys::kSegment, topic_id);
-  directory_upper_ = keys::FamilyEnd(keys::kSegment, topic_id);
-  directory_ = store.NewIterator({.lower_bound = directory_lower_, .upper_bound = directory_upper_});
-  directory_->SeekForPrev(keys::Segment(topic_id, from));
-  if (!directory_->Valid() && directory_->status().ok()) directory_->SeekToFirst();
+  directory_ = std::make_unique<SegmentDirectory>(store, topic_id);
+  directory_->SeekToHolder(topic_id, from);
   if (EnterSegment()) Settle();
 }
+
+EventScan::~EventScan() = default;
 
 bool EventScan::Finish(kv::Status status) {
   status_ = std::move(status);
@@ -80,8 +77,9 @@ bool EventScan::Finish(kv::Status status) {
 }
 
 bool EventScan::EnterSegment() {
-  if (!directory_->Valid()) return Finish(directory_->status());
-  auto entry = DecodeDirectoryEntry(*directory_);
+  const kv::Iterator& directory = *directory_->it;
+  if (!directory.Valid()) return Finish(directory.status());
+  auto entry = DecodeDirectoryEntry(directory);
   if (!entry) return Finish(DamagedDirectory(topic_id_));
   if (entry->first_offset >= to_) return Finish();
   segment_ = entry->segment;
@@ -97,7 +95,7 @@ void EventScan::Settle() {
         return;
       }
       // The family ended within this segment: the next entry's segment still comes after it.
-      directory_->Next();
+      directory_->it->Next();
       if (!EnterSegment()) return;
       continue;
     }
@@ -120,7 +118,7 @@ void EventScan::Settle() {
       return;
     }
     // Past the topic's events in this segment: on to its next segment.
-    directory_->Next();
+    directory_->it->Next();
     if (!EnterSegment()) return;
   }
 }
@@ -145,7 +143,7 @@ kv::Status ReadNewestEvent(kv::Store& store, KeyOrder order, std::uint64_t topic
   }
   // The newest event is in the newest segment that has any: the newest one, unless events were lost
   // (then recovery reports it) or retention left its entry with none.
-  Directory directory(store, topic_id);
+  SegmentDirectory directory(store, topic_id);
   for (directory.it->SeekToLast(); directory.it->Valid(); directory.it->Prev()) {
     auto entry = DecodeDirectoryEntry(*directory.it);
     if (!entry) return DamagedDirectory(topic_id);
@@ -166,7 +164,7 @@ kv::Status ReadNewestSegment(kv::Store& store, KeyOrder order, std::uint64_t top
                              std::optional<SegmentEntry>* newest) {
   newest->reset();
   if (order == KeyOrder::kTopic) return kv::Status::Ok();
-  Directory directory(store, topic_id);
+  SegmentDirectory directory(store, topic_id);
   directory.it->SeekToLast();
   if (!directory.it->Valid()) return directory.it->status();
   *newest = DecodeDirectoryEntry(*directory.it);
@@ -182,7 +180,7 @@ kv::Status TrimRanges(kv::Store& store, KeyOrder order, std::uint64_t topic_id, 
     out->emplace_back(keys::Event(topic_id, from), keys::Event(topic_id, to));
     return kv::Status::Ok();
   }
-  Directory directory(store, topic_id);
+  SegmentDirectory directory(store, topic_id);
   directory.SeekToHolder(topic_id, from);
   std::optional<std::uint64_t> holder_of_to;  // the first offset of the entry whose segment holds `to`
   for (; directory.it->Valid(); directory.it->Next()) {
@@ -210,7 +208,7 @@ kv::Status TopicRanges(kv::Store& store, KeyOrder order, std::uint64_t topic_id,
   }
   std::set<std::uint64_t> segments;
   if (staged_segment != 0) segments.insert(staged_segment);
-  Directory directory(store, topic_id);
+  SegmentDirectory directory(store, topic_id);
   for (directory.it->SeekToFirst(); directory.it->Valid(); directory.it->Next()) {
     auto entry = DecodeDirectoryEntry(*directory.it);
     if (!entry) return DamagedDirectory(topic_id);

@@ -33,11 +33,14 @@ std::optional<std::uint64_t> OffsetOfEventKey(std::string_view key);
 // The value of a directory entry (keys::Segment): its segment.
 std::string EncodeSegment(std::uint64_t segment);
 
+struct SegmentDirectory;  // event_layout.cc
+
 // A topic's events with offsets in [from, to), in offset order. Valid() with no offset() is a key
 // that cannot be decoded: the caller reports it and stops.
 class EventScan {
  public:
   EventScan(kv::Store& store, KeyOrder order, std::uint64_t topic_id, std::uint64_t from, std::uint64_t to);
+  ~EventScan();
 
   bool Valid() const { return valid_; }
   void Next();
@@ -54,8 +57,9 @@ class EventScan {
 
   const KeyOrder order_;
   const std::uint64_t topic_id_, from_, to_;
-  std::string events_lower_, events_upper_, directory_lower_, directory_upper_;  // the iterators' bounds
-  std::unique_ptr<kv::Iterator> directory_, events_;
+  std::string events_lower_, events_upper_;  // the events iterator's bounds
+  std::unique_ptr<kv::Iterator> events_;
+  std::unique_ptr<SegmentDirectory> directory_;  // with events ordered by time
   std::uint64_t segment_ = 0;
   bool valid_ = false;
   std::optional<std::uint64_t> offset_;

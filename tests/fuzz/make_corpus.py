@@ -93,6 +93,23 @@ def topic(tid, name, events, first=0, gran=MINUTE, cursors=(), idem=(), **settin
     return recs
 
 
+def time_ordered(recs, events_per_segment=2):
+    """The same records in format 4: each `e` key as `E` segment topic offset, with a `d` directory
+    entry where a topic enters a segment (segments of `events_per_segment` of its events)."""
+    out, entered = [], {}
+    for key, value in recs:
+        if key[:1] != b"e" or len(key) != 17:
+            out.append((key, value))
+            continue
+        tid, off = int.from_bytes(key[1:9], "big"), int.from_bytes(key[9:], "big")
+        seg = 1 + off // events_per_segment
+        if entered.get(tid) != seg:
+            out.append((b"d" + u64(tid) + u64(off), u64(seg)))
+            entered[tid] = seg
+        out.append((b"E" + u64(seg) + u64(tid) + u64(off), value))
+    return out
+
+
 # fuzz_requests: requests encoded by protoc from the text format, after the flags byte.
 RPCS = ["Produce", "ProduceStream", "Consume", "Read", "Seek", "GetCursor", "CommitCursor", "ListCursors",
         "DeleteCursor", "CreateTopic", "DeleteTopic", "ListTopics", "DescribeTopic",
@@ -221,6 +238,11 @@ server: {listen: "127.0.0.1:1", log_level: "warn", max_consume_window: 184467440
           store(2, [(meta(b"format"), b"goethe-log-3"), (meta(b"next_topic_id"), counter(4))] + keyed))
     write("fuzz_engine_open", "one-topic-delete", store(1 | 16, [(meta(b"next_topic_id"), counter(2))] + orders))
     write("fuzz_engine_open", "not-a-log", store(0, [(b"hello", b"world")]))
+    write("fuzz_engine_open", "format-4-time-ordered",
+          store(2 | 4 | 8, [(meta(b"format"), b"goethe-log-4"), (meta(b"next_topic_id"), counter(3))] +
+                time_ordered(orders + trimmed)))
+    write("fuzz_engine_open", "format-4-delete",
+          store(16, [(meta(b"format"), b"goethe-log-4"), (meta(b"next_topic_id"), counter(2))] + time_ordered(orders)))
 
     # fuzz_requests: each RPC on the topics the target starts with (orders: offsets 0..19,
     # metrics.cpu: 0..4, each with a cursor of billing at 2), plus refusals and access control.
