@@ -90,14 +90,9 @@ bool EventScan::EnterSegment() {
 void EventScan::Settle() {
   for (;;) {
     if (!events_->Valid()) {
-      if (!events_->status().ok() || order_ == KeyOrder::kTopic) {
-        Finish(events_->status());
-        return;
-      }
-      // The family ended within this segment: the next entry's segment still comes after it.
-      directory_->it->Next();
-      if (!EnterSegment()) return;
-      continue;
+      // Past the last event key: later segments' keys would come after it, so there are none.
+      Finish(events_->status());
+      return;
     }
     valid_ = true;
     if (order_ == KeyOrder::kTopic) {
