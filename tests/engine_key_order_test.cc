@@ -168,8 +168,8 @@ TEST_P(EngineKeyOrderTest, AStoreKeepsTheOrderItWasCreatedWith) {
   options_.key_order = KeyOrder::kTopic;
   const Status refused = OpenedStatus();
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
-  EXPECT_NE(refused.message().find("orders its events by time (format 'goethe-log-4'), but "
-                                   "engine.key_order asks for topic"),
+  EXPECT_NE(refused.message().find("engine.key_order: expected time for this store, got topic: the store orders "
+                                   "its events by time (format 'goethe-log-4')"),
             std::string::npos)
       << refused.message();
 
@@ -190,7 +190,8 @@ TEST_P(EngineKeyOrderTest, ATopicOrderedStoreIsNotReorderedByTheSetting) {
   options_.key_order = KeyOrder::kTime;
   const Status refused = OpenedStatus();
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
-  EXPECT_NE(refused.message().find("set engine.key_order: topic"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("engine.key_order: expected topic for this store, got time"), std::string::npos)
+      << refused.message();
 }
 
 TEST_P(EngineKeyOrderTest, AFollowerRefusesEventsWrittenInTheOtherOrder) {

@@ -43,6 +43,7 @@ EventLogOptions EventLogOptions::FromConfig(const Config& config) {
   options.retention_interval = config.engine.retention_interval;
   options.max_commit_events = config.engine.max_commit_events;
   options.key_order = config.engine.key_order;
+  options.key_order_setting = config.Where("engine.key_order");
   return options;
 }
 

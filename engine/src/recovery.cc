@@ -199,12 +199,11 @@ Status EventLog::Impl::Recover() {
   }
   if (Status meta = RecoverLoopMeta(*store_, loop_state_); !meta.ok()) return meta;
   if (options_.key_order && loop_state_.key_order != *options_.key_order) {
-    return FailedPrecondition("the store orders its events by " + std::string(KeyOrderName(loop_state_.key_order)) +
-                              " (format '" + value + "'), but engine.key_order asks for " +
-                              std::string(KeyOrderName(*options_.key_order)) +
-                              ": a store keeps the order it was created with; set engine.key_order: " +
-                              std::string(KeyOrderName(loop_state_.key_order)) +
-                              " for this store, or move it aside to start an empty one");
+    const std::string has(KeyOrderName(loop_state_.key_order));
+    return FailedPrecondition(options_.key_order_setting + ": expected " + has + " for this store, got " +
+                              std::string(KeyOrderName(*options_.key_order)) + ": the store orders its events by " +
+                              has + " (format '" + value + "') and keeps the order it was created with; set " + has +
+                              ", or move the store aside to start an empty one");
   }
   loop_state_.segment_events = std::max<std::uint64_t>(options_.segment_events, 1);
   key_order_.store(loop_state_.key_order, std::memory_order_release);

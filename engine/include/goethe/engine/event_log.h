@@ -44,6 +44,8 @@ struct EventLogOptions {
   // Unset: a new store orders by topic, an existing one keeps its order. Set: a new store gets it,
   // an existing store with the other order is refused at open.
   std::optional<KeyOrder> key_order;
+  // Where key_order was set, for the message that refuses a store of the other order.
+  std::string key_order_setting = "engine.key_order";
   // With KeyOrder::kTime: appended events after which a new segment starts (tests make it small).
   std::uint64_t segment_events = 100000;
   // Wall clock; tests replace it to step time backwards or forwards.
