@@ -22,19 +22,41 @@ kv::Status DamagedDirectory(std::uint64_t topic_id) {
 
 // An iterator over one topic's segment directory, with the bounds it needs kept alive.
 struct SegmentDirectory {
-  SegmentDirectory(kv::Store& store, std::uint64_t topic_id)
-      : lower(keys::FamilyStart(keys::kSegment, topic_id)),
-        upper(keys::FamilyEnd(keys::kSegment, topic_id)),
+  SegmentDirectory(kv::Store& store, std::uint64_t topic)
+      : topic_id(topic),
+        lower(keys::FamilyStart(keys::kSegment, topic)),
+        upper(keys::FamilyEnd(keys::kSegment, topic)),
         it(store.NewIterator({.lower_bound = lower, .upper_bound = upper})) {}
   // Positions at the entry whose segment holds `offset`: the last one at or below it, else the
   // first (offset lies below the directory: retention has moved past it).
-  void SeekToHolder(std::uint64_t topic_id, std::uint64_t offset) {
+  void SeekToHolder(std::uint64_t offset) {
     it->SeekForPrev(keys::Segment(topic_id, offset));
     if (!it->Valid() && it->status().ok()) it->SeekToFirst();
   }
+  // The entry at the (valid) position into *entry; Corruption when it is damaged.
+  kv::Status Read(SegmentEntry* entry) const {
+    auto decoded = DecodeDirectoryEntry(*it);
+    if (!decoded) return DamagedDirectory(topic_id);
+    *entry = *decoded;
+    return kv::Status::Ok();
+  }
+  const std::uint64_t topic_id;
   std::string lower, upper;
   std::unique_ptr<kv::Iterator> it;
 };
+
+namespace {
+
+// The last entry in [lower, upper) into *last, if any.
+kv::Status ReadLast(kv::Store& store, const std::string& lower, const std::string& upper,
+                    std::optional<StoredEvent>* last) {
+  auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
+  it->SeekToLast();
+  if (it->Valid()) *last = StoredEvent{std::string(it->key()), std::string(it->value())};
+  return it->status();
+}
+
+}  // namespace
 
 std::optional<std::uint64_t> OffsetOfEventKey(std::string_view key) {
   if (auto parts = keys::DecodeTimeEvent(key)) return parts->offset;
@@ -63,7 +85,7 @@ EventScan::EventScan(kv::Store& store, KeyOrder order, std::uint64_t topic_id, s
   events_upper_ = std::string(1, keys::kTimeEvent + 1);
   events_ = store.NewIterator({.lower_bound = events_lower_, .upper_bound = events_upper_});
   directory_ = std::make_unique<SegmentDirectory>(store, topic_id);
-  directory_->SeekToHolder(topic_id, from);
+  directory_->SeekToHolder(from);
   if (EnterSegment()) Settle();
 }
 
@@ -77,13 +99,12 @@ bool EventScan::Finish(kv::Status status) {
 }
 
 bool EventScan::EnterSegment() {
-  const kv::Iterator& directory = *directory_->it;
-  if (!directory.Valid()) return Finish(directory.status());
-  auto entry = DecodeDirectoryEntry(directory);
-  if (!entry) return Finish(DamagedDirectory(topic_id_));
-  if (entry->first_offset >= to_) return Finish();
-  segment_ = entry->segment;
-  events_->Seek(keys::TimeEvent(segment_, topic_id_, std::max(from_, entry->first_offset)));
+  if (!directory_->it->Valid()) return Finish(directory_->it->status());
+  SegmentEntry entry;
+  if (kv::Status s = directory_->Read(&entry); !s.ok()) return Finish(s);
+  if (entry.first_offset >= to_) return Finish();
+  segment_ = entry.segment;
+  events_->Seek(keys::TimeEvent(segment_, topic_id_, std::max(from_, entry.first_offset)));
   return true;
 }
 
@@ -128,29 +149,17 @@ kv::Status EventScan::status() const { return status_; }
 kv::Status ReadNewestEvent(kv::Store& store, KeyOrder order, std::uint64_t topic_id,
                            std::optional<StoredEvent>* newest) {
   newest->reset();
-  if (order == KeyOrder::kTopic) {
-    const std::string lower = keys::FamilyStart(keys::kEvent, topic_id);
-    const std::string upper = keys::FamilyEnd(keys::kEvent, topic_id);
-    auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
-    it->SeekToLast();
-    if (it->Valid()) *newest = StoredEvent{std::string(it->key()), std::string(it->value())};
-    return it->status();
-  }
+  if (order == KeyOrder::kTopic)
+    return ReadLast(store, keys::FamilyStart(keys::kEvent, topic_id), keys::FamilyEnd(keys::kEvent, topic_id), newest);
   // The newest event is in the newest segment that has any: the newest one, unless events were lost
   // (then recovery reports it) or retention left its entry with none.
   SegmentDirectory directory(store, topic_id);
   for (directory.it->SeekToLast(); directory.it->Valid(); directory.it->Prev()) {
-    auto entry = DecodeDirectoryEntry(*directory.it);
-    if (!entry) return DamagedDirectory(topic_id);
-    const std::string lower = keys::TimeEvent(entry->segment, topic_id, 0);
-    const std::string upper = keys::TimeEvent(entry->segment, topic_id + 1, 0);
-    auto it = store.NewIterator({.lower_bound = lower, .upper_bound = upper});
-    it->SeekToLast();
-    if (!it->status().ok()) return it->status();
-    if (it->Valid()) {
-      *newest = StoredEvent{std::string(it->key()), std::string(it->value())};
-      return kv::Status::Ok();
-    }
+    SegmentEntry entry;
+    if (kv::Status s = directory.Read(&entry); !s.ok()) return s;
+    kv::Status s = ReadLast(store, keys::TimeEvent(entry.segment, topic_id, 0),
+                            keys::TimeEvent(entry.segment, topic_id + 1, 0), newest);
+    if (!s.ok() || newest->has_value()) return s;
   }
   return directory.it->status();
 }
@@ -162,8 +171,9 @@ kv::Status ReadNewestSegment(kv::Store& store, KeyOrder order, std::uint64_t top
   SegmentDirectory directory(store, topic_id);
   directory.it->SeekToLast();
   if (!directory.it->Valid()) return directory.it->status();
-  *newest = DecodeDirectoryEntry(*directory.it);
-  if (!*newest) return DamagedDirectory(topic_id);
+  SegmentEntry entry;
+  if (kv::Status s = directory.Read(&entry); !s.ok()) return s;
+  *newest = entry;
   return kv::Status::Ok();
 }
 
@@ -176,15 +186,15 @@ kv::Status TrimRanges(kv::Store& store, KeyOrder order, std::uint64_t topic_id, 
     return kv::Status::Ok();
   }
   SegmentDirectory directory(store, topic_id);
-  directory.SeekToHolder(topic_id, from);
+  directory.SeekToHolder(from);
   std::optional<std::uint64_t> holder_of_to;  // the first offset of the entry whose segment holds `to`
   for (; directory.it->Valid(); directory.it->Next()) {
-    auto entry = DecodeDirectoryEntry(*directory.it);
-    if (!entry) return DamagedDirectory(topic_id);
-    if (entry->first_offset > to) break;
-    holder_of_to = entry->first_offset;
-    if (entry->first_offset < to) {
-      out->emplace_back(keys::TimeEvent(entry->segment, topic_id, from), keys::TimeEvent(entry->segment, topic_id, to));
+    SegmentEntry entry;
+    if (kv::Status s = directory.Read(&entry); !s.ok()) return s;
+    if (entry.first_offset > to) break;
+    holder_of_to = entry.first_offset;
+    if (entry.first_offset < to) {
+      out->emplace_back(keys::TimeEvent(entry.segment, topic_id, from), keys::TimeEvent(entry.segment, topic_id, to));
     }
   }
   if (!directory.it->status().ok()) return directory.it->status();
@@ -205,9 +215,9 @@ kv::Status TopicRanges(kv::Store& store, KeyOrder order, std::uint64_t topic_id,
   if (staged_segment != 0) segments.insert(staged_segment);
   SegmentDirectory directory(store, topic_id);
   for (directory.it->SeekToFirst(); directory.it->Valid(); directory.it->Next()) {
-    auto entry = DecodeDirectoryEntry(*directory.it);
-    if (!entry) return DamagedDirectory(topic_id);
-    segments.insert(entry->segment);
+    SegmentEntry entry;
+    if (kv::Status s = directory.Read(&entry); !s.ok()) return s;
+    segments.insert(entry.segment);
   }
   if (!directory.it->status().ok()) return directory.it->status();
   for (std::uint64_t segment : segments) {
