@@ -64,6 +64,9 @@ v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& req
     return answer(request.leader() + " leads in another etcd cluster (id " + std::to_string(request.etcd_cluster_id()) +
                   "; this node's is " + std::to_string(ours) + "): this address is no member of its cluster");
   }
+  // Its successor's first call can come before the node has closed this service: answering it
+  // would put the node back in the in-sync set, and the next write would wait for it.
+  if (replicator_.leaving_.load()) return answer("this node is shutting down");
   const std::uint64_t known = replicator_.coordinator_.View().epoch;
   if (replicator_.coordinator_.IsLeader()) return answer("this node leads epoch " + std::to_string(known));
   if (request.epoch() < highest_epoch_ || request.epoch() < known) {

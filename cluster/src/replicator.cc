@@ -165,6 +165,7 @@ bool Replicator::ExpandInSync() {
 }
 
 void Replicator::HandOver(std::chrono::milliseconds timeout) {
+  leaving_.store(true);
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     while (ExpandInSync()) {

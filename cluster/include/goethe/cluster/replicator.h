@@ -61,8 +61,10 @@ class Replicator final : public CommitWriter {
   // its writer. `close_streams` ends every client stream of the node: before a copy of the
   // leader's store replaces this one's.
   void Start(EventLog* log, std::function<void()> close_streams);
-  // A leader about to resign (clean shutdown) first lets the followers that hold its whole log into
-  // the in-sync set, so that one of them can lead next; waits at most `timeout` for them.
+  // A clean shutdown begins: from now on this node follows no leader (a new leader must not count
+  // it in sync only to wait out max_lag when it goes). A leader about to resign first lets the
+  // followers that hold its whole log into the in-sync set, so that one of them can lead next;
+  // waits at most `timeout` for them.
   void HandOver(std::chrono::milliseconds timeout);
   // Ends leading and following; the engine may close afterwards.
   void Stop();
@@ -130,6 +132,7 @@ class Replicator final : public CommitWriter {
   std::set<std::string> in_sync_;  // the leader's in-sync set (replicas), itself included
   std::map<std::string, std::unique_ptr<FollowerLink>> links_;  // by follower name
   std::mutex apply_mutex_;  // one application of entries at a time
+  std::atomic<bool> leaving_{false};      // HandOver began: the node is shutting down, it follows nobody
   std::atomic<bool> handed_over_{false};  // HandOver ran: never lead again in this process
   std::thread role_thread_;
 };
