@@ -4,8 +4,10 @@
 // each builds from the watch. (The server-level behaviour is in cluster_test.cc.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -144,6 +146,63 @@ TEST_F(CoordinatorTest, CleanStopHandsOverAtOnceAndRemovesTheMember) {
   nodes[static_cast<std::size_t>(leader)].reset();
   // Its member record went with its revoked lease, well before a TTL.
   EXPECT_TRUE(WaitFor([&] { return nodes[static_cast<std::size_t>(follower)]->View().members.size() == 1; }, 1s));
+}
+
+// A node that starts leading acts on its view at once (a new leader keeps the in-sync members its
+// view lists). That view must already hold the election it won: not the predecessor still leading,
+// nor members whose expiry elected it (seen once: a leader that kept a dead member in sync waited
+// replication.max_lag for it). Checked the moment each new leader tells its listeners, over
+// several hand-overs.
+TEST_F(CoordinatorTest, ANewLeadersFirstViewAlreadyShowsItLeading) {
+  struct Node {
+    std::unique_ptr<Coordinator> coordinator;
+    std::string name;
+    bool leading = false;  // as its listener last saw
+  };
+  std::mutex mutex;
+  std::vector<std::string> stale;  // what a new leader's first view said instead
+  auto start = [&](const std::string& name) {
+    auto node = std::make_unique<Node>();
+    node->name = name;
+    ClusterConfig config = ConfigFor(*etcd_, name);
+    node->coordinator = MakeEtcdCoordinator(config, NodeIdentity{name, config.advertise, "test"});
+    node->coordinator->ReportProgress([] { return std::uint64_t{0}; });
+    Node* raw = node.get();
+    node->coordinator->OnChange([raw, &mutex, &stale] {
+      const bool leading = raw->coordinator->IsLeader();
+      std::lock_guard lock(mutex);
+      if (leading && !raw->leading) {
+        const ClusterView view = raw->coordinator->View();
+        if (view.leader != raw->name || view.epoch != raw->coordinator->LeaderEpoch())
+          stale.push_back(raw->name + " leads epoch " + std::to_string(raw->coordinator->LeaderEpoch()) +
+                          " but its view says " + (view.leader.empty() ? "nobody" : view.leader) + " leads epoch " +
+                          std::to_string(view.epoch));
+      }
+      raw->leading = leading;
+    });
+    const Status started = node->coordinator->Start(nullptr);
+    EXPECT_TRUE(started.ok()) << started.message();
+    return node;
+  };
+  std::vector<std::unique_ptr<Node>> nodes;
+  nodes.push_back(start("n1"));
+  nodes.push_back(start("n2"));
+  for (int round = 3; round <= 8; ++round) {
+    auto leader = [&] {
+      return std::find_if(nodes.begin(), nodes.end(), [](const auto& n) { return n->coordinator->IsLeader(); });
+    };
+    ASSERT_TRUE(WaitFor([&] { return leader() != nodes.end(); }, 5s)) << "round " << round;
+    auto stopping = leader();
+    (*stopping)->coordinator->BeginStop();
+    (*stopping)->coordinator->Stop();
+    nodes.erase(stopping);
+    nodes.push_back(start("n" + std::to_string(round)));
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] { return std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->coordinator->IsLeader(); }); },
+      5s));
+  nodes.clear();  // stops them: no listener runs after this
+  EXPECT_TRUE(stale.empty()) << stale.size() << " stale first views, e.g. " << stale.front();
 }
 
 TEST_F(CoordinatorTest, ALeaderThatCannotRenewStopsLeadingBeforeEtcdCouldExpireItsLease) {

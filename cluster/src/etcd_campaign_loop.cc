@@ -14,7 +14,7 @@
 
 namespace goethe::cluster {
 
-bool EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) {
+std::int64_t EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) {
   etcdserverpb::TxnRequest txn;
   etcdserverpb::Compare* still_leading = txn.add_compare();
   still_leading->set_key(key);
@@ -40,12 +40,24 @@ bool EtcdCoordinator::ClaimEpoch(const std::string& key, std::int64_t revision) 
   Status status = etcd_->Txn(txn, Clock::now() + config_.session_ttl, &response);
   if (!status.ok()) {
     spdlog::warn("cluster {}: cannot start epoch {}: {}", config_.name, revision, status.message());
-    return false;
+    return 0;
   }
-  if (!response.succeeded())
+  if (!response.succeeded()) {
     spdlog::warn("cluster {}: won epoch {} but its election key is gone or the in-sync set changed meanwhile; "
                  "campaigning again", config_.name, revision);
-  return response.succeeded();
+    return 0;
+  }
+  return response.header().revision();
+}
+
+void EtcdCoordinator::AwaitMirrorLocked(std::unique_lock<std::mutex>& lock, std::int64_t revision) {
+  // The watch brings this very claim soon after; without a watch it does not come, and a stale
+  // view then costs the new leader time (an expired member kept in sync for max_lag), not safety.
+  const bool mirrored = wake_.wait_for(lock, config_.session_ttl / 2,
+                                       [&] { return stopping_ || mirrored_revision_ >= revision; });
+  if (!mirrored)
+    spdlog::warn("cluster {}: leading before the watch has caught up with etcd (at revision {} of {})", config_.name,
+                 mirrored_revision_, revision);
 }
 
 bool EtcdCoordinator::MayLeadLocked() const { return !may_lead_ || may_lead_(view_); }
@@ -134,13 +146,15 @@ void EtcdCoordinator::CampaignLoop() {
       (void)etcd_->Resign(key, Clock::now() + std::chrono::seconds(1));
       continue;
     }
-    if (!ClaimEpoch(key.key(), key.rev())) {
+    const std::int64_t claimed = ClaimEpoch(key.key(), key.rev());
+    if (claimed == 0) {
       std::unique_lock lock(mutex_);  // let the watch catch up before deciding again
       wake_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; });
       continue;
     }
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
+      AwaitMirrorLocked(lock, claimed);
       // The session may have ended, or BeginStop come, while the claim was in flight.
       if (stopping_ || resigning_ || generation_ != generation || !SessionValidNow()) {
         leader_key_ = key;  // resigned below

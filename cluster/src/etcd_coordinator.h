@@ -66,8 +66,12 @@ class EtcdCoordinator final : public Coordinator {
 
   // Campaign (etcd_campaign_loop.cc).
   void CampaignLoop();
-  // The fenced write that starts an epoch; true when the key still leads at its revision.
-  bool ClaimEpoch(const std::string& key, std::int64_t revision);
+  // The fenced write that starts an epoch; the etcd revision it was written at, 0 when the key
+  // no longer leads at its revision (or etcd could not be asked).
+  std::int64_t ClaimEpoch(const std::string& key, std::int64_t revision);
+  // Waits (bounded) until the watch has mirrored etcd up to `revision`: a leader's first view must
+  // not still list the members whose expiry elected it. Under mutex_ (`lock`).
+  void AwaitMirrorLocked(std::unique_lock<std::mutex>& lock, std::int64_t revision);
   bool MayLeadLocked() const;
 
   // Watch (etcd_watch_loop.cc).
@@ -105,6 +109,7 @@ class EtcdCoordinator final : public Coordinator {
   grpc::ClientContext* campaign_call_ = nullptr;
   grpc::ClientContext* watch_call_ = nullptr;
   std::map<std::string, Entry> entries_;  // the cluster's keys, from the watch
+  std::int64_t mirrored_revision_ = 0;     // entries_ hold every change up to this etcd revision
   ClusterView view_;
   bool publish_now_ = false;  // this node's state changed: the session thread rewrites its record
   std::optional<MemberState> published_state_;  // as this session's record last said; none yet

@@ -3,6 +3,8 @@
 // It lists /goethe/<cluster>/ and then watches it from the next revision, so that no change falls
 // between the two. When the watch ends (the etcd member failed, or the history it needs was
 // compacted) it lists and watches again, on the next member if this one failed.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "etcd_coordinator.h"
@@ -16,6 +18,7 @@ bool EtcdCoordinator::LoadSnapshot(std::int64_t* revision) {
   std::lock_guard lock(mutex_);
   entries_.clear();
   for (const mvccpb::KeyValue& kv : snapshot.kvs()) entries_[kv.key()] = Entry{kv.value(), kv.create_revision(), kv.mod_revision()};
+  mirrored_revision_ = snapshot.header().revision();
   RebuildViewLocked();
   *revision = snapshot.header().revision();
   return true;
@@ -92,7 +95,14 @@ void EtcdCoordinator::WatchLoop() {
     if (stream->Write(request)) {
       while (stream->Read(&response)) {
         if (response.canceled()) break;  // compacted, or refused: list again
-        if (response.events_size() == 0) continue;
+        if (response.events_size() == 0) {
+          if (response.created()) continue;  // its revision is etcd's now, not what was delivered
+          // A progress notification: every change up to its revision has been delivered.
+          std::lock_guard lock(mutex_);
+          mirrored_revision_ = std::max(mirrored_revision_, response.header().revision());
+          wake_.notify_all();
+          continue;
+        }
         {
           std::lock_guard lock(mutex_);
           for (const mvccpb::Event& event : response.events()) {
@@ -101,6 +111,7 @@ void EtcdCoordinator::WatchLoop() {
             else
               entries_[event.kv().key()] =
                   Entry{event.kv().value(), event.kv().create_revision(), event.kv().mod_revision()};
+            mirrored_revision_ = std::max(mirrored_revision_, event.kv().mod_revision());
           }
           RebuildViewLocked();
           if (view_.leader != last_leader) {

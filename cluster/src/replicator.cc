@@ -122,7 +122,9 @@ void Replicator::KeepLinksInStep(const ClusterView& view) {
     // in-sync member keeps its link until it leaves the set (WaitForInSync), so that a short
     // absence from etcd costs its writes nothing. A view without etcd behind it says nothing.
     for (auto it = links_.begin(); it != links_.end();) {
-      if (!view.reachable || view.HasMember(it->first) || in_sync_.count(it->second->replica())) {
+      const bool in_sync = std::any_of(in_sync_.begin(), in_sync_.end(),
+                                       [&](const std::string& replica) { return NameOf(replica) == it->first; });
+      if (!view.reachable || view.HasMember(it->first) || in_sync) {
         ++it;
         continue;
       }
