@@ -9,11 +9,14 @@
 # second binary too, A and B interleaved step by step on two servers, for a before/after in one
 # sitting. --runs R repeats it all R times per backend on fresh servers and prints each run's figures
 # and their medians: one run's last/first swings by up to 0.3 on this machine, on LMDB by more.
+# --read-topics K then reads K of the topics (spread over them) of each run's store in-process once its
+# server has stopped (goethe-storage-bench --read-store, a fresh process per topic) and prints the median
+# rate: what a reader pays for the layout (ordered by time, a topic's events lie in many segments).
 # Servers run on free loopback ports with sync off, in a temporary folder, stopped on exit.
 #
 # usage: scripts/bench-many-topics.sh [--backends leveldb,rocksdb,lmdb] [--topics 10000] [--steps 10]
 #                                     [--step-events 1000000] [--options YAML] [--key-order topic|time]
-#                                     [--server-b PATH]
+#                                     [--server-b PATH] [--read-topics K]
 #                                     [--runs 1] [--build-dir DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +31,7 @@ KEY_ORDER=""
 BUILD_DIR=build
 SERVER_B=""
 RUNS=1
+READ_TOPICS=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,11 +43,13 @@ while [ $# -gt 0 ]; do
     --key-order) need_value "$@"; KEY_ORDER=$2; shift 2 ;;
     --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
     --runs) need_value "$@"; RUNS=$2; shift 2 ;;
+    --read-topics) need_value "$@"; READ_TOPICS=$2; shift 2 ;;
     --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
-require_build
+STORAGE_BENCH="$BUILD_DIR/bench/goethe-storage-bench"
+if [ "$READ_TOPICS" -gt 0 ]; then require_build "$STORAGE_BENCH"; else require_build; fi
 
 make_work bench-many-topics
 STORAGE_OPTIONS=""
@@ -57,6 +63,20 @@ declare -A PID ADDR  # by side, while a backend runs
 # with its kernel time, writing pages into the page cache; see docs/config.md).
 cpu_spent() { # before, after
   awk -v b="$1" -v a="$2" 'BEGIN {split(b, x); split(a, y); printf "%.2f s user + %.2f s kernel", y[1] - x[1], y[2] - x[2]}'
+}
+
+# Reads READ_TOPICS topics of the stopped server's store, one process each; prints their median rate.
+read_topics() { # backend, side, run
+  local i topic line rates=""
+  for i in $(seq 0 $((READ_TOPICS - 1))); do
+    topic="many-$((i * TOPICS / READ_TOPICS))"
+    line=$("$STORAGE_BENCH" --backend "$1" --read-store "$WORK/$2/data" --topic "$topic" 2>"$WORK/read.err" |
+      grep '^RESULT' || true)
+    [ -n "$line" ] || fail "reading $topic of $1 run $3 on $2 failed: $(tail -n2 "$WORK/read.err")"
+    rates+="$(field "$line" rate) "
+  done
+  # shellcheck disable=SC2086  # the rates are numbers, one word each
+  say "  $1 $2 run $3: one topic read in-process, median of $READ_TOPICS topics ($(field "$line" n) events each): $(printf '%s\n' $rates | median) ev/s"
 }
 
 say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}', key order ${KEY_ORDER:-topic}; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -79,7 +99,10 @@ for backend in ${BACKENDS//,/ }; do
         say "  $backend $side run $run step $step: $(field "$line" rate) ev/s, store $size MiB, server CPU $cpu"
       done
     done
-    for side in $SIDES; do stop_pid "${PID[$side]}"; done
+    for side in $SIDES; do
+      stop_pid "${PID[$side]}"
+      [ "$READ_TOPICS" -gt 0 ] && read_topics "$backend" "$side" "$run"
+    done
   done
 done
 # One run's figures: first, median and last step's rate, last/first, the overall rate (all events over
