@@ -10,8 +10,9 @@
 # sitting. --runs R repeats it all R times per backend on fresh servers and prints each run's figures
 # and their medians: one run's last/first swings by up to 0.3 on this machine, on LMDB by more.
 # --read-topics K then reads K of the topics (spread over them) of each run's store in-process once its
-# server has stopped (goethe-storage-bench --read-store, a fresh process per topic) and prints the median
-# rate: what a reader pays for the layout (ordered by time, a topic's events lie in many segments).
+# server has stopped (goethe-storage-bench --read-store, one after the other in one process) and prints
+# the first topic's rate (nothing cached yet) and the median of the others': what a reader pays for
+# the layout (ordered by time, a topic's events lie in many segments).
 # Servers run on free loopback ports with sync off, in a temporary folder, stopped on exit.
 #
 # usage: scripts/bench-many-topics.sh [--backends leveldb,rocksdb,lmdb] [--topics 10000] [--steps 10]
@@ -65,18 +66,17 @@ cpu_spent() { # before, after
   awk -v b="$1" -v a="$2" 'BEGIN {split(b, x); split(a, y); printf "%.2f s user + %.2f s kernel", y[1] - x[1], y[2] - x[2]}'
 }
 
-# Reads READ_TOPICS topics of the stopped server's store, one process each; prints their median rate.
+# Reads READ_TOPICS topics of the stopped server's store in one process; prints the first one's rate
+# and the median of the others'.
 read_topics() { # backend, side, run
-  local i topic line rates=""
-  for i in $(seq 0 $((READ_TOPICS - 1))); do
-    topic="many-$((i * TOPICS / READ_TOPICS))"
-    line=$("$STORAGE_BENCH" --backend "$1" --read-store "$WORK/$2/data" --topic "$topic" 2>"$WORK/read.err" |
-      grep '^RESULT' || true)
-    [ -n "$line" ] || fail "reading $topic of $1 run $3 on $2 failed: $(tail -n2 "$WORK/read.err")"
-    rates+="$(field "$line" rate) "
-  done
-  # shellcheck disable=SC2086  # the rates are numbers, one word each
-  say "  $1 $2 run $3: one topic read in-process, median of $READ_TOPICS topics ($(field "$line" n) events each): $(printf '%s\n' $rates | median) ev/s"
+  local i topics="" results
+  for i in $(seq 0 $((READ_TOPICS - 1))); do topics+="${topics:+,}many-$((i * TOPICS / READ_TOPICS))"; done
+  results=$("$STORAGE_BENCH" --backend "$1" --read-store "$WORK/$2/data" --topic "$topics" 2>"$WORK/read.err" |
+    grep '^RESULT' || true)
+  [ "$(grep -c . <<<"$results")" = "$READ_TOPICS" ] || fail "reading $1 run $3 on $2 failed: $(tail -n2 "$WORK/read.err")"
+  say "  $1 $2 run $3: a topic read in-process ($(field "$(head -n1 <<<"$results")" n) events): first" \
+    "$(field "$(head -n1 <<<"$results")" rate) ev/s, median of the next $((READ_TOPICS - 1))" \
+    "$(tail -n +2 <<<"$results" | while read -r line; do field "$line" rate; done | median | xargs printf "%.0f") ev/s"
 }
 
 say "produce-stream round-robin over $TOPICS topics, $STEPS steps of $STEP_EVENTS events, options '${OPTIONS:-none}', key order ${KEY_ORDER:-topic}; load $(cut -d' ' -f1-3 /proc/loadavg)"
