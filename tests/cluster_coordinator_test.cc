@@ -201,7 +201,7 @@ TEST_F(CoordinatorTest, ANewLeadersFirstViewAlreadyShowsItLeading) {
   ASSERT_TRUE(WaitFor(
       [&] { return std::any_of(nodes.begin(), nodes.end(), [](const auto& n) { return n->coordinator->IsLeader(); }); },
       5s));
-  nodes.clear();  // stops them: no listener runs after this
+  for (const auto& node : nodes) node->coordinator->Stop();  // no listener runs after this
   EXPECT_TRUE(stale.empty()) << stale.size() << " stale first views, e.g. " << stale.front();
 }
 
