@@ -95,6 +95,10 @@ bool FollowerLink::Exchange(Stream& stream, v1::ReplicateRequest& request, v1::R
     failure_ = "";  // the stream's status says why
     return false;
   }
+  if (response->leaving() != leaving_.load()) {
+    leaving_.store(response->leaving(), std::memory_order_release);
+    if (response->leaving()) replicator_.FollowerLeaving();
+  }
   if (!response->refused().empty()) {
     failure_ = "refused: " + response->refused();
     return false;

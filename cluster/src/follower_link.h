@@ -32,6 +32,8 @@ class FollowerLink {
   std::uint64_t match() const { return match_.load(std::memory_order_acquire); }
   // The follower answers on this link now: match() is what it said on the open stream.
   bool answered() const { return answered_.load(std::memory_order_acquire); }
+  // The follower said, in its last answer, that it is shutting down cleanly.
+  bool leaving() const { return leaving_.load(std::memory_order_acquire); }
   // The leader gave up its entries from `index` on: what the follower held there is not its log.
   void ForgetFrom(std::uint64_t index);
   // "name@store-id" of the follower's store as it last said (empty before it said).
@@ -56,6 +58,7 @@ class FollowerLink {
   const std::uint64_t epoch_;
   std::atomic<std::uint64_t> match_{0};
   std::atomic<bool> answered_{false};
+  std::atomic<bool> leaving_{false};
   mutable std::mutex replica_mutex_;
   std::string replica_;
   std::atomic<bool> stopping_{false};

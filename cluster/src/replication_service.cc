@@ -66,7 +66,11 @@ v1::ReplicateResponse ReplicationService::Handle(const v1::ReplicateRequest& req
   }
   // Its successor's first call can come before the node has closed this service: answering it
   // would put the node back in the in-sync set, and the next write would wait for it.
-  if (replicator_.leaving_.load()) return answer("this node is shutting down");
+  if (replicator_.leaving_.load()) {
+    v1::ReplicateResponse leaving = answer("this node is shutting down");
+    leaving.set_leaving(true);  // the leader drops it from the in-sync set now, not after max_lag
+    return leaving;
+  }
   const std::uint64_t known = replicator_.coordinator_.View().epoch;
   if (replicator_.coordinator_.IsLeader()) return answer("this node leads epoch " + std::to_string(known));
   if (request.epoch() < highest_epoch_ || request.epoch() < known) {

@@ -13,8 +13,6 @@
 
 namespace goethe::cluster {
 
-using Clock = std::chrono::steady_clock;
-
 Replicator::Replicator(std::shared_ptr<kv::Store> store, Coordinator& coordinator, Options options)
     : store_(std::move(store)),
       coordinator_(coordinator),
@@ -94,6 +92,12 @@ void Replicator::RoleLoop() {
     }
     if (const std::uint64_t now_leading = leading_epoch(); now_leading != 0) {
       KeepLinksInStep(coordinator_.View());
+      std::vector<std::string> leaving;
+      {
+        std::lock_guard lock(mutex_);
+        leaving = LeavingMembersLocked();
+      }
+      if (!leaving.empty()) (void)RemoveFromInSync(leaving, now_leading, "it is shutting down");
       ExpandInSync();
       bool ready;
       {
@@ -137,15 +141,18 @@ void Replicator::KeepLinksInStep(const ClusterView& view) {
 }
 
 bool Replicator::ExpandInSync() {
+  std::lock_guard change(in_sync_change_mutex_);
   std::vector<std::string> members;
   std::string joining;
+  std::uint64_t epoch = 0;
   {
     std::lock_guard lock(mutex_);
     if (epoch_ == 0) return false;
+    epoch = epoch_;
     const std::uint64_t last = log_->last().index;
     for (const auto& [name, link] : links_) {
       const std::string replica = link->replica();
-      if (link->answered() && !in_sync_.count(replica) && link->match() >= last) {
+      if (link->answered() && !link->leaving() && !in_sync_.count(replica) && link->match() >= last) {
         joining = replica;
         break;
       }
@@ -161,14 +168,70 @@ bool Replicator::ExpandInSync() {
     return false;
   }
   std::lock_guard lock(mutex_);
+  if (epoch_ != epoch) return false;
   in_sync_.insert(joining);
   spdlog::info("replication: {} is in sync", joining);
   return true;
 }
 
+Status Replicator::RemoveFromInSync(const std::vector<std::string>& members, std::uint64_t epoch,
+                                    const std::string& why) {
+  std::lock_guard change(in_sync_change_mutex_);
+  std::set<std::string> remaining;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch_ != epoch) return Status::Ok();
+    remaining = in_sync_;
+  }
+  std::vector<std::string> removed;
+  for (const std::string& member : members) {
+    if (remaining.erase(member) > 0) removed.push_back(member);
+  }
+  if (removed.empty()) return Status::Ok();
+  if (Status s = coordinator_.SetInSync({remaining.begin(), remaining.end()}); !s.ok()) return s;
+  std::lock_guard lock(mutex_);
+  if (epoch_ != epoch) return Status::Ok();
+  in_sync_ = remaining;
+  for (const std::string& member : removed) spdlog::warn("replication: {} left the in-sync set: {}", member, why);
+  return Status::Ok();
+}
+
+std::vector<std::string> Replicator::LeavingMembersLocked() const {
+  std::vector<std::string> leaving;
+  for (const std::string& member : in_sync_) {
+    if (member == replica_) continue;
+    auto link = links_.find(NameOf(member));
+    if (link != links_.end() && link->second->leaving()) leaving.push_back(member);
+  }
+  return leaving;
+}
+
+void Replicator::FollowerLeaving() {
+  std::lock_guard lock(mutex_);
+  role_changed_ = true;  // the role loop looks at the links again
+  changed_.notify_all();
+}
+
+void Replicator::AwaitOutOfInSync(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const ClusterView view = coordinator_.View();
+    // Nobody to wait for: no leader that could take it out, or it is out already.
+    if (!view.reachable || view.leader.empty() || view.leader == options_.self || !view.InSync(replica_)) return;
+    if (Clock::now() >= deadline) {
+      spdlog::warn("replication: stopping while still in the in-sync set: {}'s next write waits up to "
+                   "replication.max_lag for this node", view.leader);
+      return;
+    }
+    // The coordinator's listener notifies changed_ when the view changes.
+    changed_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::milliseconds(50)));
+  }
+}
+
 void Replicator::HandOver(std::chrono::milliseconds timeout) {
-  leaving_.store(true);
+  leaving_.store(true);  // from now on its replication service tells every leader so
   const auto deadline = Clock::now() + timeout;
+  if (leading_epoch() == 0) return AwaitOutOfInSync(deadline);
   for (;;) {
     while (ExpandInSync()) {
     }
@@ -177,8 +240,8 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
     if (epoch_ == 0) return;
     std::string outside;
     for (const auto& [name, link] : links_) {
-      // A member that has left is not waited for (its link goes once it is out of the set).
-      if (!in_sync_.count(link->replica()) && view.HasMember(name))
+      // A member that has left, or is leaving, is not waited for (its link goes once it is out of the set).
+      if (!in_sync_.count(link->replica()) && view.HasMember(name) && !link->leaving())
         outside += " " + name + " (holds " + std::to_string(link->match()) + " of " + std::to_string(log_->last().index) + ")";
     }
     if (outside.empty()) break;
@@ -190,6 +253,7 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
   }
   // This node acknowledges nothing more, and every entry it committed is on the others in sync:
   // it leaves the set, so that the next leader does not wait for it.
+  std::lock_guard change(in_sync_change_mutex_);
   std::vector<std::string> others;
   {
     std::lock_guard lock(mutex_);
@@ -207,6 +271,7 @@ void Replicator::HandOver(std::chrono::milliseconds timeout) {
 }
 
 void Replicator::Promote(std::uint64_t epoch) {
+  std::lock_guard change(in_sync_change_mutex_);
   const ClusterView view = coordinator_.View();
   std::set<std::string> in_sync{replica_};
   for (const std::string& replica : view.in_sync) {
@@ -294,6 +359,14 @@ Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
           link->second->match() < index)
         missing.push_back(member);
     }
+    // A member shutting down cleanly will not answer: it leaves the set now, not after max_lag.
+    if (std::vector<std::string> leaving = LeavingMembersLocked(); !leaving.empty()) {
+      lock.unlock();
+      Status s = RemoveFromInSync(leaving, epoch, "it is shutting down");
+      lock.lock();
+      if (!s.ok()) return Unavailable("cannot update the in-sync set: " + s.message());
+      continue;
+    }
     if (missing.empty()) {
       if (in_sync_.size() < options_.config.min_insync)
         return Unavailable("only " + std::to_string(in_sync_.size()) + " members are in sync, fewer than replication.min_insync " +
@@ -303,16 +376,12 @@ Status Replicator::WaitForInSync(std::uint64_t index, std::uint64_t epoch) {
     if (Clock::now() - started >= options_.config.max_lag) {
       // Those that did not answer in time leave the in-sync set, in etcd, before anything is
       // acknowledged without them.
-      std::set<std::string> remaining = in_sync_;
-      for (const std::string& member : missing) remaining.erase(member);
       lock.unlock();
-      Status s = coordinator_.SetInSync({remaining.begin(), remaining.end()});
+      Status s = RemoveFromInSync(missing, epoch, "entry " + std::to_string(index) + " unacknowledged after " +
+                                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     options_.config.max_lag).count()) + " ms");
       lock.lock();
       if (!s.ok()) return Unavailable("cannot update the in-sync set: " + s.message());
-      for (const std::string& member : missing)
-        spdlog::warn("replication: {} left the in-sync set: entry {} unacknowledged after {} ms", member, index,
-                     std::chrono::duration_cast<std::chrono::milliseconds>(options_.config.max_lag).count());
-      in_sync_ = remaining;
       continue;
     }
     changed_.wait_for(lock, std::chrono::milliseconds(10));

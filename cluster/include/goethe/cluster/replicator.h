@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -28,6 +29,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -46,6 +48,7 @@ struct EntryId;
 
 class Replicator final : public CommitWriter {
  public:
+  using Clock = std::chrono::steady_clock;
   struct Options {
     ReplicationConfig config;
     bool sync = true;  // storage.sync: entries are on stable storage before they are acknowledged
@@ -64,7 +67,8 @@ class Replicator final : public CommitWriter {
   // A clean shutdown begins: from now on this node follows no leader (a new leader must not count
   // it in sync only to wait out max_lag when it goes). A leader about to resign first lets the
   // followers that hold its whole log into the in-sync set, so that one of them can lead next;
-  // waits at most `timeout` for them.
+  // a follower in the in-sync set waits until the leader has taken it out. Either waits at most
+  // `timeout`.
   void HandOver(std::chrono::milliseconds timeout);
   // Ends leading and following; the engine may close afterwards.
   void Stop();
@@ -95,6 +99,16 @@ class Replicator final : public CommitWriter {
   void KeepLinksInStep(const ClusterView& view);
   // Adds to the in-sync set one follower that holds the whole log; true when it added one.
   bool ExpandInSync();
+  // Takes `members` out of the in-sync set of `epoch`, in etcd first (nothing is acknowledged
+  // without them before that), saying `why` in the log. OK, doing nothing, when the epoch is over.
+  Status RemoveFromInSync(const std::vector<std::string>& members, std::uint64_t epoch, const std::string& why);
+  // The in-sync members whose links say they are shutting down.
+  std::vector<std::string> LeavingMembersLocked() const;
+  // A link heard its follower say it is leaving: the role loop takes it out of the in-sync set.
+  void FollowerLeaving();
+  // A follower's part of HandOver: waits until `deadline` for the leader to take this node out of
+  // the in-sync set (it does so once its link hears this node is leaving).
+  void AwaitOutOfInSync(Clock::time_point deadline);
   // Waits until every in-sync follower holds entry `index`, removing those that do not answer in
   // time; OK when the entry is committed.
   Status WaitForInSync(std::uint64_t index, std::uint64_t epoch);
@@ -130,6 +144,10 @@ class Replicator final : public CommitWriter {
   std::uint64_t commit_index_ = 0;
   std::string replica_;  // this node's store, as the in-sync set names it
   std::set<std::string> in_sync_;  // the leader's in-sync set (replicas), itself included
+  // Held by whoever changes the in-sync set, from reading in_sync_ to updating it after etcd, so
+  // that two changes never write sets made from the same old one (one would undo the other).
+  // Taken before mutex_.
+  std::mutex in_sync_change_mutex_;
   std::map<std::string, std::unique_ptr<FollowerLink>> links_;  // by follower name
   std::mutex apply_mutex_;  // one application of entries at a time
   std::atomic<bool> leaving_{false};      // HandOver began: the node is shutting down, it follows nobody
