@@ -31,7 +31,7 @@ ConsumeReactor::ConsumeReactor(const ServiceContext& context, const Principal& c
     return;
   }
   admitted_ = true;
-  StartRead(&request_);
+  StartRead(&request_bytes_);
 }
 
 void ConsumeReactor::OnReadDone(bool ok) {
@@ -46,6 +46,10 @@ void ConsumeReactor::OnReadDone(bool ok) {
     return;
   }
   if (finish_status_) return;
+  if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::ConsumeRequest>(&request_bytes_, &request_).ok()) {
+    FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "a Consume message could not be parsed"));
+    return;
+  }
   if (!subscribed_) {
     if (!request_.has_subscribe()) {
       FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -61,7 +65,7 @@ void ConsumeReactor::OnReadDone(bool ok) {
     FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               "already subscribed: every later message on a Consume stream must be an 'ack'"));
   }
-  if (!finish_status_) StartRead(&request_);
+  if (!finish_status_) StartRead(&request_bytes_);
 }
 
 void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
@@ -97,8 +101,7 @@ void ConsumeReactor::SubscribeLocked(const v1::Subscribe& subscribe) {
   subscribed->set_first_offset(resolved->first_offset);
   subscribed->set_head(resolved->head);
   subscribed->set_window(window_);
-  write_in_flight_ = true;
-  StartWrite(&response_);
+  WriteResponseLocked();
   spdlog::debug("consume: subscribed topic={} consumer='{}' from={} window={}", topic_, consumer_, next_offset_, window_);
 }
 
@@ -150,22 +153,19 @@ void ConsumeReactor::ContinueLocked() {
   read.max_events = static_cast<std::uint32_t>(std::min<std::uint64_t>(window_ - in_flight_events_, max_batch_events_));
   read.max_bytes = kMaxBatchBytes;
   read.filter = filter_;
-  // Events go straight from the store's buffer into the response, whose Event messages and
-  // payload strings are reused from the last batch: no allocation per event once warm.
-  v1::EventBatch* batch_proto = response_.mutable_events();
-  google::protobuf::RepeatedPtrField<v1::Event>* events = batch_proto->mutable_events();
-  events->Clear();
+  // Events go straight from the store's buffer into the response's wire bytes.
+  wire_.Start();
   std::vector<std::uint64_t> offsets;  // of the events delivered, when filtered
   const bool filtered = !filter_.empty();
-  Result<ReadResult> result = context_.log->ReadEach(read, [events, &offsets, filtered](const EventView& event) {
-    ToProto(event, events->Add());
+  Result<ReadResult> result = context_.log->ReadEach(read, [this, &offsets, filtered](const EventView& event) {
+    wire_.Add(event);
     if (filtered) offsets.push_back(event.offset);
   });
   if (!result.ok()) {
     FinishLocked(ToGrpcStatus(result.status()));
     return;
   }
-  if (events->empty()) {
+  if (wire_.empty()) {
     const std::uint64_t skipped_to = std::max(result->resolved_offset, result->next_offset);
     const bool skipped = skipped_to > next_offset_;
     next_offset_ = std::max(next_offset_, skipped_to);
@@ -174,23 +174,32 @@ void ConsumeReactor::ContinueLocked() {
     if (next_offset_ < result->head) return ContinueFromPoolLocked();
     // Caught up with nothing to deliver: say how far the stream has read, so that a client
     // reading up to the head knows it is there.
-    batch_proto->set_head(result->head);
-    batch_proto->set_next_offset(next_offset_);
-    write_in_flight_ = true;
-    StartWrite(&response_);
-    return;
+    return WriteLocked(wire_.Finish(result->head, next_offset_));
   }
 
   // Unfiltered, events are consecutive within one read; a gap before them (retention) is skipped.
-  InFlightBatch batch{events->begin()->offset(), events->rbegin()->offset(), std::move(offsets), 0};
-  batch_proto->set_head(result->head);
+  InFlightBatch batch{wire_.first_offset(), wire_.last_offset(), std::move(offsets), 0};
   in_flight_events_ += batch.size();
   next_offset_ = std::max(result->next_offset, batch.last + 1);
-  batch_proto->set_next_offset(next_offset_);
   in_flight_.push_back(std::move(batch));
-  if (context_.metrics != nullptr) context_.metrics->Delivered(topic_, *events);
+  if (context_.metrics != nullptr) context_.metrics->Delivered(topic_, wire_.events(), wire_.payload_bytes());
+  WriteLocked(wire_.Finish(result->head, next_offset_));
+}
+
+void ConsumeReactor::WriteResponseLocked() {
+  grpc::ByteBuffer bytes;
+  bool own_buffer = false;
+  if (!grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::ConsumeResponse>(response_, &bytes, &own_buffer).ok()) {
+    FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL, "a Consume response could not be serialized"));
+    return;
+  }
+  WriteLocked(std::move(bytes));
+}
+
+void ConsumeReactor::WriteLocked(grpc::ByteBuffer bytes) {
+  response_bytes_ = std::move(bytes);
   write_in_flight_ = true;
-  StartWrite(&response_);
+  StartWrite(&response_bytes_);
 }
 
 void ConsumeReactor::ContinueFromPoolLocked() {
@@ -307,6 +316,7 @@ void ConsumeReactor::OnWriteDone(bool ok) {
   std::shared_ptr<Shared> shared = shared_;
   std::lock_guard lock(shared->mutex);
   write_in_flight_ = false;
+  response_bytes_.Clear();  // sent: an idle stream keeps no batch
   if (finish_status_ && !finish_sent_) {
     finish_sent_ = true;
     Finish(*finish_status_);

@@ -1,5 +1,6 @@
 // ConsumeReactor: one Consume call. After the subscribe it reads events with EventLog::ReadEach
-// straight into its response and writes them in batches, one write at a time, never more than
+// straight into the wire bytes of its response (EventBatchWire: the method is served raw, as
+// ByteBuffers) and writes them in batches, one write at a time, never more than
 // `window` unacknowledged. When it has caught up it asks the engine to wake it at the next offset
 // (EventLog::WaitForOffset); the wake-up starts reading again, on the engine's thread when the
 // stream is free, else from the wake pool. No thread waits for a stream.
@@ -24,12 +25,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "event_batch_wire.h"
 #include "goethe/v1/goethe.grpc.pb.h"
 #include "service_context.h"
 
 namespace goethe::server {
 
-class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse> {
+class ConsumeReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   static constexpr std::uint32_t kMaxBatchEvents = 1000;
   static constexpr std::uint64_t kMaxBatchBytes = 1 << 20;  // payload bytes per message
@@ -95,6 +97,9 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   void StartCommitsLocked();
   void OnCommitsIdleLocked();
   void FinishLocked(const grpc::Status& status);
+  // Sends `response_` / `bytes`: one write at a time.
+  void WriteResponseLocked();
+  void WriteLocked(grpc::ByteBuffer bytes);
 
   static void RunCommits(std::shared_ptr<Shared> shared, EventLog* log, std::string topic, std::string consumer);
 
@@ -112,8 +117,11 @@ class ConsumeReactor final : public grpc::ServerBidiReactor<v1::ConsumeRequest, 
   std::shared_ptr<Shared> shared_;
   bool admitted_ = false;
 
-  v1::ConsumeRequest request_;    // the read buffer
-  v1::ConsumeResponse response_;  // the write buffer, alive until OnWriteDone
+  grpc::ByteBuffer request_bytes_;  // the read buffer
+  v1::ConsumeRequest request_;      // parsed from it
+  v1::ConsumeResponse response_;    // the messages other than events (subscribed, a group's batches)
+  grpc::ByteBuffer response_bytes_; // the write buffer, alive until OnWriteDone
+  EventBatchWire wire_;             // events, written straight in wire format
 
   bool subscribed_ = false;
   std::string topic_;

@@ -53,8 +53,7 @@ void ConsumeReactor::JoinGroupLocked(const v1::Subscribe& subscribe) {
   }
   subscribed->set_window(window_);
   ToProto(*info, subscribed->mutable_group());
-  write_in_flight_ = true;
-  StartWrite(&response_);
+  WriteResponseLocked();
   spdlog::debug("consume: joined group {} of topic {} as member {} window={}", subscription->group, topic_,
                 member_->id(), window_);
 }
@@ -90,8 +89,7 @@ void ConsumeReactor::OnFetchedLocked(Result<std::vector<GroupDelivery>> fetched)
   }
   batch->set_next_offset(batch->events(batch->events_size() - 1).offset() + 1);
   if (context_.metrics != nullptr) context_.metrics->Delivered(topic_, batch->events());
-  write_in_flight_ = true;
-  StartWrite(&response_);
+  WriteResponseLocked();
 }
 
 void ConsumeReactor::HandleGroupMessageLocked(const v1::ConsumeRequest& request) {

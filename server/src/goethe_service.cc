@@ -5,6 +5,14 @@
 
 namespace goethe::server {
 
+GoetheService::GoetheService(ServiceContext context) : context_(context) {
+  // As gRPC's WithRawCallbackMethod_Consume would, in place of the typed handler that
+  // CallbackService registered; the method keeps its index, its order in the proto.
+  const int consume = v1::ConsumeRequest::descriptor()->file()->FindServiceByName("Goethe")->FindMethodByName("Consume")->index();
+  MarkMethodRawCallback(consume, new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                                     [this](grpc::CallbackServerContext* call) { return ConsumeRaw(call); }));
+}
+
 void GoetheService::BeginShutdown() { context_.streams->CloseAll(); }
 
 grpc::ServerUnaryReactor* GoetheService::FinishNow(grpc::CallbackServerContext* call, const Status& status) {

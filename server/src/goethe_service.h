@@ -18,7 +18,9 @@ namespace goethe::server {
 
 class GoetheService final : public v1::Goethe::CallbackService {
  public:
-  explicit GoetheService(ServiceContext context) : context_(context) {}
+  // Consume is served raw (ByteBuffers in and out, ConsumeRaw): its events go from the store into
+  // the response's wire bytes with no protobuf message in between (event_batch_wire.h).
+  explicit GoetheService(ServiceContext context);
 
   // Closes every open stream (UNAVAILABLE, after a producer stream's acknowledgements) and
   // refuses new ones. Unary calls are left to grpc::Server::Shutdown.
@@ -33,7 +35,7 @@ class GoetheService final : public v1::Goethe::CallbackService {
       grpc::CallbackServerContext* call) override;
 
   // Reading (service_read.cc)
-  grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* Consume(grpc::CallbackServerContext* call) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ConsumeRaw(grpc::CallbackServerContext* call);
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* call, const v1::ReadRequest* request,
                                  v1::ReadResponse* response) override;
   grpc::ServerUnaryReactor* Seek(grpc::CallbackServerContext* call, const v1::SeekRequest* request,

@@ -174,13 +174,17 @@ void ServerMetrics::Appended(const AppendTally& tally) {
 }
 
 void ServerMetrics::Delivered(const std::string& topic, const google::protobuf::RepeatedPtrField<v1::Event>& events) {
-  if (events.empty()) return;
   std::uint64_t bytes = 0;
   for (const v1::Event& event : events) bytes += event.payload().size();
-  delivered_events_.With({topic}).Increment(static_cast<double>(events.size()));
-  delivered_bytes_.With({topic}).Increment(static_cast<double>(bytes));
-  events_delivered_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
-  bytes_delivered_.fetch_add(bytes, std::memory_order_relaxed);
+  Delivered(topic, static_cast<std::uint64_t>(events.size()), bytes);
+}
+
+void ServerMetrics::Delivered(const std::string& topic, std::uint64_t events, std::uint64_t payload_bytes) {
+  if (events == 0) return;
+  delivered_events_.With({topic}).Increment(static_cast<double>(events));
+  delivered_bytes_.With({topic}).Increment(static_cast<double>(payload_bytes));
+  events_delivered_.fetch_add(events, std::memory_order_relaxed);
+  bytes_delivered_.fetch_add(payload_bytes, std::memory_order_relaxed);
 }
 
 TrafficTotals ServerMetrics::Totals() const {

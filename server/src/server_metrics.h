@@ -59,6 +59,7 @@ class ServerMetrics {
 
   void Appended(const AppendTally& tally);
   void Delivered(const std::string& topic, const google::protobuf::RepeatedPtrField<v1::Event>& events);
+  void Delivered(const std::string& topic, std::uint64_t events, std::uint64_t payload_bytes);
 
   TrafficTotals Totals() const;
 

@@ -8,12 +8,11 @@
 
 namespace goethe::server {
 
-grpc::ServerBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse>* GoetheService::Consume(
-    grpc::CallbackServerContext* call) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* GoetheService::ConsumeRaw(grpc::CallbackServerContext* call) {
   // Authenticated here; the subscribe's topic is checked when it arrives.
   grpc::Status refusal;
   const Principal* caller = context_.access->Authenticate(*call, &refusal);
-  if (caller == nullptr) return new RefusedStream<v1::ConsumeRequest, v1::ConsumeResponse>(refusal);
+  if (caller == nullptr) return new RefusedStream<grpc::ByteBuffer, grpc::ByteBuffer>(refusal);
   return new ConsumeReactor(context_, *caller, call);
 }
 
