@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include <grpcpp/support/byte_buffer.h>
 
@@ -31,8 +30,20 @@ class EventBatchWire {
   // is empty afterwards; call Start before the next.
   grpc::ByteBuffer Finish(std::uint64_t head, std::uint64_t next_offset);
 
+  EventBatchWire() = default;
+  ~EventBatchWire();
+  EventBatchWire(const EventBatchWire&) = delete;
+  EventBatchWire& operator=(const EventBatchWire&) = delete;
+
  private:
-  std::string bytes_;  // room for the response's header, then the EventBatch's fields
+  // Makes room for `more` bytes at the end; returns where they go.
+  std::uint8_t* Extend(std::size_t more);
+
+  // room for the response's header, then the EventBatch's fields; malloc'ed, as the slice that
+  // takes them over frees them
+  std::uint8_t* bytes_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
   std::size_t capacity_hint_ = 0;  // the last batch's size: the next is usually alike
   std::uint64_t events_ = 0;
   std::uint64_t first_offset_ = 0;
