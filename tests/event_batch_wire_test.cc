@@ -98,5 +98,35 @@ TEST(EventBatchWireTest, LargeBatchesNeedLongerLengthsAndTheWriterIsReusable) {
   }
 }
 
+TEST(EventBatchWireTest, ABatchHoldsNoMemoryUntilItsFirstEventAndHandsItsBytesOver) {
+  // A caught-up stream starts a batch on every wake-up; most find nothing and then it sits idle:
+  // it must not keep a buffer the size of its last (possibly 1 MB) batch meanwhile.
+  EventBatchWire wire;
+  std::vector<HeaderView> none;
+  const std::string payload(1000, 'p');
+  wire.Start();
+  for (std::uint64_t i = 0; i < 1000; ++i) wire.Add({i, 5, "", &none, payload});
+  EXPECT_GE(wire.capacity(), 1000u * 1000u);
+  const grpc::ByteBuffer sent = wire.Finish(1000, 1000);
+  EXPECT_EQ(wire.capacity(), 0u);  // the bytes went with the ByteBuffer
+
+  wire.Start();
+  EXPECT_EQ(wire.capacity(), 0u);
+  EXPECT_TRUE(wire.empty());
+  wire.Start();  // the read found nothing; the next wake-up starts again
+  EXPECT_EQ(wire.capacity(), 0u);
+
+  wire.Add({1000, 6, "", &none, "next"});
+  EXPECT_GE(wire.capacity(), 1000u * 1000u);  // sized like the last batch: the next is usually alike
+  v1::ConsumeResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(Flatten(wire.Finish(1001, 1001))));
+  ASSERT_EQ(parsed.events().events_size(), 1);
+  EXPECT_EQ(parsed.events().events(0).payload(), "next");
+  // The first batch's bytes are the ByteBuffer's, untouched by the batches after it.
+  ASSERT_TRUE(parsed.ParseFromString(Flatten(sent)));
+  ASSERT_EQ(parsed.events().events_size(), 1000);
+  EXPECT_EQ(parsed.events().events(999).payload(), payload);
+}
+
 }  // namespace
 }  // namespace goethe::server

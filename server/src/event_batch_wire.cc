@@ -87,13 +87,19 @@ std::uint8_t* EventBatchWire::Extend(std::size_t more) {
 }
 
 void EventBatchWire::Start() {
+  // Nothing is allocated until an event comes: a stream that has caught up starts a batch on
+  // every wake-up and most find nothing, so an idle stream holds no buffer.
   size_ = 0;
-  Extend(kHeaderRoom);
   events_ = 0;
   payload_bytes_ = 0;
 }
 
+void EventBatchWire::ReserveHeaderRoom() {
+  if (size_ == 0) Extend(kHeaderRoom);
+}
+
 void EventBatchWire::Add(const EventView& event) {
+  ReserveHeaderRoom();
   const std::size_t event_size = EventSize(event);
   std::uint8_t* const start = Extend(MessageFieldSize(v1::EventBatch::kEventsFieldNumber, event_size));
   std::uint8_t* at = PutVarint(event_size, PutVarint(LengthTag(v1::EventBatch::kEventsFieldNumber), start));
@@ -113,6 +119,7 @@ void EventBatchWire::Add(const EventView& event) {
 }
 
 grpc::ByteBuffer EventBatchWire::Finish(std::uint64_t head, std::uint64_t next_offset) {
+  ReserveHeaderRoom();
   const std::size_t tail = VarintFieldSize(v1::EventBatch::kHeadFieldNumber, head) +
                            VarintFieldSize(v1::EventBatch::kNextOffsetFieldNumber, next_offset);
   std::uint8_t* at = Extend(tail);

@@ -25,6 +25,8 @@ class EventBatchWire {
   std::uint64_t first_offset() const { return first_offset_; }
   std::uint64_t last_offset() const { return last_offset_; }
   std::uint64_t payload_bytes() const { return payload_bytes_; }
+  // Bytes held for the batch under way: none between a Finish and the next batch's first event.
+  std::size_t capacity() const { return capacity_; }
 
   // The ConsumeResponse {events: {the events added, head, next_offset}}, ready to send. The batch
   // is empty afterwards; call Start before the next.
@@ -38,6 +40,8 @@ class EventBatchWire {
  private:
   // Makes room for `more` bytes at the end; returns where they go.
   std::uint8_t* Extend(std::size_t more);
+  // The first bytes of a batch: room for the response's header in front of the events.
+  void ReserveHeaderRoom();
 
   // room for the response's header, then the EventBatch's fields; malloc'ed, as the slice that
   // takes them over frees them
