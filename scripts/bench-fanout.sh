@@ -8,12 +8,14 @@
 # With --server-b PATH every run is made on both binaries, interleaved (A, B, B, A, ...), for a
 # before/after comparison in one sitting. With --probe every run is also made on
 # goethe-grpc-probe (side G: gRPC alone, no log; bench/probes/grpc_probe.cc), the floor that
-# gRPC sets on this machine. Servers run on free loopback ports (LevelDB, sync off,
+# gRPC sets on this machine; --probe-cq adds side Q, the probe with its tails on gRPC's
+# completion-queue API instead of the callback API (implies --probe). Servers run on free loopback ports (LevelDB, sync off,
 # server.max_concurrent_streams raised to fit), in a temporary folder, stopped on exit. Each run
 # also reports the server's CPU use (share of one core, from /proc).
 #
 # usage: scripts/bench-fanout.sh [--counts "1 10 100 1000 5000"] [--rate R] [--seconds S] [--runs N]
-#                                [--connections C] [--idle N] [--server-b PATH] [--probe] [--build-dir DIR]
+#                                [--connections C] [--idle N] [--server-b PATH] [--probe] [--probe-cq]
+#                                [--build-dir DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -27,6 +29,7 @@ IDLE=10000
 BUILD_DIR=build
 SERVER_B=""
 PROBE=0
+PROBE_CQ=0
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,18 +41,26 @@ while [ $# -gt 0 ]; do
     --idle) need_value "$@"; IDLE=$2; shift 2 ;;
     --server-b) need_value "$@"; SERVER_B=$2; shift 2 ;;
     --probe) PROBE=1; shift ;;
+    --probe-cq) PROBE=1 PROBE_CQ=1; shift ;;
     --build-dir) need_value "$@"; BUILD_DIR=$2; shift 2 ;;
     *) fail "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
 require_build
+[ "$PROBE_CQ" = 0 ] || ALL_SIDES+=" Q"
+# The sides of run N: run_sides's, then Q with --probe-cq.
+fanout_sides() { echo "$(run_sides "$1")$([ "$PROBE_CQ" = 0 ] || echo " Q")"; }
 
 make_work bench-fanout
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# Starts side A, B or G (the probe) in DIR; sets SERVER_PID and ADDR.
+# Starts side A, B, G (the probe) or Q (the probe on completion queues) in DIR; sets SERVER_PID and ADDR.
 start_side() { # side, dir
-  if [ "$1" = G ]; then start_probe "$2"; else start_server "$2" "$(binary_of "$1")" leveldb "" "$STREAM_LIMIT"; fi
+  case "$1" in
+    G) start_probe "$2" ;;
+    Q) start_probe "$2" --tail-api cq ;;
+    *) start_server "$2" "$(binary_of "$1")" leveldb "" "$STREAM_LIMIT" ;;
+  esac
 }
 STREAM_LIMIT="  max_concurrent_streams: $((IDLE > 5000 ? IDLE + 100 : 5100))
 "
@@ -57,7 +68,7 @@ STREAM_LIMIT="  max_concurrent_streams: $((IDLE > 5000 ? IDLE + 100 : 5100))
 say "1. tail-fanout at $RATE events/s for $SECONDS_PER_RUN s, $CONNECTIONS connection(s), $RUNS run(s) per count; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $COUNTS; do
   for run in $(seq "$RUNS"); do
-    for side in $(run_sides "$run"); do
+    for side in $(fanout_sides "$run"); do
       start_side "$side" "$WORK/s"
       ticks=$(cpu_ticks "$SERVER_PID") began=$(date +%s.%N)
       line=$("$BENCH" --server "$ADDR" --topic fanout tail-fanout --consumers "$n" --rate "$RATE" \

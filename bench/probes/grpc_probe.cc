@@ -5,10 +5,13 @@
 // - tail-fanout: CreateTopic does nothing; ProduceStream numbers each batch's events in memory and
 //   hands the one response to every tailing Consume stream at once, on the producer's thread.
 //   No store read, no wake-up, no auth: what is left is gRPC's callback API writing to N streams.
+//   With --tail-api cq the tailing streams are served on gRPC's completion-queue API instead, one
+//   thread draining each of --cq-threads queues (bench/probes/cq_tails.h; tails only then).
 // - consume: a stream subscribed from anywhere but the end catches up over offsets 0 up to
 //   --catch-up-events, windowed and acknowledged like the server's, from a reused message.
 //
-// usage: goethe-grpc-probe [--listen 127.0.0.1:PORT] [--catch-up-events N]
+// usage: goethe-grpc-probe [--listen 127.0.0.1:PORT] [--catch-up-events N] [--tail-api callback|cq]
+//                          [--cq-threads 2]
 //        (port 0: a free one; the address is printed on stdout as goethe-server prints it)
 #include <algorithm>
 #include <charconv>
@@ -20,47 +23,27 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 
 #include <grpcpp/grpcpp.h>
 
+#include "cq_tails.h"
 #include "goethe/v1/goethe.grpc.pb.h"
+#include "probe_topic.h"
 
 namespace {
 
+using goethe::probe::ProbeTail;
+using goethe::probe::ProbeTopic;
 using goethe::v1::ConsumeRequest;
 using goethe::v1::ConsumeResponse;
-
-class ConsumeStream;
-
-// The one topic the probe serves: numbers each produced batch and hands the one response to
-// every tailing stream. One lock over both, so that every tail gets the batches in offset order.
-class Topic {
- public:
-  void Subscribe(ConsumeStream* tail) {
-    std::lock_guard lock(mutex_);
-    tails_.insert(tail);
-  }
-  void Unsubscribe(ConsumeStream* tail) {
-    std::lock_guard lock(mutex_);
-    tails_.erase(tail);
-  }
-  // Returns the offset of the first of `payloads`.
-  std::uint64_t Append(const google::protobuf::RepeatedPtrField<std::string>& payloads);
-
- private:
-  std::mutex mutex_;
-  std::uint64_t next_offset_ = 0;
-  std::unordered_set<ConsumeStream*> tails_;
-};
 
 // One Consume stream. A subscribe from the end is a tail: it gets every appended batch in order.
 // Any other start is a catch-up: offsets 0 up to `catch_up_events` in batches of at most 1,000,
 // never more than the window unacknowledged, each batch the same reused message with its offsets
 // renumbered (the server reuses its messages too). One write at a time; a tail queues the rest.
-class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, ConsumeResponse> {
+class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, ConsumeResponse>, public ProbeTail {
  public:
-  ConsumeStream(Topic& topic, std::uint64_t catch_up_events) : topic_(topic), head_(catch_up_events) {
+  ConsumeStream(ProbeTopic& topic, std::uint64_t catch_up_events) : topic_(topic), head_(catch_up_events) {
     StartRead(&request_);
   }
 
@@ -94,8 +77,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
     StartRead(&request_);
   }
 
-  // Writes a tail's batch, or queues it behind the write under way.
-  void Send(std::shared_ptr<const ConsumeResponse> message) {
+  void Send(std::shared_ptr<const ConsumeResponse> message) override {
     std::lock_guard lock(mutex_);
     SendLocked(std::move(message));
   }
@@ -156,7 +138,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
     return payload;
   }
 
-  Topic& topic_;
+  ProbeTopic& topic_;
   const std::uint64_t head_;  // a catch-up's end
   ConsumeRequest request_;
   std::mutex mutex_;  // reads and write completions may run on different threads
@@ -172,26 +154,11 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
   std::deque<std::shared_ptr<const ConsumeResponse>> queued_;  // a tail's next ones
 };
 
-std::uint64_t Topic::Append(const google::protobuf::RepeatedPtrField<std::string>& payloads) {
-  auto batch = std::make_shared<ConsumeResponse>();
-  std::lock_guard lock(mutex_);
-  const std::uint64_t first = next_offset_;
-  for (const std::string& payload : payloads) {
-    goethe::v1::Event* event = batch->mutable_events()->add_events();
-    event->set_offset(next_offset_++);
-    event->set_payload(payload);
-  }
-  batch->mutable_events()->set_head(next_offset_);
-  batch->mutable_events()->set_next_offset(next_offset_);
-  for (ConsumeStream* tail : tails_) tail->Send(batch);
-  return first;
-}
-
 // Acknowledges each batch once it is handed to every tail, one batch at a time.
 class ProducerStream final
     : public grpc::ServerBidiReactor<goethe::v1::ProduceStreamRequest, goethe::v1::ProduceStreamResponse> {
  public:
-  explicit ProducerStream(Topic& topic) : topic_(topic) { StartRead(&request_); }
+  explicit ProducerStream(ProbeTopic& topic) : topic_(topic) { StartRead(&request_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -216,14 +183,18 @@ class ProducerStream final
   void OnDone() override { delete this; }
 
  private:
-  Topic& topic_;
+  ProbeTopic& topic_;
   goethe::v1::ProduceStreamRequest request_;
   goethe::v1::ProduceStreamResponse response_;
 };
 
 class ProbeService final : public goethe::v1::Goethe::CallbackService {
  public:
-  explicit ProbeService(std::uint64_t catch_up_events) : catch_up_events_(catch_up_events) {}
+  // With `consume_on_queues` Consume is left to a goethe::probe::CqConsumeService.
+  ProbeService(std::uint64_t catch_up_events, bool consume_on_queues) : catch_up_events_(catch_up_events) {
+    if (consume_on_queues) MarkMethodGeneric(goethe::probe::ConsumeMethodIndex());
+  }
+  ProbeTopic& topic() { return topic_; }
 
   grpc::ServerUnaryReactor* CreateTopic(grpc::CallbackServerContext* call, const goethe::v1::CreateTopicRequest*,
                                         goethe::v1::CreateTopicResponse*) override {
@@ -241,7 +212,7 @@ class ProbeService final : public goethe::v1::Goethe::CallbackService {
 
  private:
   const std::uint64_t catch_up_events_;
-  Topic topic_;
+  ProbeTopic topic_;
 };
 
 // True when `text` is a whole decimal number, stored in `*value`.
@@ -250,19 +221,30 @@ bool ParseCount(std::string_view text, std::uint64_t* value) {
   return error == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
+int Usage() {
+  std::cerr << "usage: goethe-grpc-probe [--listen 127.0.0.1:PORT] [--catch-up-events N] [--tail-api callback|cq]"
+               " [--cq-threads N]\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:50071";
+  std::string tail_api = "callback";
   std::uint64_t catch_up_events = 2'000'000;
+  std::uint64_t cq_threads = 2;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (has_value && flag == "--listen") {
-      listen = argv[i + 1];
-    } else if (!has_value || flag != "--catch-up-events" || !ParseCount(argv[i + 1], &catch_up_events)) {
-      std::cerr << "usage: goethe-grpc-probe [--listen 127.0.0.1:PORT] [--catch-up-events N]\n";
-      return 2;
+    if (i + 1 >= argc) return Usage();
+    const std::string_view value = argv[i + 1];
+    if (flag == "--listen") {
+      listen = value;
+    } else if (flag == "--tail-api" && (value == "callback" || value == "cq")) {
+      tail_api = value;
+    } else if (!(flag == "--catch-up-events" && ParseCount(value, &catch_up_events)) &&
+               !(flag == "--cq-threads" && ParseCount(value, &cq_threads) && cq_threads > 0 && cq_threads <= 64)) {
+      return Usage();
     }
   }
   // Blocked before gRPC starts its threads, so that only sigwait below takes them.
@@ -271,21 +253,39 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  ProbeService service(catch_up_events);
+  const bool on_queues = tail_api == "cq";
+  ProbeService service(catch_up_events, on_queues);
+  goethe::probe::CqConsumeService consume_service;
+  // Never asked for anything: every method is one of the two services'. gRPC wants one, as each
+  // service leaves the other's methods to a generic service.
+  grpc::AsyncGenericService no_generic_calls;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  if (on_queues) {
+    builder.RegisterService(&consume_service);
+    builder.RegisterAsyncGenericService(&no_generic_calls);
+  }
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100000);
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
+  for (std::uint64_t i = 0; on_queues && i < cq_threads; ++i) queues.push_back(builder.AddCompletionQueue());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "goethe-grpc-probe: cannot listen on " << listen << "\n";
     return 1;
+  }
+  std::unique_ptr<goethe::probe::CqTails> tails;
+  if (on_queues) {
+    tails = std::make_unique<goethe::probe::CqTails>(service.topic(), consume_service, std::move(queues));
+    tails->Start();
   }
   // The port as bound (the address may name port 0), on stdout as goethe-server says it.
   std::cout << "goethe-grpc-probe listening on " << listen.substr(0, listen.rfind(':') + 1) << port << std::endl;
   int signal = 0;
   sigwait(&stop, &signal);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (tails) tails->Stop();  // the queues drained before the server goes
+  server.reset();
   return 0;
 }

@@ -1,0 +1,57 @@
+// The one topic goethe-grpc-probe serves (bench/probes/grpc_probe.cc): it numbers each produced batch
+// in memory and hands the one response to every tailing stream, whichever gRPC API serves the stream.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "goethe/v1/goethe.pb.h"
+
+namespace goethe::probe {
+
+// A tailing Consume stream as the topic sees it.
+class ProbeTail {
+ public:
+  virtual ~ProbeTail() = default;
+  // Writes `batch` to the stream, or queues it behind the write under way. Called with the topic's
+  // lock held, so that every tail gets the batches in offset order.
+  virtual void Send(std::shared_ptr<const v1::ConsumeResponse> batch) = 0;
+};
+
+class ProbeTopic {
+ public:
+  void Subscribe(ProbeTail* tail) {
+    std::lock_guard lock(mutex_);
+    tails_.insert(tail);
+  }
+  // Once it returns, `tail` gets no more Send calls.
+  void Unsubscribe(ProbeTail* tail) {
+    std::lock_guard lock(mutex_);
+    tails_.erase(tail);
+  }
+  // Returns the offset of the first of `payloads`.
+  std::uint64_t Append(const google::protobuf::RepeatedPtrField<std::string>& payloads) {
+    auto batch = std::make_shared<v1::ConsumeResponse>();
+    std::lock_guard lock(mutex_);
+    const std::uint64_t first = next_offset_;
+    for (const std::string& payload : payloads) {
+      v1::Event* event = batch->mutable_events()->add_events();
+      event->set_offset(next_offset_++);
+      event->set_payload(payload);
+    }
+    batch->mutable_events()->set_head(next_offset_);
+    batch->mutable_events()->set_next_offset(next_offset_);
+    for (ProbeTail* tail : tails_) tail->Send(batch);
+    return first;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::uint64_t next_offset_ = 0;
+  std::unordered_set<ProbeTail*> tails_;
+};
+
+}  // namespace goethe::probe
