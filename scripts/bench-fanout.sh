@@ -9,9 +9,9 @@
 # before/after comparison in one sitting. With --probe every run is also made on
 # goethe-grpc-probe (side G: gRPC alone, no log; bench/probes/grpc_probe.cc), the floor that
 # gRPC sets on this machine; --probe-cq adds side Q, the probe with its tails on gRPC's
-# completion-queue API instead of the callback API (implies --probe). Servers run on free loopback ports (LevelDB, sync off,
-# server.max_concurrent_streams raised to fit), in a temporary folder, stopped on exit. Each run
-# also reports the server's CPU use (share of one core, from /proc).
+# completion-queue API instead of the callback API (implies --probe). Servers run on free loopback
+# ports (LevelDB, sync off, server.max_concurrent_streams raised to fit), in a temporary folder,
+# stopped on exit. Each run also reports the server's CPU use (share of one core, from /proc).
 #
 # usage: scripts/bench-fanout.sh [--counts "1 10 100 1000 5000"] [--rate R] [--seconds S] [--runs N]
 #                                [--connections C] [--idle N] [--server-b PATH] [--probe] [--probe-cq]
