@@ -4,7 +4,8 @@
 # file with 4 KiB writes, as a store writes its pages without syncing, and prints the seconds each
 # chunk took and the kernel's count of free memory handed back to the host meanwhile (free page
 # reporting, when the kernel has it). The file is removed at the end. On the 2-core VM of
-# docs/benchmarks.md, chunks beyond 1.8-2 GiB of new pages took 2.6-2.8 times as long as the first.
+# docs/benchmarks.md, chunks past 2 GiB of new pages took about 2.5 times as long as the first seven
+# in most runs (docs/config.md has the figures).
 #
 # usage: scripts/probe-page-cache.sh [--chunks 10] [--chunk-mib 256] [--dir DIR (default: $TMPDIR or /tmp)]
 set -euo pipefail

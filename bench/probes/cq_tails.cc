@@ -1,6 +1,5 @@
 #include "cq_tails.h"
 
-#include <deque>
 #include <mutex>
 
 namespace goethe::probe {
@@ -52,13 +51,11 @@ class CqTail final : public ProbeTail {
         }
         break;
       case Event::kWritten:
-        writing_ = false;
-        written_.reset();
+        writes_.Done();
         if (!ok || closing_) {
           FinishLocked(grpc::Status::OK);
-        } else if (!queued_.empty()) {
-          WriteLocked(std::move(queued_.front()));
-          queued_.pop_front();
+        } else if (const v1::ConsumeResponse* next = writes_.Next()) {
+          WriteLocked(*next);
         }
         break;
       case Event::kFinished:
@@ -111,25 +108,19 @@ class CqTail final : public ProbeTail {
 
   void SendLocked(std::shared_ptr<const v1::ConsumeResponse> batch) {
     if (closing_) return;
-    if (writing_) {
-      queued_.push_back(std::move(batch));
-    } else {
-      WriteLocked(std::move(batch));
-    }
+    if (const v1::ConsumeResponse* now = writes_.Add(std::move(batch))) WriteLocked(*now);
   }
-  void WriteLocked(std::shared_ptr<const v1::ConsumeResponse> batch) {
-    writing_ = true;
-    written_ = std::move(batch);
+  void WriteLocked(const v1::ConsumeResponse& batch) {
     ++pending_;
-    stream_.Write(*written_, &written_tag_);
+    stream_.Write(batch, &written_tag_);
   }
   // Ends the call with `status` (the first one given) once the write under way is done: one
   // operation of a kind at a time.
   void FinishLocked(grpc::Status status) {
     if (!closing_) status_ = std::move(status);
     closing_ = true;
-    queued_.clear();
-    if (writing_ || finishing_) return;
+    writes_.Clear();
+    if (writes_.busy() || finishing_) return;
     finishing_ = true;
     ++pending_;
     stream_.Finish(status_, &finished_tag_);
@@ -146,10 +137,9 @@ class CqTail final : public ProbeTail {
 
   std::mutex mutex_;  // the topic's Send and the queue's thread
   int pending_ = 0;   // operations started and not back from the queue yet
-  bool subscribed_ = false, writing_ = false, closing_ = false, finishing_ = false, done_ = false;
-  grpc::Status status_;                                        // the call's end, once it is closing
-  std::shared_ptr<const v1::ConsumeResponse> written_;         // alive while written
-  std::deque<std::shared_ptr<const v1::ConsumeResponse>> queued_;
+  bool subscribed_ = false, closing_ = false, finishing_ = false, done_ = false;
+  grpc::Status status_;  // the call's end, once it is closing
+  TailWrites writes_;
 };
 
 }  // namespace

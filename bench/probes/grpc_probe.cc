@@ -16,10 +16,10 @@
 #include <algorithm>
 #include <charconv>
 #include <csignal>
-#include <deque>
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -53,7 +53,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
       topic_.Unsubscribe(this);
       std::lock_guard lock(mutex_);
       closing_ = true;
-      if (!writing_) Finish(grpc::Status::OK);
+      if (!writes_.busy()) Finish(grpc::Status::OK);
       return;
     }
     std::unique_lock lock(mutex_);
@@ -84,13 +84,11 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
 
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mutex_);
-    writing_ = false;
-    written_.reset();
+    writes_.Done();
     if (closing_) return Finish(grpc::Status::OK);
     if (!ok) return;  // the call is ending: OnDone follows
-    if (!queued_.empty()) {
-      WriteLocked(std::move(queued_.front()));
-      queued_.pop_front();
+    if (const ConsumeResponse* next = writes_.Next()) {
+      StartWrite(next);
     } else if (catching_up_) {
       ContinueCatchUpLocked();
     }
@@ -104,20 +102,11 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
  private:
   void SendLocked(std::shared_ptr<const ConsumeResponse> message) {
     if (closing_) return;
-    if (writing_) {
-      queued_.push_back(std::move(message));
-    } else {
-      WriteLocked(std::move(message));
-    }
-  }
-  void WriteLocked(std::shared_ptr<const ConsumeResponse> message) {
-    writing_ = true;
-    written_ = std::move(message);
-    StartWrite(written_.get());
+    if (const ConsumeResponse* now = writes_.Add(std::move(message))) StartWrite(now);
   }
 
   void ContinueCatchUpLocked() {
-    if (writing_ || closing_ || next_ >= head_) return;
+    if (writes_.busy() || closing_ || next_ >= head_) return;
     const std::uint64_t in_flight = next_ - acked_;
     if (in_flight >= window_) return;
     const std::uint64_t count = std::min({std::uint64_t{1000}, window_ - in_flight, head_ - next_});
@@ -127,7 +116,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
     for (goethe::v1::Event& event : *events) event.set_offset(next_++);
     batch_.mutable_events()->set_head(head_);
     batch_.mutable_events()->set_next_offset(next_);
-    writing_ = true;
+    writes_.StartOwn();
     StartWrite(&batch_);
   }
 
@@ -149,9 +138,7 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
   std::uint64_t next_ = 0, acked_ = 0;  // a catch-up's next offset and the first not acknowledged
   ConsumeResponse batch_;               // a catch-up's reused message
   std::minstd_rand random_{42};
-  bool writing_ = false;                                        // one write at a time
-  std::shared_ptr<const ConsumeResponse> written_;              // a tail's message, alive while written
-  std::deque<std::shared_ptr<const ConsumeResponse>> queued_;  // a tail's next ones
+  goethe::probe::TailWrites writes_;  // a tail's batches; a catch-up's writes count as under way there
 };
 
 // Acknowledges each batch once it is handed to every tail, one batch at a time.
@@ -231,7 +218,7 @@ int Usage() {
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:50071";
-  std::string tail_api = "callback";
+  bool tails_on_queues = false;  // --tail-api cq
   std::uint64_t catch_up_events = 2'000'000;
   std::uint64_t cq_threads = 2;
   for (int i = 1; i < argc; i += 2) {
@@ -241,7 +228,7 @@ int main(int argc, char** argv) {
     if (flag == "--listen") {
       listen = value;
     } else if (flag == "--tail-api" && (value == "callback" || value == "cq")) {
-      tail_api = value;
+      tails_on_queues = value == "cq";
     } else if (!(flag == "--catch-up-events" && ParseCount(value, &catch_up_events)) &&
                !(flag == "--cq-threads" && ParseCount(value, &cq_threads) && cq_threads > 0 && cq_threads <= 64)) {
       return Usage();
@@ -253,9 +240,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  const bool on_queues = tail_api == "cq";
-  ProbeService service(catch_up_events, on_queues);
-  goethe::probe::CqConsumeService consume_service;
+  ProbeService service(catch_up_events, tails_on_queues);
+  std::optional<goethe::probe::CqConsumeService> consume_service;
   // Never asked for anything: every method is one of the two services'. gRPC wants one, as each
   // service leaves the other's methods to a generic service.
   grpc::AsyncGenericService no_generic_calls;
@@ -263,21 +249,21 @@ int main(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
-  if (on_queues) {
-    builder.RegisterService(&consume_service);
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
+  if (tails_on_queues) {
+    builder.RegisterService(&consume_service.emplace());
     builder.RegisterAsyncGenericService(&no_generic_calls);
+    for (std::uint64_t i = 0; i < cq_threads; ++i) queues.push_back(builder.AddCompletionQueue());
   }
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100000);
-  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
-  for (std::uint64_t i = 0; on_queues && i < cq_threads; ++i) queues.push_back(builder.AddCompletionQueue());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::cerr << "goethe-grpc-probe: cannot listen on " << listen << "\n";
     return 1;
   }
   std::unique_ptr<goethe::probe::CqTails> tails;
-  if (on_queues) {
-    tails = std::make_unique<goethe::probe::CqTails>(service.topic(), consume_service, std::move(queues));
+  if (tails_on_queues) {
+    tails = std::make_unique<goethe::probe::CqTails>(service.topic(), *consume_service, std::move(queues));
     tails->Start();
   }
   // The port as bound (the address may name port 0), on stdout as goethe-server says it.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,40 @@ class ProbeTail {
   // Writes `batch` to the stream, or queues it behind the write under way. Called with the topic's
   // lock held, so that every tail gets the batches in offset order.
   virtual void Send(std::shared_ptr<const v1::ConsumeResponse> batch) = 0;
+};
+
+// A tail's batches in order, one write at a time: the write under way and those waiting for it.
+// Not locked: its stream's lock guards it.
+class TailWrites {
+ public:
+  // Queues `batch`; returns it when it is to be written now, nullptr when a write is under way.
+  const v1::ConsumeResponse* Add(std::shared_ptr<const v1::ConsumeResponse> batch) {
+    queued_.push_back(std::move(batch));
+    return Next();
+  }
+  // The next batch to write, nullptr while a write is under way or when none waits.
+  const v1::ConsumeResponse* Next() {
+    if (busy_ || queued_.empty()) return nullptr;
+    busy_ = true;
+    written_ = std::move(queued_.front());
+    queued_.pop_front();
+    return written_.get();
+  }
+  // The write under way is done.
+  void Done() {
+    busy_ = false;
+    written_.reset();
+  }
+  // A write of a message of the stream's own (a catch-up's) starts.
+  void StartOwn() { busy_ = true; }
+  bool busy() const { return busy_; }
+  // Drops the batches not written yet.
+  void Clear() { queued_.clear(); }
+
+ private:
+  bool busy_ = false;
+  std::shared_ptr<const v1::ConsumeResponse> written_;  // alive while written
+  std::deque<std::shared_ptr<const v1::ConsumeResponse>> queued_;
 };
 
 class ProbeTopic {
