@@ -13,6 +13,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libnghttp2-dev  # goethe-bench tail-fanout --client h2: an HTTP/2 client cheaper than gRPC's
   openssl  # the security tests make their certificates with it
   python3 gnuplot-nox  # the report and charts of scripts/compare-backends.sh
   etcd-server etcd-client  # the cluster's coordinator, started on loopback by the cluster tests and run-cluster.sh

@@ -33,6 +33,7 @@ struct LoadOptions {
   std::uint32_t members = 4;       // group: members, each with its own connection
   std::uint32_t consumers = 100;   // tail-fanout: tailing Consume streams
   std::uint32_t connections = 1;   // tail-fanout: connections the streams are spread over
+  std::string fanout_client = "grpc";  // tail-fanout: "grpc" (callback reactors) or "h2" (raw HTTP/2, tail_clients.h)
   std::uint32_t topics = 1;        // produce-stream: topics written round-robin, one batch each in turn
   double failover_seconds = 15;    // produce-unary with several servers: how long one call may look for a leader
 };
@@ -61,8 +62,13 @@ int RunEndToEnd(Stub& stub, Stub& consume_stub, const LoadOptions& options);
 int RunGroup(const StubFactory& connect, const LoadOptions& options);
 int RunGroupLive(const StubFactory& connect, const LoadOptions& options);
 int RunGroupRedelivery(Stub& stub, const LoadOptions& options);
+// Where tail-fanout's raw HTTP/2 client connects (it does not use gRPC's channel): plaintext only.
+struct TailTarget {
+  std::string address;  // host:port
+  std::string token;    // sent as `authorization: Bearer <token>` when not empty
+};
 // `consumers` read-only streams tail `topic` from its end, spread over `connections` connections,
 // while one producer appends at `rate` for `seconds`: delivery latency over all of them.
-int RunTailFanout(const StubFactory& connect, const LoadOptions& options);
+int RunTailFanout(const StubFactory& connect, const TailTarget& target, const LoadOptions& options);
 
 }  // namespace goethe::load

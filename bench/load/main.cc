@@ -85,6 +85,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 1024u));
   fanout->add_option("--window", options.window)->capture_default_str();
+  fanout->add_option("--client", options.fanout_client,
+                     "grpc: the streams as gRPC callback reactors; h2: raw HTTP/2 streams on one thread (nghttp2), "
+                     "a client that costs a fraction of gRPC's per message (plaintext only)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"grpc", "h2"}));
 
   auto* e2e = app.add_subcommand("e2e", "live-tail latency at a fixed rate");
   e2e->add_option("--rate", options.rate, "events per second")->capture_default_str()->check(CLI::PositiveNumber);
@@ -130,7 +135,19 @@ int main(int argc, char** argv) {
   if (group->parsed()) code = RunGroup(connect, options);
   else if (group_live->parsed()) code = RunGroupLive(connect, options);
   else if (redelivery->parsed()) code = RunGroupRedelivery(stub, options);
-  else if (fanout->parsed()) code = RunTailFanout(connect, options);
+  else if (fanout->parsed()) {
+    TailTarget target{leader.address, ""};
+    const bool tls = security.tls || !security.ca_file.empty() || !security.cert_file.empty() || !security.key_file.empty();
+    if (options.fanout_client == "h2" && tls) {
+      std::fprintf(stderr, "goethe-bench: tail-fanout --client h2 speaks plaintext HTTP/2 only; drop the TLS flags\n");
+      return 2;
+    }
+    if (!goethe::client::ChooseToken(security, &target.token, &error)) {
+      std::fprintf(stderr, "goethe-bench: %s\n", error.c_str());
+      return 2;
+    }
+    code = RunTailFanout(connect, target, options);
+  }
   else if (stream->parsed()) code = RunProduceStream(stub, options);
   else if (unary->parsed()) return RunProduceUnary(router, options);
   else if (round_trip->parsed()) {

@@ -52,7 +52,28 @@ std::string Trimmed(const std::string& text) {
   return text.substr(begin, text.find_last_not_of(space) - begin + 1);
 }
 
-// The token to send: --token, else --token-file, else $GOETHE_TOKEN; empty for none.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const SecurityFlags& flags, std::string* error) {
+  if (!flags.tls && flags.ca_file.empty() && flags.cert_file.empty() && flags.key_file.empty())
+    return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;  // empty roots: the system's trusted CAs
+  const std::pair<const std::string&, std::string*> files[] = {{flags.ca_file, &options.pem_root_certs},
+                                                              {flags.cert_file, &options.pem_cert_chain},
+                                                              {flags.key_file, &options.pem_private_key}};
+  for (const auto& [path, out] : files) {
+    if (!path.empty() && !ReadFile(path, out)) {
+      *error = "cannot read '" + path + "'";
+      return nullptr;
+    }
+  }
+  if (options.pem_cert_chain.empty() != options.pem_private_key.empty()) {
+    *error = "--cert-file and --key-file go together";
+    return nullptr;
+  }
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace
+
 bool ChooseToken(const SecurityFlags& flags, std::string* token, std::string* error) {
   if (!flags.token.empty() && !flags.token_file.empty()) {
     *error = "give --token or --token-file, not both";
@@ -82,28 +103,6 @@ bool ChooseToken(const SecurityFlags& flags, std::string* token, std::string* er
   }
   return true;
 }
-
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const SecurityFlags& flags, std::string* error) {
-  if (!flags.tls && flags.ca_file.empty() && flags.cert_file.empty() && flags.key_file.empty())
-    return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions options;  // empty roots: the system's trusted CAs
-  const std::pair<const std::string&, std::string*> files[] = {{flags.ca_file, &options.pem_root_certs},
-                                                              {flags.cert_file, &options.pem_cert_chain},
-                                                              {flags.key_file, &options.pem_private_key}};
-  for (const auto& [path, out] : files) {
-    if (!path.empty() && !ReadFile(path, out)) {
-      *error = "cannot read '" + path + "'";
-      return nullptr;
-    }
-  }
-  if (options.pem_cert_chain.empty() != options.pem_private_key.empty()) {
-    *error = "--cert-file and --key-file go together";
-    return nullptr;
-  }
-  return grpc::SslCredentials(options);
-}
-
-}  // namespace
 
 void AddSecurityFlags(CLI::App& app, SecurityFlags* flags) {
   app.add_option("--token", flags->token,

@@ -26,6 +26,10 @@ struct SecurityFlags {
 // Adds --token, --token-file, --ca-file, --cert-file, --key-file and --tls to `app`.
 void AddSecurityFlags(CLI::App& app, SecurityFlags* flags);
 
+// The token to send: --token, else --token-file, else $GOETHE_TOKEN; empty for none. False, with
+// the reason in `*error`, when the flags conflict, the file cannot be read or the token is unusable.
+bool ChooseToken(const SecurityFlags& flags, std::string* token, std::string* error);
+
 // A channel to `address` as `flags` ask, every call carrying `authorization: Bearer <token>`
 // when there is a token. nullptr, with the reason in `*error`, when a file cannot be read or the
 // token is unusable.
