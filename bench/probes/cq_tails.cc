@@ -72,6 +72,12 @@ class CqTail final : public ProbeTail {
       topic_.Subscribe(this);
       lock.lock();
       --pending_;
+      writes_.Done();  // the held answer goes out now, ahead of any batch the topic sent meanwhile
+      if (closing_) {
+        FinishLocked(grpc::Status::OK);
+      } else if (const v1::ConsumeResponse* next = writes_.Next()) {
+        WriteLocked(*next);
+      }
     }
     const bool closing = closing_;
     // A call the server never handed over (shut down first) has no done event: it stays until exit.
@@ -99,7 +105,10 @@ class CqTail final : public ProbeTail {
       auto answer = std::make_shared<v1::ConsumeResponse>();
       const std::uint32_t window = request_message_.subscribe().window();
       answer->mutable_subscribed()->set_window(window == 0 ? 10000 : window);
-      SendLocked(std::move(answer));
+      // Held at the head of the queue until the topic knows the call (see the caller): a client
+      // that produces once every stream has subscribed must not find one missing the first event.
+      writes_.StartOwn();
+      writes_.Add(std::move(answer));
       subscribe = true;
     }
     ReadLocked();  // acknowledgements: a tail needs none
