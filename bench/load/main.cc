@@ -137,8 +137,7 @@ int main(int argc, char** argv) {
   else if (redelivery->parsed()) code = RunGroupRedelivery(stub, options);
   else if (fanout->parsed()) {
     TailTarget target{leader.address, ""};
-    const bool tls = security.tls || !security.ca_file.empty() || !security.cert_file.empty() || !security.key_file.empty();
-    if (options.fanout_client == "h2" && tls) {
+    if (options.fanout_client == "h2" && goethe::client::WantsTls(security)) {
       std::fprintf(stderr, "goethe-bench: tail-fanout --client h2 speaks plaintext HTTP/2 only; drop the TLS flags\n");
       return 2;
     }

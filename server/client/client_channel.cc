@@ -53,8 +53,7 @@ std::string Trimmed(const std::string& text) {
 }
 
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const SecurityFlags& flags, std::string* error) {
-  if (!flags.tls && flags.ca_file.empty() && flags.cert_file.empty() && flags.key_file.empty())
-    return grpc::InsecureChannelCredentials();
+  if (!WantsTls(flags)) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;  // empty roots: the system's trusted CAs
   const std::pair<const std::string&, std::string*> files[] = {{flags.ca_file, &options.pem_root_certs},
                                                               {flags.cert_file, &options.pem_cert_chain},
@@ -73,6 +72,10 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const SecurityFlags& flags
 }
 
 }  // namespace
+
+bool WantsTls(const SecurityFlags& flags) {
+  return flags.tls || !flags.ca_file.empty() || !flags.cert_file.empty() || !flags.key_file.empty();
+}
 
 bool ChooseToken(const SecurityFlags& flags, std::string* token, std::string* error) {
   if (!flags.token.empty() && !flags.token_file.empty()) {

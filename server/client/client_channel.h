@@ -26,6 +26,9 @@ struct SecurityFlags {
 // Adds --token, --token-file, --ca-file, --cert-file, --key-file and --tls to `app`.
 void AddSecurityFlags(CLI::App& app, SecurityFlags* flags);
 
+// TLS is asked for: --tls, or any of the files that imply it.
+bool WantsTls(const SecurityFlags& flags);
+
 // The token to send: --token, else --token-file, else $GOETHE_TOKEN; empty for none. False, with
 // the reason in `*error`, when the flags conflict, the file cannot be read or the token is unusable.
 bool ChooseToken(const SecurityFlags& flags, std::string* token, std::string* error);
