@@ -78,6 +78,7 @@ STREAM_LIMIT="  max_concurrent_streams: $((IDLE > 5000 ? IDLE + 100 : 5100))
 "
 
 FAILED=()
+: >"$WORK/fanout"
 say "1. tail-fanout at $RATE events/s for $SECONDS_PER_RUN s, $CONNECTIONS connection(s), client(s) $CLIENTS, $RUNS run(s) per count; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $COUNTS; do
   for run in $(seq "$RUNS"); do
@@ -110,7 +111,7 @@ printf '%-10s %-5s %-7s %12s %12s %14s %14s %10s\n' consumers side client "p50 (
 for n in $COUNTS; do
   for side in $ALL_SIDES; do
     for client in $CLIENTS; do
-      rows=$(awk -v n="$n" -v s="$side" -v c="$client" '$1 == n && $2 == s && $3 == c' "$WORK/fanout" 2>/dev/null)
+      rows=$(awk -v n="$n" -v s="$side" -v c="$client" '$1 == n && $2 == s && $3 == c' "$WORK/fanout")
       [ -n "$rows" ] || continue  # every run of it failed
       printf '%-10s %-5s %-7s %12.2f %12.2f %14.0f %14.0f %10.0f\n' "$n" "$side" "$client" "$(awk '{print $4 / 1000}' <<<"$rows" | median)" \
         "$(awk '{print $5 / 1000}' <<<"$rows" | median)" "$(awk '{print $6}' <<<"$rows" | median)" \
