@@ -1,8 +1,9 @@
 // tail-fanout's streams on raw HTTP/2 (nghttp2): one thread polls every connection, frames the
 // Consume requests and unframes the responses itself (gRPC's wire format: a 1-byte flag and a
 // 4-byte big-endian length before each protobuf message). gRPC's C++ client spends about 9 µs of
-// CPU on each message it receives; this one parses the message and little else, so that at 1,000
-// streams × 100 events/s the client leaves the machine to the server.
+// CPU on each message it receives; this one parses the message and little else: at 1,000 streams ×
+// 100 events/s it needs a third to a half of a core where gRPC's needs two thirds to nine tenths,
+// most of it the kernel's receive path (docs/benchmarks.md).
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
