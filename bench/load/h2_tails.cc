@@ -292,17 +292,20 @@ int ConnectTcp(const std::string& address, std::string* error) {
     *error = address + ": " + gai_strerror(code);
     return -1;
   }
-  int fd = -1;
+  int fd = -1, failure = 0;
   for (addrinfo* at = found; at != nullptr && fd < 0; at = at->ai_next) {
     fd = socket(at->ai_family, at->ai_socktype, at->ai_protocol);
     if (fd >= 0 && connect(fd, at->ai_addr, at->ai_addrlen) != 0) {
+      failure = errno;  // before close() can change it
       close(fd);
       fd = -1;
+    } else if (fd < 0) {
+      failure = errno;
     }
   }
   freeaddrinfo(found);
   if (fd < 0) {
-    *error = address + ": cannot connect: " + std::strerror(errno);
+    *error = address + ": cannot connect: " + std::strerror(failure);
     return -1;
   }
   const int on = 1;
