@@ -1,7 +1,7 @@
 // tail-fanout's streams on gRPC's callback API: one reactor per stream, the connections made by
 // the caller's StubFactory, the streams spread over them in turn.
-#include <atomic>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "tail_clients.h"
@@ -9,12 +9,11 @@
 namespace goethe::load {
 namespace {
 
-// One tailing consumer. gRPC runs its callbacks one at a time, so its own state needs no lock;
-// `received()` is read by the run's thread, hence atomic.
+// One tailing consumer. gRPC runs its read callbacks one at a time, so the tally needs no lock.
 class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::ConsumeResponse> {
  public:
   TailReader(Stub& stub, const v1::ConsumeRequest& subscribe, Roll& roll)
-      : roll_(roll), window_(subscribe.subscribe().window() == 0 ? 10000 : subscribe.subscribe().window()) {
+      : roll_(roll), tally_(subscribe.subscribe().window()) {
     stub.async()->Consume(&context_, this);
     write_ = subscribe;
     writing_ = true;
@@ -25,20 +24,8 @@ class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // the stream ended: OnDone follows
-    const std::int64_t now = NowNs();
     if (response_.has_subscribed()) roll_.Subscribed();
-    const auto& events = response_.events().events();
-    for (const v1::Event& event : events) latencies_.Add((now - SentAt(event.payload())) / 1000.0);
-    if (!events.empty()) {
-      received_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
-      // A tailing client acks to keep its window open, but not every event: once half the window
-      // is unacked, as a client library would (an ack per event doubles the server's messages).
-      unacked_ += static_cast<std::uint64_t>(events.size());
-      if (unacked_ * 2 >= window_) {
-        Ack(events.rbegin()->offset());
-        unacked_ = 0;
-      }
-    }
+    if (const std::optional<std::uint64_t> ack = tally_.Record(response_)) Ack(*ack);
     StartRead(&response_);
   }
 
@@ -57,8 +44,7 @@ class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::
   }
 
   void Cancel() { context_.TryCancel(); }
-  std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
-  Latencies& latencies() { return latencies_; }
+  const TailTally& tally() const { return tally_; }
   const grpc::Status& status() const { return status_; }
 
  private:
@@ -83,16 +69,13 @@ class TailReader final : public grpc::ClientBidiReactor<v1::ConsumeRequest, v1::
   }
 
   Roll& roll_;
-  const std::uint64_t window_;
-  std::uint64_t unacked_ = 0;  // delivered since the last ack (read callbacks only)
+  TailTally tally_;  // read callbacks only
   grpc::ClientContext context_;
   v1::ConsumeRequest write_;
   v1::ConsumeResponse response_;
   std::mutex ack_mutex_;  // reads and write completions may run on different threads
   bool writing_ = false;
   std::uint64_t pending_ack_ = 0;
-  Latencies latencies_;
-  std::atomic<std::uint64_t> received_{0};
   grpc::Status status_;
 };
 
@@ -104,15 +87,10 @@ class GrpcTails final : public TailClients {
     std::vector<Stub*> stubs = {&first};
     for (std::uint32_t i = 1; i < std::max<std::uint32_t>(options.connections, 1); ++i)
       stubs.push_back(connections_.emplace_back(connect()).get());
-    for (std::uint32_t i = 0; i < options.consumers; ++i)
+    for (std::uint32_t i = 0; i < options.consumers; ++i) {
       readers_.push_back(std::make_unique<TailReader>(*stubs[i % stubs.size()], subscribe, roll));
-  }
-
-  bool AllReceived(std::uint64_t events) const override {
-    for (const auto& reader : readers_) {
-      if (reader->received() < events) return false;
+      tallies_.push_back(&readers_.back()->tally());
     }
-    return true;
   }
 
   void Stop() override {
@@ -120,19 +98,15 @@ class GrpcTails final : public TailClients {
     roll_.WaitEnded(readers_.size(), std::chrono::seconds(30));
   }
 
-  TailSummary Summary() override {
-    TailSummary summary;
+ private:
+  std::string FirstError() const override {
     for (const auto& reader : readers_) {
-      summary.received += reader->received();
-      summary.latencies.Merge(reader->latencies());
       const grpc::Status& status = reader->status();
-      if (summary.first_error.empty() && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED)
-        summary.first_error = status.error_message();
+      if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) return status.error_message();
     }
-    return summary;
+    return "";
   }
 
- private:
   Roll& roll_;
   std::vector<std::unique_ptr<Stub>> connections_;  // all but the first
   std::vector<std::unique_ptr<TailReader>> readers_;

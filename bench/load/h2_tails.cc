@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -35,11 +36,11 @@ std::string Framed(const google::protobuf::Message& message) {
   return framed + body;
 }
 
-// One tailing Consume call. Touched only by the client's thread, but for `received_`.
+// One tailing Consume call. Touched only by the client's thread, but for the tally's count.
 class H2Tail {
  public:
   H2Tail(Roll& roll, std::string subscribe, std::uint64_t window)
-      : roll_(roll), window_(window == 0 ? 10000 : window), outbox_(std::move(subscribe)) {}
+      : roll_(roll), tally_(window), outbox_(std::move(subscribe)) {}
 
   // Bytes of a DATA frame: every whole message in them (and in what came before) is handled.
   void Receive(nghttp2_session* session, const std::uint8_t* data, std::size_t size, v1::ConsumeResponse& scratch) {
@@ -79,19 +80,14 @@ class H2Tail {
     else if (name == "grpc-message") grpc_message_ = std::string(value);
   }
 
+  // nghttp2 closed the stream: an error unless it ended with grpc-status 0 (or was cancelled).
   void Closed(std::uint32_t h2_error) {
-    open_ = false;
-    if (error_.empty() && !cancelled_ && grpc_status_ != "0") {
-      error_ = grpc_status_.empty() ? "the stream closed (HTTP/2 error " + std::to_string(h2_error) + ")"
-                                    : "grpc-status " + grpc_status_ + ": " + grpc_message_;
-    }
-    roll_.Ended();
+    if (grpc_status_ == "0") return End("");
+    End(grpc_status_.empty() ? "the stream closed (HTTP/2 error " + std::to_string(h2_error) + ")"
+                             : "grpc-status " + grpc_status_ + ": " + grpc_message_);
   }
   void CloseWithConnection(const std::string& why) {
-    if (!open_) return;
-    if (error_.empty() && !cancelled_) error_ = why;
-    open_ = false;
-    roll_.Ended();
+    if (open_) End(why);
   }
 
   void Cancel(nghttp2_session* session) {
@@ -102,25 +98,17 @@ class H2Tail {
 
   void set_id(std::int32_t id) { id_ = id; }
   bool open() const { return open_; }
-  std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
-  Latencies& latencies() { return latencies_; }
+  const TailTally& tally() const { return tally_; }
   const std::string& error() const { return error_; }
 
  private:
   void Handle(nghttp2_session* session, const v1::ConsumeResponse& response) {
-    const std::int64_t now = NowNs();
     if (response.has_subscribed()) roll_.Subscribed();
-    const auto& events = response.events().events();
-    if (events.empty()) return;
-    for (const v1::Event& event : events) latencies_.Add((now - SentAt(event.payload())) / 1000.0);
-    received_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
-    // As the gRPC client: an ack once half the window is unacked, not one per event.
-    unacked_ += static_cast<std::uint64_t>(events.size());
-    if (unacked_ * 2 < window_) return;
+    const std::optional<std::uint64_t> offset = tally_.Record(response);
+    if (!offset) return;
     v1::ConsumeRequest ack;
-    ack.mutable_ack()->set_offset(events.rbegin()->offset());
+    ack.mutable_ack()->set_offset(*offset);
     outbox_ += Framed(ack);
-    unacked_ = 0;
     nghttp2_session_resume_data(session, id_);  // fails harmlessly when the data was not deferred
   }
 
@@ -128,18 +116,21 @@ class H2Tail {
     if (error_.empty()) error_ = why;
     Cancel(session);
   }
+  // The first reason given stands; a stream this client cancelled ended without error.
+  void End(const std::string& why) {
+    if (error_.empty() && !cancelled_) error_ = why;
+    open_ = false;
+    roll_.Ended();
+  }
 
   Roll& roll_;
-  const std::uint64_t window_;
+  TailTally tally_;
   std::int32_t id_ = -1;
   std::string inbox_;   // received bytes short of a whole message
   std::string outbox_;  // request bytes not yet handed to nghttp2
   std::size_t sent_ = 0;
-  std::uint64_t unacked_ = 0;
   bool open_ = true, cancelled_ = false;
   std::string grpc_status_, grpc_message_, error_;
-  std::atomic<std::uint64_t> received_{0};
-  Latencies latencies_;
 };
 
 // One TCP connection and its nghttp2 session; the streams' own state lives in H2Tail.
@@ -189,7 +180,7 @@ class H2Connection {
   // Writes what nghttp2 has to send until the socket would block; false when the connection failed.
   bool Flush() {
     for (;;) {
-      while (out_sent_ == out_.size() || out_.size() < (64 << 10)) {
+      while (out_.size() - out_sent_ < (64 << 10)) {  // gather up to 64 KiB for one send()
         const std::uint8_t* data = nullptr;
         const ssize_t n = nghttp2_session_mem_send(session_, &data);
         if (n < 0) return Broken(std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(n)));
@@ -318,8 +309,10 @@ class H2Tails final : public TailClients {
  public:
   H2Tails(Roll& roll, const LoadOptions& options, const v1::ConsumeRequest& subscribe) {
     const std::string framed = Framed(subscribe);
-    for (std::uint32_t i = 0; i < options.consumers; ++i)
+    for (std::uint32_t i = 0; i < options.consumers; ++i) {
       tails_.push_back(std::make_unique<H2Tail>(roll, framed, options.window));
+      tallies_.push_back(&tails_.back()->tally());
+    }
   }
 
   bool Connect(const std::string& address, const std::string& token, std::uint32_t connections, std::string* error) {
@@ -340,29 +333,19 @@ class H2Tails final : public TailClients {
 
   ~H2Tails() override { Stop(); }
 
-  bool AllReceived(std::uint64_t events) const override {
-    for (const auto& tail : tails_) {
-      if (tail->received() < events) return false;
-    }
-    return true;
-  }
-
   void Stop() override {
     stop_.store(true);
     if (loop_.joinable()) loop_.join();
   }
 
-  TailSummary Summary() override {
-    TailSummary summary;
+ private:
+  std::string FirstError() const override {
     for (const auto& tail : tails_) {
-      summary.received += tail->received();
-      summary.latencies.Merge(tail->latencies());
-      if (summary.first_error.empty()) summary.first_error = tail->error();
+      if (!tail->error().empty()) return tail->error();
     }
-    return summary;
+    return "";
   }
 
- private:
   // Until stopped: flush, wait for the sockets, read. Once stopped: cancel every stream and go on
   // until they all closed (at most 5 s), so that the server sees each call end.
   void Loop() {
@@ -383,8 +366,7 @@ class H2Tails final : public TailClients {
         polled[i] = {connection.broken() ? -1 : connection.fd(),
                      static_cast<short>(POLLIN | (connection.wants_write() ? POLLOUT : 0)), 0};
       }
-      if (!any_open && (cancelling || stop_.load())) return;
-      if (cancelling && Clock::now() > give_up) return;
+      if (cancelling && (!any_open || Clock::now() > give_up)) return;
       if (poll(polled.data(), polled.size(), 10) < 0 && errno != EINTR) return;
       for (std::size_t i = 0; i < connections_.size(); ++i) {
         if (polled[i].revents & (POLLIN | POLLERR | POLLHUP)) connections_[i]->ReadAvailable();

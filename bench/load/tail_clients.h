@@ -4,11 +4,14 @@
 // the server's at thousands of streams (issue #18, point 2).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "load_runs.h"
 #include "load_stats.h"
@@ -46,6 +49,36 @@ class Roll {
   std::size_t subscribed_ = 0, ended_ = 0;
 };
 
+// What a tailing stream does with each response, whichever client reads it: times its events from
+// their send stamps, counts them, and says when to ack: once half the window is unacked, as a client
+// library would (an ack per event doubles the server's messages). `received()` may be read from
+// another thread; the rest belongs to the stream's reader.
+class TailTally {
+ public:
+  explicit TailTally(std::uint64_t window) : window_(window == 0 ? 10000 : window) {}
+
+  // The offset to ack now, when one is due.
+  std::optional<std::uint64_t> Record(const v1::ConsumeResponse& response) {
+    const auto& events = response.events().events();
+    if (events.empty()) return std::nullopt;
+    const std::int64_t now = NowNs();
+    for (const v1::Event& event : events) latencies_.Add((now - SentAt(event.payload())) / 1000.0);
+    received_.fetch_add(static_cast<std::uint64_t>(events.size()), std::memory_order_relaxed);
+    unacked_ += static_cast<std::uint64_t>(events.size());
+    if (unacked_ * 2 < window_) return std::nullopt;
+    unacked_ = 0;
+    return events.rbegin()->offset();
+  }
+  std::uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  const Latencies& latencies() const { return latencies_; }
+
+ private:
+  const std::uint64_t window_;
+  std::uint64_t unacked_ = 0;  // delivered since the last ack
+  std::atomic<std::uint64_t> received_{0};
+  Latencies latencies_;
+};
+
 // What the streams got, once they are stopped.
 struct TailSummary {
   std::uint64_t received = 0;  // events, over all streams
@@ -53,14 +86,33 @@ struct TailSummary {
   std::string first_error;     // the first stream that ended other than by being cancelled
 };
 
+// One client's streams. A subclass registers each stream's tally in `tallies_`.
 class TailClients {
  public:
   virtual ~TailClients() = default;
   // Every stream has received at least `events` events. Callable while they run.
-  virtual bool AllReceived(std::uint64_t events) const = 0;
+  bool AllReceived(std::uint64_t events) const {
+    for (const TailTally* tally : tallies_) {
+      if (tally->received() < events) return false;
+    }
+    return true;
+  }
   // Cancels every stream and waits (bounded) until they ended; then Summary() may be called.
   virtual void Stop() = 0;
-  virtual TailSummary Summary() = 0;
+  TailSummary Summary() const {
+    TailSummary summary;
+    for (const TailTally* tally : tallies_) {
+      summary.received += tally->received();
+      summary.latencies.Merge(tally->latencies());
+    }
+    summary.first_error = FirstError();
+    return summary;
+  }
+
+ protected:
+  // The first stream's error, in stream order; empty when none ended other than by a cancel.
+  virtual std::string FirstError() const = 0;
+  std::vector<const TailTally*> tallies_;
 };
 
 // Each opens `options.consumers` streams sending `subscribe` first, reporting to `roll` as each

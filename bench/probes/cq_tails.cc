@@ -72,11 +72,11 @@ class CqTail final : public ProbeTail {
       topic_.Subscribe(this);
       lock.lock();
       --pending_;
-      writes_.Done();  // the held answer goes out now, ahead of any batch the topic sent meanwhile
       if (closing_) {
+        writes_.Done();  // ends the hold with nothing written; FinishLocked drops the answer
         FinishLocked(grpc::Status::OK);
-      } else if (const v1::ConsumeResponse* next = writes_.Next()) {
-        WriteLocked(*next);
+      } else {
+        WriteLocked(*writes_.Release());  // the held "subscribed", ahead of what the topic sent
       }
     }
     const bool closing = closing_;
@@ -107,8 +107,7 @@ class CqTail final : public ProbeTail {
       answer->mutable_subscribed()->set_window(window == 0 ? 10000 : window);
       // Held at the head of the queue until the topic knows the call (see the caller): a client
       // that produces once every stream has subscribed must not find one missing the first event.
-      writes_.StartOwn();
-      writes_.Add(std::move(answer));
+      writes_.Hold(std::move(answer));
       subscribe = true;
     }
     ReadLocked();  // acknowledgements: a tail needs none

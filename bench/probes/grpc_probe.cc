@@ -70,15 +70,12 @@ class ConsumeStream final : public grpc::ServerBidiReactor<ConsumeRequest, Consu
       } else {
         // A tail hears "subscribed" only once the topic knows it: a client that starts producing
         // when every stream has subscribed must not find one of them missing the first event.
-        // The answer waits, held, at the head of the queue; the topic's lock is taken without
-        // the stream's, as Append takes them the other way round.
-        writes_.StartOwn();
-        writes_.Add(std::move(answer));
+        // The topic's lock is taken without the stream's, as Append takes them the other way round.
+        writes_.Hold(std::move(answer));
         lock.unlock();
         topic_.Subscribe(this);
         lock.lock();
-        writes_.Done();
-        if (const ConsumeResponse* next = writes_.Next()) StartWrite(next);
+        StartWrite(writes_.Release());
       }
     } else if (request_.has_ack() && catching_up_) {
       acked_ = std::max(acked_, request_.ack().offset() + 1);

@@ -46,6 +46,17 @@ class TailWrites {
   }
   // A write of a message of the stream's own (a catch-up's) starts.
   void StartOwn() { busy_ = true; }
+  // Queues `first` with nothing written until Release: a tail's "subscribed" waits so, while the
+  // stream joins its topic, ahead of any batch the topic sends meanwhile. Only with no write under way.
+  void Hold(std::shared_ptr<const v1::ConsumeResponse> first) {
+    busy_ = true;
+    queued_.push_back(std::move(first));
+  }
+  // Ends the hold; returns the batch to write now (the held one), as Next does.
+  const v1::ConsumeResponse* Release() {
+    busy_ = false;
+    return Next();
+  }
   bool busy() const { return busy_; }
   // Drops the batches not written yet.
   void Clear() { queued_.clear(); }
