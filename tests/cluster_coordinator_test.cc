@@ -169,14 +169,18 @@ TEST_F(CoordinatorTest, ANewLeadersFirstViewAlreadyShowsItLeading) {
     node->coordinator->ReportProgress([] { return std::uint64_t{0}; });
     Node* raw = node.get();
     node->coordinator->OnChange([raw, &mutex, &stale] {
-      const bool leading = raw->coordinator->IsLeader();
+      // The epoch is read once: the test may stop this node while its listener runs (LeaderEpoch()
+      // is 0 from then on, and its resignation may reach the view). A view is stale only if the node
+      // still led that epoch after the view was read.
+      const std::uint64_t epoch = raw->coordinator->LeaderEpoch();
+      const bool leading = epoch != 0;
       std::lock_guard lock(mutex);
       if (leading && !raw->leading) {
         const ClusterView view = raw->coordinator->View();
-        if (view.leader != raw->name || view.epoch != raw->coordinator->LeaderEpoch())
-          stale.push_back(raw->name + " leads epoch " + std::to_string(raw->coordinator->LeaderEpoch()) +
-                          " but its view says " + (view.leader.empty() ? "nobody" : view.leader) + " leads epoch " +
-                          std::to_string(view.epoch));
+        const bool still_leading = raw->coordinator->LeaderEpoch() == epoch;
+        if (still_leading && (view.leader != raw->name || view.epoch != epoch))
+          stale.push_back(raw->name + " leads epoch " + std::to_string(epoch) + " but its view says " +
+                          (view.leader.empty() ? "nobody" : view.leader) + " leads epoch " + std::to_string(view.epoch));
       }
       raw->leading = leading;
     });
