@@ -19,9 +19,11 @@ SANITIZER_TEST_JOBS=${SANITIZER_TEST_JOBS:-$((3 * $(nproc) / 2))}
 if [ "${1:-}" = "--quick" ]; then bash scripts/install-deps.sh; else bash scripts/install-deps.sh --fuzz; fi
 
 stage() { echo; echo "=== $* ($(date +%T))"; }
-run_ctest() { # build dir, parallel tests, extra ctest args
-  local dir=$1 jobs=$2; shift 2
-  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
+run_ctest() { # build dir, parallel tests, extra ctest args; on a failure, why, last
+  local dir=$1 jobs=$2 status=0; shift 2
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" || status=$?
+  if [ "$status" -ne 0 ]; then bash scripts/failed-tests-digest.sh "$dir"; fi
+  return "$status"
 }
 
 stage "normal build"
