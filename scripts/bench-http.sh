@@ -76,6 +76,7 @@ start_server() {
     printf 'server:\n  listen: 127.0.0.1:0\n  log_level: warn\n'
     [ "$http" = on ] && printf '  http:\n    listen: 127.0.0.1:0\n'
   } >"$dir/goethe.yaml"
+  : >"$dir/server.out"  # first: the shell opens it in the forked child, perhaps after the loop reads it
   "$SERVER" --config "$dir/goethe.yaml" >"$dir/server.out" 2>"$dir/server.log" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")

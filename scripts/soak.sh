@@ -59,6 +59,8 @@ server:
   log_level: warn
 YAML
 
+# Created first: the shell opens it in the forked child, perhaps after the loop below first reads it.
+: >"$WORK/server.out"
 "$SERVER" --config "$WORK/goethe.yaml" --listen 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 ADDRESS=""

@@ -70,7 +70,8 @@ await_listening() { # pid, dir, name
   LAUNCHED_PID=$1
   RUNNING[$1]=1
   for _ in $(seq 100); do
-    LAUNCHED_ADDR=$(sed -n "s/^$3 listening on //p" "$2/out")
+    # The shell opens DIR/out in the child it forked: the file may not be there yet.
+    LAUNCHED_ADDR=$(sed -n "s/^$3 listening on //p" "$2/out" 2>/dev/null || true)
     [ -n "$LAUNCHED_ADDR" ] && return 0
     sleep 0.1
   done
