@@ -191,6 +191,38 @@ TEST_F(ServerStartupTest, APortInUseIsOneLineAndANonZeroExit) {
   EXPECT_THAT(result.err, HasSubstr(listen));
 }
 
+TEST_F(ServerStartupTest, APortAnotherGoetheServerServesIsRefusedAndTheFirstKeepsServing) {
+  // gRPC would share a port between two servers (SO_REUSEPORT) unless told not to.
+  const std::string first_config =
+      dir_.WriteFile("first.yaml", ServerConfigYaml("leveldb", dir_.Sub("first"), true, "http:\n  listen: 127.0.0.1:0\n"));
+  ServerProcess first(dir_, first_config);
+  const std::string second_config = dir_.WriteFile("second.yaml", ServerConfigYaml("leveldb", dir_.Sub("second")));
+  const CommandResult grpc_taken = Start({"--config", second_config, "--listen", first.address()});
+  EXPECT_NE(grpc_taken.exit_code, 0);
+  EXPECT_EQ(Lines(grpc_taken.err), 1) << grpc_taken.err;
+  EXPECT_THAT(grpc_taken.err, HasSubstr(first.address()));
+
+  const std::string http_config = dir_.WriteFile(
+      "second-http.yaml",
+      ServerConfigYaml("leveldb", dir_.Sub("second"), true, "http:\n  listen: " + first.http_address() + "\n"));
+  const CommandResult http_taken = Start({"--config", http_config, "--listen", "127.0.0.1:0"});
+  EXPECT_NE(http_taken.exit_code, 0);
+  EXPECT_EQ(Lines(http_taken.err), 1) << http_taken.err;
+  EXPECT_THAT(http_taken.err, HasSubstr(first.http_address()));
+
+  // Every call reaches the first server (with a shared port, some would reach the second's store).
+  for (int i = 0; i < 10; ++i) {
+    v1::ProduceRequest request;
+    request.set_topic("t");
+    request.add_payloads("e" + std::to_string(i));
+    v1::ProduceResponse response;
+    const grpc::Status status = ConnectTo(first.address())->Produce(CallWithin().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.first_offset(), static_cast<std::uint64_t>(i));
+  }
+  EXPECT_EQ(first.Stop(), 0);
+}
+
 TEST_F(ServerStartupTest, AnUnopenableStoreIsOneLineAndANonZeroExit) {
   const std::string file = dir_.WriteFile("not-a-directory", "x");
   for (const std::string& backend : AllBackends()) {

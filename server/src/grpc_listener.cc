@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -34,6 +35,9 @@ Result<Listener> StartListener(const std::string& address, std::shared_ptr<grpc:
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(address, std::move(credentials), &bound_port);
+  // gRPC sets SO_REUSEPORT by default, so a second server on a taken port would start and take a
+  // share of its connections: clients would see two stores. A taken port must fail the start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(service);
   if (peer_service != nullptr) builder.RegisterService(peer_service);
   if (!interceptors.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors));
