@@ -26,6 +26,7 @@
 
 #include "goethe/v1/goethe.grpc.pb.h"
 #include "support/etcd_process.h"
+#include "support/free_ports.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 

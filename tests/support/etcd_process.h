@@ -55,40 +55,9 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/free_ports.h"
 
 namespace goethe::testing {
-
-// `count` distinct free TCP ports on 127.0.0.1: each bound with port 0 (the kernel picks) and all
-// held until the last is picked, then released for the caller to bind.
-inline std::vector<int> FreeLoopbackPorts(int count) {
-  std::vector<int> sockets;
-  std::vector<int> ports;
-  auto release = [&sockets] {
-    for (const int fd : sockets) close(fd);
-  };
-  for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      release();
-      throw std::runtime_error(std::string("socket failed: ") + std::strerror(errno));
-    }
-    sockets.push_back(fd);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      const std::string why = std::strerror(errno);
-      release();
-      throw std::runtime_error("no free loopback port: " + why);
-    }
-    ports.push_back(ntohs(address.sin_port));
-  }
-  release();
-  return ports;
-}
 
 namespace etcd_internal {
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "support/etcd_process.h"
+#include "support/free_ports.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
