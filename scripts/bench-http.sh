@@ -65,7 +65,7 @@ range() { grep -v '^$' | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%s..%s
 cpu_seconds() { # pid: user + system CPU seconds so far
   awk -v tick="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / tick}' "/proc/$1/stat"
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$ROOT/scripts/free-ports.py" 1; }
 
 # Starts a server in $1 (http: "on" or "off"); sets SERVER_PID, GRPC_ADDR, HTTP_ADDR.
 start_server() {
