@@ -210,7 +210,7 @@ TEST_F(ServerStartupTest, APortAnotherGoetheServerServesIsRefusedAndTheFirstKeep
   EXPECT_EQ(Lines(http_taken.err), 1) << http_taken.err;
   EXPECT_THAT(http_taken.err, HasSubstr(first.http_address()));
 
-  // Every call reaches the first server (with a shared port, some would reach the second's store).
+  // The first server still serves what is written through its address.
   for (int i = 0; i < 10; ++i) {
     v1::ProduceRequest request;
     request.set_topic("t");

@@ -4,7 +4,7 @@
 // A port found free and then released can be taken before the server binds it, or while a killed
 // node is down: by the kernel, for another process's outgoing connection or port-0 listener (both
 // draw from the ephemeral range, ip_local_port_range), or by another test picking the same way. So
-// ports come from outside the ephemeral range, where the kernel never hands them out, and each is
+// ports come from below the ephemeral range, where the kernel never hands them out, and each is
 // reserved for the life of the test process by an exclusive flock(2) on a file named after it in a
 // directory all test processes share; a port counts as free only if it is unlocked and binds.
 #pragma once
@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -41,17 +40,15 @@ inline std::pair<int, int> EphemeralRange() {
   return {low, high};
 }
 
-// The ports tests draw from: the larger stretch outside the ephemeral range, above 10000 (below
-// that live well-known services such as etcd's 2379 or Prometheus's 9090).
+// The ports tests draw from: from 10000 (below live well-known services such as etcd's 2379 or
+// Prometheus's 9090) to just below the ephemeral range, as scripts/free-ports.py does.
 inline std::pair<int, int> ReservedRange() {
   constexpr int kFloor = 10000;
-  const auto [low, high] = EphemeralRange();
-  const int below = low - 1 - kFloor;
-  const int above = 65535 - (high + 1);
-  if (below >= above && below > 0) return {kFloor, low - 1};
-  if (above > 0) return {high + 1, 65535};
-  throw std::runtime_error("no loopback ports outside the ephemeral range " + std::to_string(low) + "-" +
-                           std::to_string(high));
+  const int ephemeral_low = EphemeralRange().first;
+  if (ephemeral_low - 1 <= kFloor)
+    throw std::runtime_error("no loopback ports below the ephemeral range, which starts at " +
+                             std::to_string(ephemeral_low));
+  return {kFloor, ephemeral_low - 1};
 }
 
 inline bool Binds(int port) {
@@ -66,15 +63,15 @@ inline bool Binds(int port) {
   return bound;
 }
 
-// Lock files held until the process exits (closing one would release its port to other tests).
-inline std::vector<int>& HeldLocks() {
-  static std::vector<int> locks;
-  return locks;
-}
-
-inline std::mutex& PickMutex() {
-  static std::mutex mutex;
-  return mutex;
+// This process's reservations: lock files held until it exits (closing one would release its port
+// to other tests), and the mutex that makes picking safe from several threads.
+struct Reservations {
+  std::mutex mutex;
+  std::vector<int> locks;
+};
+inline Reservations& Held() {
+  static Reservations reservations;
+  return reservations;
 }
 
 // An exclusive lock on `port`'s file, or -1 when it is held (by another test, or by this one for a
@@ -90,7 +87,8 @@ inline int TryLock(const std::filesystem::path& directory, int port) {
 
 // `count` ports, trying candidates in order from the `start`-th of the range.
 inline std::vector<int> PickPorts(int count, int start) {
-  const std::lock_guard<std::mutex> guard(PickMutex());
+  Reservations& held = Held();
+  const std::lock_guard<std::mutex> guard(held.mutex);
   const auto [first, last] = ReservedRange();
   const std::filesystem::path directory = std::filesystem::temp_directory_path() / "goethe-test-ports";
   std::filesystem::create_directories(directory);
@@ -104,7 +102,7 @@ inline std::vector<int> PickPorts(int count, int start) {
       close(lock);
       continue;
     }
-    HeldLocks().push_back(lock);
+    held.locks.push_back(lock);
     ports.push_back(port);
   }
   if (static_cast<int>(ports.size()) < count)
@@ -117,9 +115,7 @@ inline std::vector<int> PickPorts(int count, int start) {
 // `count` distinct ports on 127.0.0.1, free now and reserved against other tests until this
 // process exits. Candidates start at a random place, so concurrent tests rarely contend.
 inline std::vector<int> FreeLoopbackPorts(int count) {
-  std::mt19937 random(static_cast<unsigned>(getpid()) ^
-                      static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  return free_ports_internal::PickPorts(count, static_cast<int>(random() % 65536));
+  return free_ports_internal::PickPorts(count, static_cast<int>(std::random_device{}() % 65536));
 }
 
 }  // namespace goethe::testing
