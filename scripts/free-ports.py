@@ -5,7 +5,7 @@ scripts' servers that need a fixed port (Prometheus, a cluster's nodes and etcd)
 The ports come from below the kernel's ephemeral range (ip_local_port_range), which the kernel
 draws from for every outgoing connection and port-0 listener: a port found free there can be taken
 before the server binds it, or while a killed node is down. Above 10000, clear of well-known
-services."""
+services. The tests pick the same way, and also reserve their ports: tests/support/free_ports.h."""
 import random
 import socket
 import sys
